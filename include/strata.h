@@ -89,6 +89,15 @@ STRATA_API void strata_oid_fmt(char out[STRATA_OID_HEXSIZE + 1], const strata_oi
  * Returns 0 or STRATA_EINVALID (with a message) when `hex` is not a digest. */
 STRATA_API int strata_oid_parse(strata_oid *out, const char *hex);
 
+/* ---- durability ------------------------------------------------------------------------- */
+
+/* What a successful commit promises (docs/durability.md). */
+typedef enum strata_durability {
+    STRATA_DURABILITY_FULL = 0,   /* synced before the commit returns; survives power loss */
+    STRATA_DURABILITY_NORMAL = 1, /* synced at intervals: never corrupt, may lose the last commits */
+    STRATA_DURABILITY_OFF = 2     /* never synced by strata: survives a process crash only */
+} strata_durability;
+
 #ifdef __cplusplus
 }
 #endif

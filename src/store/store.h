@@ -1,0 +1,71 @@
+/* The object store (src/store): immutable byte strings addressed by SHA-256(type ‖ payload),
+ * appended to checksummed segment files, plus named roots published durably. It knows bytes
+ * only: the type byte is chosen by the layers above and stored opaquely.
+ *
+ * Threading: one strata_store handle may be used by many threads at once. Writers (put,
+ * publish) are serialised inside; get/has/root never wait for a writer's sync. Only one process
+ * may open a store for writing (advisory lock); any number may open it read-only. */
+#ifndef STRATA_STORE_H
+#define STRATA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strata.h"
+
+typedef struct strata_store strata_store;
+
+typedef struct strata_store_options {
+    unsigned int version;     /* 1 */
+    int create;               /* create the directory and files when missing */
+    int read_only;            /* open as a reader: no lock, no writes; see roots via refresh */
+    strata_durability durability; /* default STRATA_DURABILITY_FULL */
+    int lock_wait_ms;         /* writer lock: 0 fail at once (STRATA_EBUSY), >0 wait, <0 forever */
+    uint64_t segment_size;    /* rotate the active segment past this many bytes (0 = default) */
+    int compress_level;       /* zstd level for records that shrink; 0 = default, <0 = off */
+    unsigned normal_sync_ms;  /* NORMAL mode: sync at least this often (0 = default) */
+} strata_store_options;
+
+#define STRATA_STORE_OPTIONS_INIT {1, 0, 0, STRATA_DURABILITY_FULL, 0, 0, 0, 0}
+
+/* Open (or with opt->create, create) the store in directory `dir`. Recovery runs here: a torn
+ * tail is cut; damage followed by valid data refuses with STRATA_ECORRUPT naming file and
+ * offset. Errors: STRATA_ENOTFOUND (no store and not create), STRATA_EBUSY (another writer),
+ * STRATA_ECORRUPT, STRATA_EVERSION, STRATA_EIO, STRATA_ENOMEM, STRATA_EINVALID. */
+int strata_store__open(strata_store **out, const char *dir, const strata_store_options *opt);
+
+/* Flush (per durability), release the lock and free the handle. NULL is fine. */
+void strata_store__close(strata_store *s);
+
+/* Store `len` bytes of object type `type`; *out receives SHA-256(type ‖ data). Writing an object
+ * that already exists writes nothing. Not durable until a later publish or sync. */
+int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t len, strata_oid *out);
+
+/* Read an object: *data (owned, free with strata_mem__free; never NULL on success, even for an
+ * empty object), *len and, when type is not NULL, *type. The record's checksum and the digest
+ * are verified. Errors: STRATA_ENOTFOUND, STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
+int strata_store__get(strata_store *s, const strata_oid *oid, uint8_t *type, uint8_t **data, size_t *len);
+
+/* 1 if the object exists, 0 if not, or a negative error code. */
+int strata_store__has(strata_store *s, const strata_oid *oid);
+
+/* Make `root` the current root of `name` (1–255 bytes, any bytes). Under FULL durability it
+ * returns only after the root and every object written before it are synced; concurrent
+ * publishers share one sync (group commit). */
+int strata_store__publish(strata_store *s, const char *name, const strata_oid *root);
+
+/* The current root of `name` (O(1)). STRATA_ENOTFOUND when never published. */
+int strata_store__root(strata_store *s, const char *name, strata_oid *out);
+
+/* Call cb for every named root (in no particular order); a nonzero return stops and is returned. */
+int strata_store__roots(strata_store *s,
+                        int (*cb)(const char *name, const strata_oid *root, void *payload),
+                        void *payload);
+
+/* Readers: pick up segments and roots published by the writer process since open/last refresh. */
+int strata_store__refresh(strata_store *s);
+
+/* Make everything written so far durable, whatever the durability mode. */
+int strata_store__sync(strata_store *s);
+
+#endif
