@@ -43,6 +43,11 @@ enum {
 
 static inline int doc_is_container(uint8_t tag) { return tag >= TAG_LIST && tag <= TAG_BSET; }
 static inline int doc_is_set(uint8_t tag) { return tag >= TAG_SSET && tag <= TAG_BSET; }
+/* The member tag of a set tag (SSET -> STRING, NSET -> NUMBER, BSET -> BINARY), 0 for others. */
+static inline uint8_t doc_set_member_tag(uint8_t tag)
+{
+    return tag == TAG_SSET ? TAG_STRING : tag == TAG_NSET ? TAG_NUMBER : tag == TAG_BSET ? TAG_BINARY : 0;
+}
 static inline uint8_t doc_offset_width(size_t d) { return d < 0x100 ? 1 : d < 0x10000 ? 2 : 4; }
 static inline size_t doc_rd_off(const uint8_t *t, uint8_t w)
 {

@@ -348,7 +348,7 @@ int strata_doc__set_has(strata_slice set, strata_slice member)
     if (!doc_is_set(c.tag))
         return strata_err__set(STRATA_EINVALID, "expected a set, got a %s", strata_doc__type_name(c.tag));
     const uint8_t *m = member.data;
-    if (!m || member.len < 1 || m[0] != c.tag - TAG_SSET + TAG_STRING) return 0;
+    if (!m || member.len < 1 || m[0] != doc_set_member_tag(c.tag)) return 0;
     size_t lo = 0, hi = c.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2, s, e;
@@ -435,7 +435,7 @@ static int validate_value(const vctx *x, const uint8_t *p, size_t len, int depth
     if (strata_doc__cont_parse(&c, p, len)) return vfail(x, p, strata_error_last()->message);
     if (c.total != len) return vfail(x, p, "container size does not match the value's extent");
     if (doc_is_set(tag) && c.n == 0) return vfail(x, p, "empty set");
-    uint8_t mtag = doc_is_set(tag) ? (uint8_t)(tag - TAG_SSET + TAG_STRING) : 0;
+    uint8_t mtag = doc_set_member_tag(tag);
     size_t prev_s = 0, prev_e = 0;
     for (size_t i = 0; i < c.n; i++) {
         size_t s, e;
@@ -652,7 +652,7 @@ static int collect(strata_doc_builder *w, const doc_frame *f, size_t n, size_t *
     int rc = reserve_items(w, n);
     if (rc) return rc;
     const uint8_t *d = w->out->data, *end = d + w->out->len;
-    uint8_t mtag = doc_is_set(f->tag) ? (uint8_t)(f->tag - TAG_SSET + TAG_STRING) : 0;
+    uint8_t mtag = doc_set_member_tag(f->tag);
     for (size_t i = 0; i < n; i++) {
         doc_sortitem *it = &w->items[i];
         it->start = w->mem[f->mem_base + i].start;
