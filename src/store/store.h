@@ -68,4 +68,58 @@ int strata_store__refresh(strata_store *s);
 /* Make everything written so far durable, whatever the durability mode. */
 int strata_store__sync(strata_store *s);
 
+/* ---- added with the implementation ------------------------------------------------------ */
+
+/* Statistics of an open store (a consistent snapshot). */
+typedef struct strata_store_stats {
+    uint64_t objects;      /* object records indexed (sealed segments + active segment) */
+    uint64_t object_bytes; /* their uncompressed payload bytes */
+    uint64_t file_bytes;   /* bytes in segment files */
+    uint64_t segments;     /* segment files, the active one included */
+    uint64_t dead_bytes;   /* bytes GC could reclaim: duplicate objects, superseded roots */
+    uint64_t roots;        /* named roots */
+    uint64_t syncs;        /* data syncs (fdatasync) issued by this handle since open */
+    uint64_t publishes;    /* publishes made through this handle since open */
+} strata_store_stats;
+
+int strata_store__stats(strata_store *s, strata_store_stats *out);
+
+/* Call cb for every stored object: digest, type and uncompressed length (each once, in no
+ * particular order; objects put while iterating may or may not be seen). A nonzero return
+ * from cb stops and is returned. Errors: STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
+int strata_store__foreach(strata_store *s,
+                          int (*cb)(const strata_oid *oid, uint8_t type, uint64_t len, void *payload),
+                          void *payload);
+
+/* What verify found. */
+typedef struct strata_store_verify_report {
+    uint64_t objects;  /* object records re-hashed */
+    uint64_t roots;    /* named roots checked */
+    uint64_t segments; /* segments read end to end */
+    uint64_t problems; /* problems found (each reported through the callback) */
+} strata_store_verify_report;
+
+/* Read every segment end to end: re-hash every object, check every record checksum, check each
+ * index against its segment (every record indexed, every entry pointing at its record, roots
+ * table as replayed) and that every named root names a stored object. Each problem is passed to
+ * `problem` (may be NULL) as a one-line message. 0 when clean, STRATA_ECORRUPT when problems
+ * were found (the last error names the first), or an I/O / memory error. `out` may be NULL. */
+int strata_store__verify(strata_store *s, strata_store_verify_report *out,
+                         void (*problem)(const char *msg, void *payload), void *payload);
+
+/* What repair did. */
+typedef struct strata_store_repair_report {
+    uint64_t objects;       /* objects salvaged (verified and copied) */
+    uint64_t roots;         /* named roots salvaged (latest verifying record of each name) */
+    uint64_t skipped_bytes; /* bytes that did not verify and were dropped */
+    uint64_t segments;      /* old segments replaced */
+} strata_store_repair_report;
+
+/* Salvage a damaged store in `dir` (no handle may have it open for writing): copy every object
+ * record that verifies (checksum and digest) and the latest verifying root record of every
+ * name into a fresh segment, then delete the old segments and indexes. Objects a root needs
+ * may be missing afterwards if they were damaged: run verify. `out` may be NULL.
+ * Errors: STRATA_ENOTFOUND, STRATA_EBUSY, STRATA_EIO, STRATA_ENOMEM. */
+int strata_store__repair(const char *dir, strata_store_repair_report *out);
+
 #endif

@@ -1,0 +1,343 @@
+/* Private to src/store: the on-disk formats (byte tables below and in docs/format.md), the
+ * decoders that work on byte buffers (also used by the fuzz target), and the segment scanner
+ * that implements recovery. */
+#ifndef STRATA_STORE_INT_H
+#define STRATA_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* ---- files in a store directory ---------------------------------------------------------
+ *   LOCK                     advisory writer lock (empty file)
+ *   STORE                    store marker: magic + version (32 bytes)
+ *   <16 hex digits>.seg      segment number n: header + records, append-only
+ *   <16 hex digits>.idx      immutable index of sealed segment n
+ * Segment numbers only grow; the highest-numbered segment is the active one. */
+
+#define STORE_MAGIC "STRATSTO"
+#define SEG_MAGIC "STRATSEG"
+#define IDX_MAGIC "STRATIDX"
+#define STORE_VERSION 1u
+
+/* STORE file (32 bytes)
+ *   0  8  magic "STRATSTO"
+ *   8  4  format version (1)
+ *  12  4  flags (0)
+ *  16  8  creation time, seconds since 1970
+ *  24  8  XXH3-64 of bytes [0, 24) */
+#define STORE_FILE_SIZE 32
+
+/* Segment header (32 bytes)
+ *   0  8  magic "STRATSEG"
+ *   8  4  format version (1)
+ *  12  4  flags (0)
+ *  16  8  segment number
+ *  24  8  XXH3-64 of bytes [0, 24) */
+#define SEG_HDR_SIZE 32
+
+/* Object record (64-byte header + payload)
+ *   0  1  kind 'O'
+ *   1  1  object type (opaque)
+ *   2  1  flags: bit 0 = payload is zstd-compressed; other bits 0
+ *   3  1  0
+ *   4  4  header check: low 32 bits of XXH3-64(bytes [8, 56), seed = LE32 of bytes [0, 4))
+ *   8  8  stored payload length
+ *  16  8  raw (uncompressed) length
+ *  24 32  digest SHA-256(type ‖ raw payload)
+ *  56  8  record checksum: XXH3-64(payload, seed = XXH3-64(bytes [0, 56), seed 0))
+ *  64  …  payload (stored length bytes) */
+#define OBJ_HDR_SIZE 64
+#define OBJ_FLAG_ZSTD 1u
+/* Largest object payload accepted (raw or stored). */
+#define STORE_MAX_OBJECT ((uint64_t)1 << 32)
+
+/* Root record (80 + name length bytes)
+ *   0  1  kind 'R'
+ *   1  1  name length n (1..255)
+ *   2  6  0
+ *   8  8  batch start: segment offset where this record's batch begins
+ *  16  8  synced-up-to: bytes of this segment known durable when the record was written
+ *  24  8  batch checksum: chain over the record checksums of the batch (see batch_chain)
+ *  32  8  sequence number (grows by one per root record, across segments)
+ *  40 32  root digest
+ *  72  n  name
+ *  72+n 8 record checksum: XXH3-64(bytes [0, 72+n), seed 0)
+ * A checkpoint record is a root record with kind 'C', name length 0 and a zero digest: written
+ * at a clean close, it closes the last batch and claims the whole segment durable. */
+#define ROOT_FIXED 80
+#define ROOT_MAX (ROOT_FIXED + 255)
+
+/* Index file of a sealed segment
+ *    0    8  magic "STRATIDX"
+ *    8    4  format version (1)
+ *   12    4  flags (0)
+ *   16    8  segment number
+ *   24    8  segment length in bytes (the sealed file's exact size)
+ *   32    8  object count N
+ *   40    8  root count R
+ *   48    8  roots section length B
+ *   56    8  last sequence number written up to the segment's end
+ *   64    8  dead bytes in the segment (duplicates, superseded roots) at sealing
+ *   72    8  raw payload bytes of the N objects
+ *   80   16  0
+ *   96 1024  fan-out: 256 × u32, entry b = number of digests whose first byte is <= b
+ * 1120  32N  digests, strictly ascending
+ *  …     8N  record offsets in the segment, in digest order
+ *  …      B  roots: R × { u8 n (1..255), n name bytes, 32 digest, u64 seq, u32 record size }
+ *  …      8  XXH3-64 of every preceding byte of the file */
+#define IDX_HDR_SIZE 96
+#define IDX_FANOUT_OFF 96
+#define IDX_DIGESTS_OFF (96 + 1024)
+
+/* A decoded record. Borrowed pointers point into the buffer given to the decoder. */
+typedef struct store_rec {
+    uint8_t kind;         /* 'O', 'R' or 'C' (checkpoint) */
+    uint64_t size;        /* total bytes of the record */
+    uint64_t sum;         /* the record checksum */
+    strata_oid oid;       /* object digest ('O') or root digest ('R') */
+    /* 'O' */
+    uint8_t type;         /* object type */
+    uint8_t flags;        /* OBJ_FLAG_* */
+    uint64_t stored_len;  /* payload bytes on disk */
+    uint64_t raw_len;     /* payload bytes after decompression */
+    /* 'R' */
+    uint8_t name_len;     /* 1..255 */
+    const uint8_t *name;  /* borrowed, not NUL-terminated */
+    uint64_t batch_start; /* see the root record table */
+    uint64_t synced_upto;
+    uint64_t batch_sum;
+    uint64_t seq;
+} store_rec;
+
+/* Decode and check the 64-byte header of an object record at p (avail bytes readable).
+ * Verifies kind, flags, lengths and the header check; not the payload. 0 or STRATA_ECORRUPT. */
+int store_decode_obj_header(const uint8_t *p, size_t avail, store_rec *out);
+/* Verify the record checksum of an object record whose header is `hdr` and payload `payload`
+ * (rec from store_decode_obj_header). 0 or STRATA_ECORRUPT. */
+int store_check_obj_payload(const uint8_t *hdr, const uint8_t *payload, const store_rec *rec);
+/* Decode and fully verify a root or checkpoint record at p (avail bytes readable). 0 or STRATA_ECORRUPT. */
+int store_decode_root(const uint8_t *p, size_t avail, store_rec *out);
+/* Decode and fully verify any record (object or root) held entirely in [p, p+avail).
+ * 0, or STRATA_ECORRUPT (message says what is wrong). */
+int strata_store__decode_record(const uint8_t *p, size_t avail, store_rec *out);
+
+/* Turn a verified object record's stored payload into the object's bytes: decompress when
+ * flagged and check SHA-256(type ‖ bytes) equals the digest. *out is owned (strata_mem__free),
+ * never NULL on success. 0, STRATA_ECORRUPT or STRATA_ENOMEM. */
+int strata_store__decode_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out);
+
+/* zstd allocation hooks: every zstd context allocates through strata_mem__*. */
+void *strata_store__zalloc(void *opaque, size_t n);
+void strata_store__zfree(void *opaque, void *p);
+
+/* Encode headers. obj: fills hdr[64] (computes header check and record checksum over payload).
+ * root: writes the whole record into out (ROOT_FIXED + name_len bytes). */
+void store_encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags, const strata_oid *oid,
+                      const void *payload, uint64_t stored_len, uint64_t raw_len, uint64_t *sum);
+size_t store_encode_root(uint8_t *out, const char *name, size_t name_len, const strata_oid *root,
+                         uint64_t batch_start, uint64_t synced_upto, uint64_t batch_sum,
+                         uint64_t seq);
+
+/* Segment header and STORE file: encode; decode checks magic (STRATA_ECORRUPT), version
+ * (STRATA_EVERSION) and checksum. `what` names the file in messages. */
+void store_encode_seg_header(uint8_t out[SEG_HDR_SIZE], uint64_t segno);
+int strata_store__decode_seg_header(const uint8_t *p, size_t avail, const char *what, uint64_t *segno);
+void store_encode_store_file(uint8_t out[STORE_FILE_SIZE], uint64_t now);
+int store_decode_store_file(const uint8_t *p, size_t avail, const char *what);
+
+/* The batch chain: start with the batch's start offset, fold in each object record's checksum. */
+static inline uint64_t store_chain_init(uint64_t batch_start) { return batch_start; }
+uint64_t store_chain_next(uint64_t chain, uint64_t rec_sum);
+
+/* ---- index files ------------------------------------------------------------------------ */
+
+/* A parsed, verified index image (borrowed from the mapped file). */
+typedef struct store_idx {
+    const uint8_t *base; /* the whole image */
+    size_t len;
+    uint64_t segno, seg_len, count, nroots, roots_len, seq, dead, raw_bytes;
+    const uint8_t *fanout, *digests, *offsets, *roots;
+} store_idx;
+
+/* Parse and verify an index image: magic, version, sizes, checksum, fan-out consistency, strictly
+ * ascending digests, offsets inside the segment, well-formed roots. 0, STRATA_ECORRUPT or
+ * STRATA_EVERSION; `what` names the file in messages. */
+int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, store_idx *out);
+/* Find `oid` in a verified index: 1 and *off, or 0. */
+int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off);
+/* Call cb for each root entry of a verified index; a nonzero return stops and is returned. */
+int store_idx_roots(const store_idx *ix,
+                    int (*cb)(const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq,
+                              uint32_t rec_size, void *payload),
+                    void *payload);
+
+/* One entry of an index being built. */
+typedef struct store_ent {
+    strata_oid oid;
+    uint64_t off;
+} store_ent;
+/* One root entry for an index being built. */
+typedef struct store_root_ent {
+    const char *name;
+    size_t len;
+    strata_oid oid;
+    uint64_t seq;
+    uint32_t rec_size;
+} store_root_ent;
+/* Build an index image from entries (sorted here, in place; duplicates must not occur) and
+ * roots. *out is owned (strata_mem__free). 0 or STRATA_ENOMEM. */
+int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t seg_len,
+                      store_ent *ents, size_t n, const store_root_ent *roots, size_t nroots,
+                      uint64_t seq, uint64_t dead, uint64_t raw_bytes);
+
+/* ---- segment scanning (recovery) --------------------------------------------------------- */
+
+/* A readable byte source: read returns a borrowed pointer to up to `want` bytes at `off`
+ * (*got < want only at the end of the source), valid until the next read. */
+typedef struct store_src {
+    int (*read)(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got);
+    void *ctx;
+    uint64_t size; /* bytes in the source */
+    const char *what; /* file name for messages */
+} store_src;
+
+/* Where a scan is: carried across refreshes of a reader. */
+typedef struct store_scan_state {
+    uint64_t off;         /* next record offset */
+    uint64_t batch_start; /* start of the open batch */
+    uint64_t chain;       /* batch chain so far */
+} store_scan_state;
+
+/* Called for each verified record in order: off is its segment offset, hdr/payload are the
+ * record bytes (borrowed; payload only for objects). A nonzero return stops the scan. */
+typedef int (*store_rec_cb)(const store_rec *r, uint64_t off, const uint8_t *rec_bytes,
+                            void *payload);
+
+enum { SCAN_SEALED = 1 /* damage anywhere is corruption: the whole segment was synced */ };
+
+/* Scan records from st->off to the end of src, verifying each record and each root's batch
+ * chain, calling cb for the good ones and advancing *st past them. At the first bad byte X:
+ *  - sealed scans fail with STRATA_ECORRUPT naming the file and X;
+ *  - otherwise the rest of the source is searched for a verifying root record whose
+ *    synced-up-to exceeds X; if one exists, the damaged bytes had been synced, so this is real
+ *    corruption: STRATA_ECORRUPT naming the file, X and the later record's offset;
+ *  - else the bytes from X on are a torn tail: *torn = 1, st->off = X, return 0.
+ * Returns 0 (with *torn 0 when the source ended cleanly), the callback's nonzero value,
+ * STRATA_ECORRUPT, or the source's read error. */
+int store_scan(const store_src *src, store_scan_state *st, int flags, store_rec_cb cb,
+               void *payload, int *torn);
+
+/* A memory source over [p, p+len) for decoders and fuzzing. */
+typedef struct store_memsrc {
+    const uint8_t *p;
+    size_t len;
+} store_memsrc;
+int store_memsrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got);
+
+/* Decode a whole segment image held in memory: header then records (the fuzz entry point).
+ * Returns 0 and fills *st / *torn as store_scan does, or the error. */
+int strata_store__decode_segment(const uint8_t *p, size_t len, int flags, store_rec_cb cb,
+                                 void *payload, store_scan_state *st, int *torn);
+
+/* ---- the open store (shared by store.c and check.c) -------------------------------------- */
+
+#include <pthread.h>
+
+#include "util/buf.h"
+#include "util/vfs.h"
+
+/* Open-addressing table digest -> record offset for the active segment (off 0 = empty slot). */
+typedef struct store_otab {
+    store_ent *e; /* cap slots */
+    size_t cap;   /* power of two, or 0 */
+    size_t n;     /* used slots */
+} store_otab;
+
+/* One named root. */
+typedef struct store_rootent {
+    char *name;        /* owned, NUL-terminated; NULL = empty slot */
+    size_t len;        /* name length */
+    strata_oid oid;    /* current root */
+    uint64_t seq;      /* sequence number of its record */
+    uint32_t rec_size; /* bytes of its record (becomes dead when superseded) */
+} store_rootent;
+
+/* Open-addressing map name -> root. */
+typedef struct store_rmap {
+    store_rootent *e;
+    size_t cap, n;
+} store_rmap;
+
+/* One segment file. Segments live until the store closes (GC will add reference counts). */
+typedef struct store_seg {
+    uint64_t no;           /* segment number */
+    strata_file *f;        /* open for reading (the active one of a writer: read-write) */
+    uint64_t size;         /* sealed: exact length */
+    const uint8_t *map;    /* mapped index file, or NULL */
+    size_t map_len;
+    store_idx idx;         /* parsed index when map != NULL */
+    store_otab ram;        /* sealed segment without a usable index (readers only) */
+} store_seg;
+
+struct strata_store {
+    char *dir;                  /* owned copy of the directory path */
+    strata_store_options opt;   /* with defaults filled in */
+    int read_only;
+    strata_file *lock;          /* LOCK file (writers) */
+
+    pthread_mutex_t wmu;        /* serialises writers (put, publish, rotation, refresh) */
+    pthread_rwlock_t rw;        /* guards the lookup structures below for readers */
+    store_seg **sealed;         /* sealed segments, ascending (rw) */
+    size_t nsealed, capsealed;
+    store_seg *active;          /* the active segment (rw) */
+    store_otab act;             /* its index (rw) */
+    store_rmap roots;           /* named roots (rw) */
+    uint64_t act_raw, act_dead; /* active segment: raw payload bytes, dead bytes (rw) */
+    uint64_t sealed_count, sealed_raw, sealed_dead, sealed_bytes; /* sums over sealed (rw) */
+
+    uint64_t end;               /* writer: end of the active segment's valid bytes (wmu) */
+    uint64_t batch_start;       /* writer: start of the open batch (wmu) */
+    uint64_t chain;             /* writer: batch chain so far (wmu) */
+    uint64_t seq;               /* last root sequence number (wmu) */
+    uint64_t ckpt_end;          /* end of the last checkpoint record, if it ends the file (wmu) */
+    store_scan_state rstate;    /* reader: where the active segment's scan stopped (wmu) */
+    strata_buf wbuf;            /* writer: record scratch (wmu) */
+    void *cctx;                 /* zstd compression context, created on first use (wmu) */
+
+    pthread_mutex_t smu;        /* group commit */
+    pthread_cond_t scond;
+    uint64_t synced_lsn;        /* everything before this log position is durable (smu) */
+    int syncing;                /* a leader is syncing (smu) */
+    int poisoned;               /* a sync failed: writes refused until reopen (smu) */
+    uint64_t nsyncs, npublish;  /* statistics (smu) */
+
+    pthread_mutex_t tmu;        /* NORMAL-mode background syncer */
+    pthread_cond_t tcond;
+    pthread_t thread;
+    int thread_on, thread_stop;
+};
+
+/* Log position: segment number and offset in one ordered integer. */
+#define STORE_LSN(segno, off) (((uint64_t)(segno) << 40) | (uint64_t)(off))
+
+/* Find the segment and offset of an object (caller holds s->rw for reading). 1 found, 0 not. */
+int store_lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg, uint64_t *off);
+/* Read, verify and decode the object record at `off` of `seg`, expecting digest `oid` (NULL =
+ * any). *data owned. 0, STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
+int store_read_object(strata_store *s, store_seg *seg, uint64_t off, const strata_oid *oid,
+                      uint8_t *type, uint8_t **data, size_t *len);
+/* "<dir>/<16 hex>.<ext>" (owned) or NULL on ENOMEM. */
+char *store_seg_path(const char *dir, uint64_t no, const char *ext);
+/* Sorted list of segment numbers in dir. *out owned. 0 or an error. */
+int store_list_segments(const char *dir, uint64_t **out, size_t *n);
+/* A buffered reader over a file for store_scan. */
+typedef struct store_filesrc {
+    strata_file *f;
+    uint64_t woff;  /* file offset of buf.data[0] */
+    strata_buf buf; /* window */
+} store_filesrc;
+int store_filesrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got);
+
+#endif
