@@ -8,6 +8,7 @@
  * bytes, sets by natural order) and the header (tag, D, n, offset table) is inserted in front of
  * them with one memmove. A container's bytes move once per enclosing level, which keeps the cost
  * at O(size x depth) with small constants and needs no tree of nodes in memory. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,8 +400,10 @@ typedef struct vctx {
 
 static int vfail(const vctx *x, const uint8_t *at, const char *what)
 {
+    char copy[200]; /* `what` may be the last error's own message */
+    snprintf(copy, sizeof copy, "%s", what);
     return strata_err__set(STRATA_ECORRUPT, "invalid encoded value at offset %zu: %s",
-                           (size_t)(at - x->base), what);
+                           (size_t)(at - x->base), copy);
 }
 
 /* Validate exactly one value filling [p, p+len). */
