@@ -1,0 +1,482 @@
+/* Benchmark of the prolly tree against LMDB and SQLite on the same workload: bulk build in
+ * durable batches, random point gets, range scans, a single-item change, a diff of two versions,
+ * and the node-size distribution. Every figure is the median of --runs runs (default 3);
+ * --smoke runs tiny sizes once (for CTest). Usage: bench_tree [--smoke] [--n N] [--runs R]. */
+#include <ftw.h>
+#include <lmdb.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "tree/tree.h"
+#include "tree/tree_int.h"
+#include "util/mem.h"
+
+#define VLEN 100
+
+typedef struct cfg {
+    size_t n, batch, gets, scans, scanlen, diffn;
+    int runs;
+    size_t cache;
+} cfg;
+
+enum { PH_BUILD, PH_GET, PH_SCAN, PH_ONE, PH_DIFF, NPH };
+static const char *phase_name[NPH] = {"bulk build (items/s)", "random get (gets/s)",
+                                      "range scan 1k (scans/s)", "single change (commits/s)",
+                                      "diff 100 of N (diffs/s)"};
+
+typedef struct result {
+    double rate[NPH]; /* 0 = not applicable */
+} result;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static int key_of(char *k, uint32_t id) { return sprintf(k, "user#%08u", id); }
+
+/* ~100 bytes of printable pseudo-random text, a function of (id, version). */
+static void val_of(char *v, uint32_t id, uint32_t ver)
+{
+    uint64_t x = ((uint64_t)id << 20 | ver) * 0x9E3779B97F4A7C15ULL + 1;
+    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    for (int i = 0; i < VLEN; i++) v[i] = al[rng(&x) & 63];
+}
+
+static int rm_one(const char *p, const struct stat *st, int f, struct FTW *w)
+{
+    (void)st; (void)f; (void)w;
+    return remove(p);
+}
+
+static char *mktmp(const char *tag)
+{
+    const char *base = getenv("STRATA_TEST_TMP");
+    if (!base || !*base) base = "/tmp";
+    char *p = malloc(strlen(base) + 64);
+    sprintf(p, "%s/bench_tree_%s.XXXXXX", base, tag);
+    if (!mkdtemp(p)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    return p;
+}
+
+static void rmtmp(char *p)
+{
+    nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(p);
+}
+
+#define CHECK(x) do { int rc_ = (x); if (rc_) { fprintf(stderr, "%s:%d: %s failed: %d %s\n", __FILE__, __LINE__, #x, rc_, strata_error_last()->message); exit(1); } } while (0)
+
+/* The workload's orders: insertion order, get order, scan starts and the changed ids. */
+typedef struct work {
+    uint32_t *ins, *get, *scan, *chg;
+} work;
+
+static void work_make(work *w, const cfg *c)
+{
+    uint64_t x = 42;
+    w->ins = malloc(c->n * sizeof *w->ins);
+    w->get = malloc(c->gets * sizeof *w->get);
+    w->scan = malloc(c->scans * sizeof *w->scan);
+    w->chg = malloc(c->diffn * sizeof *w->chg);
+    for (size_t i = 0; i < c->n; i++) w->ins[i] = (uint32_t)i;
+    for (size_t i = c->n; i > 1; i--) {
+        size_t j = rng(&x) % i;
+        uint32_t t = w->ins[i - 1];
+        w->ins[i - 1] = w->ins[j];
+        w->ins[j] = t;
+    }
+    for (size_t i = 0; i < c->gets; i++) w->get[i] = (uint32_t)(rng(&x) % c->n);
+    for (size_t i = 0; i < c->scans; i++) w->scan[i] = (uint32_t)(rng(&x) % c->n);
+    for (size_t i = 0; i < c->diffn; i++) w->chg[i] = (uint32_t)(rng(&x) % c->n);
+}
+
+/* ---- strata --------------------------------------------------------------------------------- */
+
+typedef struct sizes {
+    uint32_t *v;
+    size_t n, cap;
+    strata_store *store;
+} sizes;
+
+static int size_cb(const strata_oid *oid, uint8_t type, void *payload)
+{
+    sizes *s = payload;
+    if (type != 'N') return 0;
+    uint8_t *data, t;
+    size_t len;
+    int rc = strata_store__get(s->store, oid, &t, &data, &len);
+    if (rc) return rc;
+    strata_mem__free(data);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = (uint32_t)len;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int diff_count(const void *k, size_t kl, const void *o, size_t ol, const void *n, size_t nl, void *p)
+{
+    (void)k; (void)kl; (void)o; (void)ol; (void)n; (void)nl;
+    (*(size_t *)p)++;
+    return 0;
+}
+
+static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
+{
+    char *dir = mktmp("strata");
+    strata_store *st;
+    strata_store_options o = STRATA_STORE_OPTIONS_INIT;
+    o.create = 1;
+    o.durability = STRATA_DURABILITY_FULL;
+    CHECK(strata_store__open(&st, dir, &o));
+    strata_tree_ctx *ctx;
+    CHECK(strata_tree__ctx_new(&ctx, st, c->cache));
+    strata_oid root;
+    CHECK(strata_tree__empty(ctx, &root));
+    strata_tree_edit *ed = calloc(c->batch, sizeof *ed);
+    char (*kb)[16] = malloc(c->batch * sizeof *kb);
+    char (*vb)[VLEN] = malloc(c->batch * sizeof *vb);
+
+    double t0 = now();
+    for (size_t b = 0; b < c->n; b += c->batch) {
+        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+        for (size_t i = 0; i < nb; i++) {
+            uint32_t id = w->ins[b + i];
+            ed[i].key = kb[i];
+            ed[i].klen = (size_t)key_of(kb[i], id);
+            val_of(vb[i], id, 0);
+            ed[i].val = vb[i];
+            ed[i].vlen = VLEN;
+            ed[i].del = 0;
+        }
+        strata_oid next;
+        CHECK(strata_tree__apply(ctx, &root, ed, nb, &next));
+        CHECK(strata_store__publish(st, "bench", &next));
+        root = next;
+    }
+    r->rate[PH_BUILD] = c->n / (now() - t0);
+
+    char k[16];
+    size_t found = 0;
+    t0 = now();
+    for (size_t i = 0; i < c->gets; i++) {
+        strata_tree_value v;
+        int kl = key_of(k, w->get[i]);
+        if (strata_tree__get(ctx, &root, k, (size_t)kl, &v) == 0) {
+            found += v.len == VLEN;
+            strata_tree__value_release(ctx, &v);
+        }
+    }
+    r->rate[PH_GET] = c->gets / (now() - t0);
+    if (found != c->gets) { fprintf(stderr, "strata: %zu of %zu gets found\n", found, c->gets); exit(1); }
+
+    strata_tree_cursor *cur;
+    CHECK(strata_tree__cursor_open(&cur, ctx, &root));
+    size_t seen = 0, bytes = 0;
+    t0 = now();
+    for (size_t s = 0; s < c->scans; s++) {
+        int kl = key_of(k, w->scan[s]);
+        int rc = strata_tree__cursor_seek(cur, k, (size_t)kl);
+        for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = strata_tree__cursor_next(cur)) {
+            const void *kp, *vp;
+            size_t klen, vlen;
+            strata_tree__cursor_key(cur, &kp, &klen);
+            CHECK(strata_tree__cursor_value(cur, &vp, &vlen));
+            bytes += klen + vlen;
+            seen++;
+        }
+    }
+    r->rate[PH_SCAN] = c->scans / (now() - t0);
+    strata_tree__cursor_free(cur);
+    (void)bytes;
+
+    strata_tree_stats s0, s1;
+    strata_tree__stats(ctx, &s0);
+    key_of(k, w->chg[0]);
+    char nv[VLEN];
+    val_of(nv, w->chg[0], 1);
+    strata_tree_edit one = {k, strlen(k), nv, VLEN, 0};
+    strata_oid r1;
+    t0 = now();
+    CHECK(strata_tree__apply(ctx, &root, &one, 1, &r1));
+    CHECK(strata_store__publish(st, "bench", &r1));
+    r->rate[PH_ONE] = 1 / (now() - t0);
+    strata_tree__stats(ctx, &s1);
+
+    /* two versions differing in diffn items */
+    for (size_t i = 0; i < c->diffn && i < c->batch; i++) {
+        ed[i].key = kb[i];
+        ed[i].klen = (size_t)key_of(kb[i], w->chg[i]);
+        val_of(vb[i], w->chg[i], 2);
+        ed[i].val = vb[i];
+        ed[i].vlen = VLEN;
+    }
+    strata_oid r2;
+    CHECK(strata_tree__apply(ctx, &root, ed, c->diffn, &r2));
+    size_t nd = 0;
+    int reps = 20;
+    t0 = now();
+    for (int i = 0; i < reps; i++) {
+        nd = 0;
+        CHECK(strata_tree__diff(ctx, &root, &r2, diff_count, &nd));
+    }
+    r->rate[PH_DIFF] = reps / (now() - t0);
+
+    if (report_sizes) {
+        sizes sz = {0};
+        sz.store = st;
+        CHECK(strata_tree__walk(ctx, &root, size_cb, &sz));
+        qsort(sz.v, sz.n, sizeof *sz.v, cmp_u32);
+        tnode *rn;
+        CHECK(tnode_load(ctx, &root, &rn));
+        strata_tree_stats fs;
+        strata_tree__stats(ctx, &fs);
+        printf("strata tree: %zu items, height %d, %zu nodes; node bytes min %u / median %u / max %u\n",
+               c->n, rn->level + 1, sz.n, sz.v[0], sz.v[sz.n / 2], sz.v[sz.n - 1]);
+        printf("strata single change wrote %llu nodes, %llu bytes; diff found %zu changes (%zu changed)\n",
+               (unsigned long long)(s1.nodes_written - s0.nodes_written),
+               (unsigned long long)(s1.node_bytes_written - s0.node_bytes_written), nd, c->diffn);
+        printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses\n",
+               c->cache / 1048576.0, fs.cached_bytes / 1048576.0, (unsigned long long)fs.hits,
+               (unsigned long long)fs.misses);
+        tnode_unpin(rn);
+        free(sz.v);
+    }
+    free(ed);
+    free(kb);
+    free(vb);
+    strata_tree__ctx_free(ctx);
+    strata_store__close(st);
+    rmtmp(dir);
+}
+
+/* ---- SQLite ---------------------------------------------------------------------------------- */
+
+#define SQ(x) do { if ((x) != SQLITE_OK) { fprintf(stderr, "sqlite: %s: %s\n", #x, sqlite3_errmsg(db)); exit(1); } } while (0)
+
+static void run_sqlite(const cfg *c, const work *w, result *r)
+{
+    char *dir = mktmp("sqlite");
+    char path[512];
+    snprintf(path, sizeof path, "%s/db.sqlite", dir);
+    sqlite3 *db;
+    SQ(sqlite3_open(path, &db));
+    SQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        "CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;", NULL, NULL, NULL));
+    sqlite3_stmt *ins, *get, *scan;
+    SQ(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)", -1, &ins, NULL));
+    SQ(sqlite3_prepare_v2(db, "SELECT v FROM t WHERE k = ?1", -1, &get, NULL));
+    SQ(sqlite3_prepare_v2(db, "SELECT k, v FROM t WHERE k >= ?1 ORDER BY k LIMIT ?2", -1, &scan, NULL));
+    char k[16], v[VLEN];
+    double t0 = now();
+    for (size_t b = 0; b < c->n; b += c->batch) {
+        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+        SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
+        for (size_t i = 0; i < nb; i++) {
+            uint32_t id = w->ins[b + i];
+            int kl = key_of(k, id);
+            val_of(v, id, 0);
+            sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE) { fprintf(stderr, "sqlite insert failed\n"); exit(1); }
+            sqlite3_reset(ins);
+        }
+        SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+    }
+    r->rate[PH_BUILD] = c->n / (now() - t0);
+
+    size_t found = 0;
+    SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
+    t0 = now();
+    for (size_t i = 0; i < c->gets; i++) {
+        int kl = key_of(k, w->get[i]);
+        sqlite3_bind_text(get, 1, k, kl, SQLITE_STATIC);
+        if (sqlite3_step(get) == SQLITE_ROW) found += sqlite3_column_bytes(get, 0) == VLEN;
+        sqlite3_reset(get);
+    }
+    r->rate[PH_GET] = c->gets / (now() - t0);
+    if (found != c->gets) { fprintf(stderr, "sqlite: %zu of %zu gets found\n", found, c->gets); exit(1); }
+    size_t bytes = 0;
+    t0 = now();
+    for (size_t s = 0; s < c->scans; s++) {
+        int kl = key_of(k, w->scan[s]);
+        sqlite3_bind_text(scan, 1, k, kl, SQLITE_STATIC);
+        sqlite3_bind_int(scan, 2, (int)c->scanlen);
+        while (sqlite3_step(scan) == SQLITE_ROW) {
+            const void *kp = sqlite3_column_text(scan, 0), *vp = sqlite3_column_text(scan, 1);
+            bytes += (size_t)sqlite3_column_bytes(scan, 0) + (size_t)sqlite3_column_bytes(scan, 1);
+            (void)kp; (void)vp;
+        }
+        sqlite3_reset(scan);
+    }
+    r->rate[PH_SCAN] = c->scans / (now() - t0);
+    SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+
+    int kl = key_of(k, w->chg[0]);
+    val_of(v, w->chg[0], 1);
+    t0 = now();
+    SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
+    sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE) exit(1);
+    sqlite3_reset(ins);
+    SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+    r->rate[PH_ONE] = 1 / (now() - t0);
+    r->rate[PH_DIFF] = 0;
+    sqlite3_finalize(ins);
+    sqlite3_finalize(get);
+    sqlite3_finalize(scan);
+    sqlite3_close(db);
+    rmtmp(dir);
+}
+
+/* ---- LMDB ------------------------------------------------------------------------------------ */
+
+#define MD(x) do { int rc_ = (x); if (rc_) { fprintf(stderr, "lmdb: %s: %s\n", #x, mdb_strerror(rc_)); exit(1); } } while (0)
+
+static void run_lmdb(const cfg *c, const work *w, result *r)
+{
+    char *dir = mktmp("lmdb");
+    MDB_env *env;
+    MD(mdb_env_create(&env));
+    MD(mdb_env_set_mapsize(env, (size_t)8 << 30));
+    MD(mdb_env_open(env, dir, 0, 0644));
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MD(mdb_txn_begin(env, NULL, 0, &txn));
+    MD(mdb_dbi_open(txn, NULL, 0, &dbi));
+    MD(mdb_txn_commit(txn));
+    char k[16], v[VLEN];
+    double t0 = now();
+    for (size_t b = 0; b < c->n; b += c->batch) {
+        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+        MD(mdb_txn_begin(env, NULL, 0, &txn));
+        for (size_t i = 0; i < nb; i++) {
+            uint32_t id = w->ins[b + i];
+            MDB_val mk = {(size_t)key_of(k, id), k}, mv = {VLEN, v};
+            val_of(v, id, 0);
+            MD(mdb_put(txn, dbi, &mk, &mv, 0));
+        }
+        MD(mdb_txn_commit(txn));
+    }
+    r->rate[PH_BUILD] = c->n / (now() - t0);
+
+    MD(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    size_t found = 0;
+    t0 = now();
+    for (size_t i = 0; i < c->gets; i++) {
+        MDB_val mk = {(size_t)key_of(k, w->get[i]), k}, mv;
+        if (mdb_get(txn, dbi, &mk, &mv) == 0) found += mv.mv_size == VLEN;
+    }
+    r->rate[PH_GET] = c->gets / (now() - t0);
+    if (found != c->gets) { fprintf(stderr, "lmdb: %zu of %zu gets found\n", found, c->gets); exit(1); }
+    MDB_cursor *cur;
+    MD(mdb_cursor_open(txn, dbi, &cur));
+    size_t bytes = 0;
+    t0 = now();
+    for (size_t s = 0; s < c->scans; s++) {
+        MDB_val mk = {(size_t)key_of(k, w->scan[s]), k}, mv;
+        int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+        for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+            bytes += mk.mv_size + mv.mv_size;
+    }
+    r->rate[PH_SCAN] = c->scans / (now() - t0);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    t0 = now();
+    MD(mdb_txn_begin(env, NULL, 0, &txn));
+    MDB_val mk = {(size_t)key_of(k, w->chg[0]), k}, mv = {VLEN, v};
+    val_of(v, w->chg[0], 1);
+    MD(mdb_put(txn, dbi, &mk, &mv, 0));
+    MD(mdb_txn_commit(txn));
+    r->rate[PH_ONE] = 1 / (now() - t0);
+    r->rate[PH_DIFF] = 0;
+    mdb_env_close(env);
+    rmtmp(dir);
+}
+
+/* ---- driver ---------------------------------------------------------------------------------- */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(result *rs, int runs, int ph)
+{
+    double v[16];
+    for (int i = 0; i < runs; i++) v[i] = rs[i].rate[ph];
+    qsort(v, (size_t)runs, sizeof *v, cmp_d);
+    return v[runs / 2];
+}
+
+int main(int argc, char **argv)
+{
+    cfg c = {1000000, 1000, 1000000, 100, 1000, 100, 3, (size_t)1 << 30};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--smoke")) {
+            c.n = 3000; c.batch = 100; c.gets = 3000; c.scans = 10; c.scanlen = 100; c.diffn = 10; c.runs = 1;
+        } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
+            c.n = c.gets = strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            c.runs = atoi(argv[++i]);
+            if (c.runs < 1 || c.runs > 15) c.runs = 3;
+        } else {
+            fprintf(stderr, "usage: %s [--smoke] [--n N] [--runs R]\n", argv[0]);
+            return 2;
+        }
+    }
+    work w;
+    work_make(&w, &c);
+    result rs[3][16];
+    for (int run = 0; run < c.runs; run++) {
+        run_strata(&c, &w, &rs[0][run], run == 0);
+        run_sqlite(&c, &w, &rs[1][run]);
+        run_lmdb(&c, &w, &rs[2][run]);
+        fprintf(stderr, "run %d done\n", run + 1);
+    }
+    printf("\n%zu items (user#%%08d keys, %d-byte values), batches of %zu, median of %d run(s)\n", c.n,
+           VLEN, c.batch, c.runs);
+    printf("%-28s %14s %14s %14s %10s %10s\n", "phase", "strata", "sqlite", "lmdb", "vs sqlite",
+           "vs lmdb");
+    for (int ph = 0; ph < NPH; ph++) {
+        double s = median(rs[0], c.runs, ph), q = median(rs[1], c.runs, ph), l = median(rs[2], c.runs, ph);
+        printf("%-28s %14.0f", phase_name[ph], s);
+        if (q > 0) printf(" %14.0f %14.0f %9.2fx %9.2fx\n", q, l, s / q, s / l);
+        else printf(" %14s %14s %10s %10s\n", "n/a", "n/a", "-", "-");
+    }
+    printf("(ratios are strata's rate over the peer's: > 1 means strata is faster)\n");
+    free(w.ins);
+    free(w.get);
+    free(w.scan);
+    free(w.chg);
+    return 0;
+}
