@@ -36,7 +36,7 @@ static size_t slot_of(const strata_oid *oid, size_t cap)
     return (size_t)strata_le64(oid->id) & (cap - 1);
 }
 
-static int otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off)
+int store_otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off)
 {
     if (!t->cap) return 0;
     for (size_t i = slot_of(oid, t->cap);; i = (i + 1) & (t->cap - 1)) {
@@ -48,7 +48,7 @@ static int otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off)
     }
 }
 
-static void otab_put(store_otab *t, const strata_oid *oid, uint64_t off)
+void store_otab_put(store_otab *t, const strata_oid *oid, uint64_t off)
 {
     size_t i = slot_of(oid, t->cap);
     while (t->e[i].off != 0) i = (i + 1) & (t->cap - 1);
@@ -59,7 +59,7 @@ static void otab_put(store_otab *t, const strata_oid *oid, uint64_t off)
 
 /* Make room for one more entry (load factor <= 5/8). Caller holds rw for writing when the table
  * is shared. 0 or STRATA_ENOMEM (table unchanged). */
-static int otab_reserve(store_otab *t)
+int store_otab_reserve(store_otab *t)
 {
     if ((t->n + 1) * 8 <= t->cap * 5) return 0;
     size_t nc = t->cap ? t->cap * 2 : 64;
@@ -67,13 +67,13 @@ static int otab_reserve(store_otab *t)
     if (!ne) return STRATA_ENOMEM;
     store_otab nt = {ne, nc, 0};
     for (size_t i = 0; i < t->cap; i++)
-        if (t->e[i].off) otab_put(&nt, &t->e[i].oid, t->e[i].off);
+        if (t->e[i].off) store_otab_put(&nt, &t->e[i].oid, t->e[i].off);
     strata_mem__free(t->e);
     *t = nt;
     return 0;
 }
 
-static void otab_free(store_otab *t)
+void store_otab_free(store_otab *t)
 {
     strata_mem__free(t->e);
     memset(t, 0, sizeof *t);
@@ -282,10 +282,10 @@ static int scan_cb(const store_rec *r, uint64_t off, const uint8_t *bytes, void 
     if (r->kind == 'O') {
         uint64_t o;
         store_seg *sg;
-        if (otab_find(c->t, &r->oid, &o) || (c->t == &s->act && store_lookup_locked(s, &r->oid, &sg, &o))) {
+        if (store_otab_find(c->t, &r->oid, &o) || (c->t == &s->act && store_lookup_locked(s, &r->oid, &sg, &o))) {
             c->dead += r->size;
-        } else if ((rc = otab_reserve(c->t)) == 0) {
-            otab_put(c->t, &r->oid, off);
+        } else if ((rc = store_otab_reserve(c->t)) == 0) {
+            store_otab_put(c->t, &r->oid, off);
             c->raw += r->raw_len;
             c->count++;
         }
@@ -332,7 +332,7 @@ static void seg_free(store_seg *g)
     if (!g) return;
     strata_vfs__close(g->f);
     strata_vfs__unmap(g->map, g->map_len);
-    otab_free(&g->ram);
+    store_otab_free(&g->ram);
     strata_mem__free(g);
 }
 
@@ -487,7 +487,7 @@ static int load_sealed(strata_store *s, uint64_t no, store_seg *reuse, store_seg
         if (!rc) rc = write_index_file(s, no, img, len);
         if (!rc) rc = map_index(g, ipath);
         if (rc) goto done;
-        otab_free(&g->ram);
+        store_otab_free(&g->ram);
     } else {
         g->idx.count = c.count;
         g->idx.raw_bytes = c.raw;
@@ -500,8 +500,8 @@ done:
     strata_mem__free(img);
     strata_mem__free(path);
     strata_mem__free(ipath);
-    if (rc && g != reuse) seg_free(g);
-    else if (rc) otab_free(&g->ram);
+    if (rc && !reuse) seg_free(g);
+    else if (rc) store_otab_free(&g->ram);
     else *out = g;
     return rc;
 }
@@ -534,13 +534,13 @@ static void add_sealed(strata_store *s, store_seg *g)
 
 int store_lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg, uint64_t *off)
 {
-    if (s->active && otab_find(&s->act, oid, off)) {
+    if (s->active && store_otab_find(&s->act, oid, off)) {
         *seg = s->active;
         return 1;
     }
     for (size_t i = s->nsealed; i-- > 0;) {
         store_seg *g = s->sealed[i];
-        if (g->map ? store_idx_find(&g->idx, oid, off) : otab_find(&g->ram, oid, off)) {
+        if (g->map ? store_idx_find(&g->idx, oid, off) : store_otab_find(&g->ram, oid, off)) {
             *seg = g;
             return 1;
         }
@@ -732,7 +732,7 @@ done:
         memset(&s->act, 0, sizeof s->act);
         s->active = NULL;
         pthread_rwlock_unlock(&s->rw);
-        otab_free(&t);
+        store_otab_free(&t);
         seg_free(g);
     }
     return rc;
@@ -746,7 +746,7 @@ static void store_free(strata_store *s)
     for (size_t i = 0; i < s->nsealed; i++) seg_free(s->sealed[i]);
     strata_mem__free(s->sealed);
     seg_free(s->active);
-    otab_free(&s->act);
+    store_otab_free(&s->act);
     rmap_free(&s->roots);
     strata_buf__free(&s->wbuf);
     ZSTD_freeCCtx(s->cctx);
@@ -985,7 +985,7 @@ static int rotate(strata_store *s)
     s->act_raw = s->act_dead = 0;
     s->active = ng;
     pthread_rwlock_unlock(&s->rw);
-    otab_free(&t);
+    store_otab_free(&t);
     s->end = SEG_HDR_SIZE;
     s->batch_start = SEG_HDR_SIZE;
     s->chain = store_chain_init(SEG_HDR_SIZE);
@@ -1087,7 +1087,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
     rc = make_room(s, reclen);
     if (rc) goto done;
     pthread_rwlock_wrlock(&s->rw);
-    rc = otab_reserve(&s->act);
+    rc = store_otab_reserve(&s->act);
     pthread_rwlock_unlock(&s->rw);
     if (rc) goto done;
     uint8_t hdr[OBJ_HDR_SIZE];
@@ -1107,7 +1107,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
     }
     if (rc) goto done;
     pthread_rwlock_wrlock(&s->rw);
-    otab_put(&s->act, &oid, s->end);
+    store_otab_put(&s->act, &oid, s->end);
     s->act_raw += len;
     pthread_rwlock_unlock(&s->rw);
     s->end += reclen;
@@ -1419,7 +1419,7 @@ int strata_store__refresh(strata_store *s)
             s->act_raw = s->act_dead = 0;
             s->active = NULL;
             pthread_rwlock_unlock(&s->rw);
-            otab_free(&t);
+            store_otab_free(&t);
         }
         add_sealed(s, g);
     }

@@ -322,6 +322,13 @@ struct strata_store {
 /* Log position: segment number and offset in one ordered integer. */
 #define STORE_LSN(segno, off) (((uint64_t)(segno) << 40) | (uint64_t)(off))
 
+/* Object tables: find (1 and *off, or 0), put (room must be reserved; no duplicates),
+ * reserve room for one more entry (0 or STRATA_ENOMEM), free. */
+int store_otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off);
+void store_otab_put(store_otab *t, const strata_oid *oid, uint64_t off);
+int store_otab_reserve(store_otab *t);
+void store_otab_free(store_otab *t);
+
 /* Find the segment and offset of an object (caller holds s->rw for reading). 1 found, 0 not. */
 int store_lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg, uint64_t *off);
 /* Read, verify and decode the object record at `off` of `seg`, expecting digest `oid` (NULL =
