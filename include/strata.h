@@ -98,6 +98,299 @@ typedef enum strata_durability {
     STRATA_DURABILITY_OFF = 2     /* never synced by strata: survives a process crash only */
 } strata_durability;
 
+
+/* A successful write that changed nothing (a put of an identical value, a delete of a missing
+ * key, an init of an existing tenant): no commit was made. Not an error. */
+#define STRATA_UNCHANGED 1
+
+/* Free memory that strata returned as owned (strings such as JSON output). NULL is fine. */
+STRATA_API void strata_free(void *p);
+
+/* ---- values ----------------------------------------------------------------------------- */
+
+/* An immutable value (null, bool, number, string, binary, list, map, string/number/binary set)
+ * held in strata's canonical binary encoding (docs/format.md). Owned by the caller: free with
+ * strata_value_free. Equal values have equal bytes. */
+typedef struct strata_value strata_value;
+
+/* Flags for JSON input and output. */
+#define STRATA_JSON_PRETTY 1u   /* output: indented, one member per line */
+#define STRATA_JSON_DYNAMODB 2u /* DynamoDB's typed JSON ({"S": "x"}, {"N": "1"}, …) */
+#define STRATA_JSON_ITEM 4u     /* with DYNAMODB: a top-level map of name → AttributeValue */
+
+/* Parse `len` bytes of JSON (plain RFC 8259, or DynamoDB JSON with STRATA_JSON_DYNAMODB).
+ * Numbers are exact decimals (up to 38 significant digits). Errors: STRATA_EINVALID with
+ * "line:column: what was expected", STRATA_ELIMIT (depth or size), STRATA_ENOMEM. */
+STRATA_API int strata_value_from_json(strata_value **out, const char *json, size_t len,
+                                      unsigned int flags);
+
+/* Adopt canonical binary bytes (validated; copied). STRATA_EINVALID when not canonical. */
+STRATA_API int strata_value_from_bytes(strata_value **out, const void *data, size_t len);
+
+/* The value's canonical bytes, borrowed from `v` (valid until strata_value_free). */
+STRATA_API strata_slice strata_value_bytes(const strata_value *v);
+
+/* Render as JSON (STRATA_JSON_PRETTY / STRATA_JSON_DYNAMODB / STRATA_JSON_ITEM). *out is owned
+ * and NUL-terminated (free with strata_free); *len (optional) excludes the NUL. Plain JSON renders
+ * binary as base64 strings and sets as arrays (docs/values.md). */
+STRATA_API int strata_value_to_json(char **out, size_t *len, const strata_value *v,
+                                    unsigned int flags);
+
+/* 1 when a and b are the same value, else 0. */
+STRATA_API int strata_value_equal(const strata_value *a, const strata_value *b);
+
+STRATA_API void strata_value_free(strata_value *v);
+
+/* ---- database --------------------------------------------------------------------------- */
+
+typedef struct strata_db strata_db;
+typedef struct strata_iter strata_iter;     /* see "iterators" below */
+typedef struct strata_commit strata_commit; /* see "commits" below */
+
+typedef struct strata_db_options {
+    unsigned int version;          /* STRATA_DB_OPTIONS_VERSION */
+    int create;                    /* create the database when missing (default 1) */
+    int read_only;                 /* open as a reader: never writes, never blocks the writer */
+    strata_durability durability;  /* default STRATA_DURABILITY_FULL */
+    size_t cache_bytes;            /* decoded-node cache budget; 0 = 64 MiB */
+    int lock_wait_ms;              /* writer lock: 0 fail with STRATA_EBUSY, >0 wait, <0 forever */
+} strata_db_options;
+
+#define STRATA_DB_OPTIONS_VERSION 1
+#define STRATA_DB_OPTIONS_INIT {STRATA_DB_OPTIONS_VERSION, 1, 0, STRATA_DURABILITY_FULL, 0, 0}
+
+/* Fill `opt` with defaults. STRATA_EINVALID for an unknown version. */
+STRATA_API int strata_db_options_init(strata_db_options *opt, unsigned int version);
+
+/* Open the database in directory `path` (NULL: "./.strata"). opt may be NULL (defaults).
+ * One process may write at a time: a second writer gets STRATA_EBUSY (or waits lock_wait_ms).
+ * The handle is safe to share between threads. Errors: STRATA_ENOTFOUND (missing and not
+ * create), STRATA_EBUSY, STRATA_ECORRUPT, STRATA_EVERSION, STRATA_EIO, STRATA_ENOMEM. */
+STRATA_API int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
+
+/* Close the handle (NULL is fine). Every iterator and transaction must be freed first. */
+STRATA_API void strata_db_close(strata_db *db);
+
+/* Re-hash every stored object and check every index and root. 0 when clean, else
+ * STRATA_ECORRUPT with the first problem in the message; `problems` (optional) gets the count. */
+STRATA_API int strata_db_verify(strata_db *db, uint64_t *problems);
+
+/* ---- who, when, why: write options ------------------------------------------------------ */
+
+#define STRATA_TZ_LOCAL (-32768) /* tz_offset_min: use the machine's local offset */
+
+typedef struct strata_write_options {
+    unsigned int version;          /* STRATA_WRITE_OPTIONS_VERSION */
+    const char *user;              /* who (NULL: "") */
+    const char *message;           /* why (NULL: "") */
+    const char *origin;            /* from where: an application, host, request id (NULL: "") */
+    int64_t time_us;               /* when, UTC microseconds since 1970; 0 = now */
+    int tz_offset_min;             /* the writer's UTC offset in minutes, or STRATA_TZ_LOCAL */
+    const strata_oid *expect_head; /* optimistic check: commit only if the entry's head is this
+                                      digest (an all-zero digest: only if the entry does not
+                                      exist); else STRATA_ECONFLICT. NULL: no check. */
+} strata_write_options;
+
+#define STRATA_WRITE_OPTIONS_VERSION 1
+#define STRATA_WRITE_OPTIONS_INIT {STRATA_WRITE_OPTIONS_VERSION, NULL, NULL, NULL, 0, STRATA_TZ_LOCAL, NULL}
+
+STRATA_API int strata_write_options_init(strata_write_options *opt, unsigned int version);
+
+/* What to read: the head (all fields zero/NULL), a past commit of the entry (`at`), the state at
+ * a time (`as_of_us`), or a tenant snapshot (a manifest digest). At most one may be set. */
+typedef struct strata_read_options {
+    unsigned int version;        /* STRATA_READ_OPTIONS_VERSION */
+    const strata_oid *at;        /* a commit digest from this entry's history */
+    int64_t as_of_us;            /* the latest commit at or before this UTC time (µs) */
+    const strata_oid *snapshot;  /* a manifest digest of this tenant (strata_tenant_snapshot) */
+} strata_read_options;
+
+#define STRATA_READ_OPTIONS_VERSION 1
+#define STRATA_READ_OPTIONS_INIT {STRATA_READ_OPTIONS_VERSION, NULL, 0, NULL}
+
+STRATA_API int strata_read_options_init(strata_read_options *opt, unsigned int version);
+
+/* ---- tenants ---------------------------------------------------------------------------- */
+
+/* Names of tenants, entries and record keys are data, never paths: any UTF-8 string of 1–255
+ * bytes without control characters. Anything else is STRATA_EINVALID with a message. */
+
+/* Create tenant `tenant`. 0 when created, STRATA_UNCHANGED when it already exists. */
+STRATA_API int strata_tenant_init(strata_db *db, const char *tenant, const strata_write_options *wo);
+
+/* 1 when the tenant exists (and is not dropped), 0 when not, or a negative error. */
+STRATA_API int strata_tenant_exists(strata_db *db, const char *tenant);
+
+/* Drop a tenant: it disappears from the API at once; its bytes are reclaimed by GC later.
+ * STRATA_ENOTFOUND when it does not exist. */
+STRATA_API int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_options *wo);
+
+/* Iterate over the tenants' names in byte order (dropped tenants are left out). */
+STRATA_API int strata_tenants(strata_iter **out, strata_db *db);
+
+/* The tenant's manifest digest now (as_of_us = 0) or at a past time: a snapshot usable in
+ * strata_read_options.snapshot. STRATA_ENOTFOUND when the tenant did not exist then. */
+STRATA_API int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant,
+                                      int64_t as_of_us);
+
+/* ---- iterators -------------------------------------------------------------------------- */
+
+/* One iterator type for every listing: tenants and entries (key = name), records (key, value),
+ * history (commit), diffs (key, old value, new value). Call strata_iter_next before reading the
+ * first item. What the accessors return is borrowed until the next strata_iter_next/free. */
+
+/* 0: positioned on the next item; STRATA_ITEROVER: no more; < 0: an error. */
+STRATA_API int strata_iter_next(strata_iter *it);
+/* The current item's key or name (records: the record key; diffs: the changed key). */
+STRATA_API strata_slice strata_iter_key(const strata_iter *it);
+/* The current value (diffs: the new value, NULL when deleted). */
+STRATA_API const strata_value *strata_iter_value(const strata_iter *it);
+/* Diffs: the old value (NULL when added). Other iterators: NULL. */
+STRATA_API const strata_value *strata_iter_old_value(const strata_iter *it);
+/* History: the current commit. Other iterators: NULL. */
+STRATA_API const strata_commit *strata_iter_commit(const strata_iter *it);
+STRATA_API void strata_iter_free(strata_iter *it);
+
+/* ---- entries ---------------------------------------------------------------------------- */
+
+typedef enum strata_entry_kind {
+    STRATA_ENTRY_DOCUMENT = 1, /* one value, replaced whole (save / load) */
+    STRATA_ENTRY_RECORDS = 2,  /* keyed records: put / get / delete with a string key */
+    STRATA_ENTRY_TABLE = 3     /* items with a key schema (tables) */
+} strata_entry_kind;
+
+/* 1 when the entry exists in the tenant (at the read point), 0 when not, or a negative error. */
+STRATA_API int strata_exists(strata_db *db, const char *tenant, const char *entry,
+                             const strata_read_options *ro);
+
+/* The entry's commit digest at the read point (the seeds' get_digest). STRATA_ENOTFOUND. */
+STRATA_API int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                           const strata_read_options *ro);
+
+/* The entry's kind (strata_entry_kind) or a negative error. */
+STRATA_API int strata_entry_kind_of(strata_db *db, const char *tenant, const char *entry,
+                                    const strata_read_options *ro);
+
+/* Iterate over the tenant's entry names in byte order. */
+STRATA_API int strata_entries(strata_iter **out, strata_db *db, const char *tenant,
+                              const strata_read_options *ro);
+
+/* ---- documents -------------------------------------------------------------------------- */
+
+/* Save `value` as the new version of document entry `entry`; *out (optional) receives the new
+ * commit digest. Saving the value the entry already holds makes no commit: STRATA_UNCHANGED and
+ * *out is the current head. STRATA_EINVALID when the entry holds records or a table. */
+STRATA_API int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                           const strata_value *value, const strata_write_options *wo);
+
+/* Load the document at the read point. *out is owned (strata_value_free). */
+STRATA_API int strata_load(strata_value **out, strata_db *db, const char *tenant,
+                           const char *entry, const strata_read_options *ro);
+
+/* ---- keyed records ---------------------------------------------------------------------- */
+
+/* Set record `key` of records entry `entry` (created on first put) in one commit. *out
+ * (optional): the new commit digest, or the unchanged head with STRATA_UNCHANGED when the record
+ * already held that value. STRATA_EINVALID when the entry is a document or a table. */
+STRATA_API int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                          const char *key, const strata_value *value,
+                          const strata_write_options *wo);
+
+/* Set n records in one commit; later duplicates of a key win. STRATA_UNCHANGED when no record
+ * changed. */
+STRATA_API int strata_put_many(strata_oid *out, strata_db *db, const char *tenant,
+                               const char *entry, const char *const *keys,
+                               const strata_value *const *values, size_t n,
+                               const strata_write_options *wo);
+
+/* Delete records in one commit. STRATA_UNCHANGED when none existed. */
+STRATA_API int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                             const char *key, const strata_write_options *wo);
+STRATA_API int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant,
+                                  const char *entry, const char *const *keys, size_t n,
+                                  const strata_write_options *wo);
+
+/* One record at the read point (owned). STRATA_ENOTFOUND when the entry or the key is missing. */
+STRATA_API int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                          const char *key, const strata_read_options *ro);
+
+/* All records at the read point as one map value key → value (owned). */
+STRATA_API int strata_get_all(strata_value **out, strata_db *db, const char *tenant,
+                              const char *entry, const strata_read_options *ro);
+
+/* Iterate over the records in key order (key, value). */
+STRATA_API int strata_records(strata_iter **out, strata_db *db, const char *tenant,
+                              const char *entry, const strata_read_options *ro);
+
+/* ---- commits, history, diff, restore ---------------------------------------------------- */
+
+/* Read a commit of this tenant by digest (owned, strata_commit_free). STRATA_ENOTFOUND when no
+ * such commit exists in this tenant (commits of other tenants are not visible). */
+STRATA_API int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant,
+                                    const strata_oid *digest);
+STRATA_API void strata_commit_free(strata_commit *c);
+
+/* Accessors: strings are borrowed from the commit and NUL-terminated. */
+STRATA_API const strata_oid *strata_commit_digest(const strata_commit *c);
+STRATA_API const char *strata_commit_entry(const strata_commit *c);
+STRATA_API int strata_commit_kind(const strata_commit *c);            /* strata_entry_kind */
+STRATA_API const char *strata_commit_user(const strata_commit *c);
+STRATA_API const char *strata_commit_message(const strata_commit *c);
+STRATA_API const char *strata_commit_origin(const strata_commit *c);
+/* What the commit did, e.g. "save", "put 3, delete 1", "restore <digest>". */
+STRATA_API const char *strata_commit_operation(const strata_commit *c);
+STRATA_API int64_t strata_commit_time_us(const strata_commit *c);      /* UTC µs since 1970 */
+STRATA_API int strata_commit_tz_offset_min(const strata_commit *c);
+STRATA_API uint64_t strata_commit_generation(const strata_commit *c);  /* 1 for the first */
+STRATA_API size_t strata_commit_parent_count(const strata_commit *c);
+STRATA_API const strata_oid *strata_commit_parent(const strata_commit *c, size_t i);
+/* The digest of the commit's content: the document's value object or the records' tree root. */
+STRATA_API const strata_oid *strata_commit_data(const strata_commit *c);
+
+/* Format the commit time in the writer's offset: "YYYYMMDD HH:MM:SS +zzzz" (the seeds' form,
+ * STRATA_TIME_SEEDS) or ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffff+zz:zz" (STRATA_TIME_ISO). */
+#define STRATA_TIME_SEEDS 0
+#define STRATA_TIME_ISO 1
+STRATA_API int strata_commit_format_time(char out[40], const strata_commit *c, int style);
+
+/* The entry's commits newest first, starting at `from` (NULL: the head) — at most max_items
+ * (0: no limit). Costs what it walks. */
+STRATA_API int strata_history(strata_iter **out, strata_db *db, const char *tenant,
+                              const char *entry, const strata_oid *from, size_t max_items);
+
+/* What changed in `entry` from commit `a` to commit `b` (b NULL: the head): records/tables give
+ * one item per changed key in key order (key, old, new); documents give one item with an empty
+ * key when the value changed. Costs what changed, not the size of the entry. */
+STRATA_API int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                           const strata_oid *a, const strata_oid *b);
+
+/* Make a new commit whose content equals commit `digest` of this entry; history is kept.
+ * STRATA_UNCHANGED when the head already has that content. */
+STRATA_API int strata_restore(strata_oid *out, strata_db *db, const char *tenant,
+                              const char *entry, const strata_oid *digest,
+                              const strata_write_options *wo);
+
+/* ---- transactions ----------------------------------------------------------------------- */
+
+/* Changes to several entries of one tenant, committed atomically (one manifest swap) with one
+ * set of write options. Operations that fail poison the transaction: later calls return
+ * STRATA_EPOISONED. strata_txn_commit and strata_txn_abort both free the transaction. */
+typedef struct strata_txn strata_txn;
+
+STRATA_API int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant,
+                                const strata_write_options *wo);
+STRATA_API int strata_txn_save(strata_txn *txn, const char *entry, const strata_value *value);
+STRATA_API int strata_txn_put(strata_txn *txn, const char *entry, const char *key,
+                              const strata_value *value);
+STRATA_API int strata_txn_delete(strata_txn *txn, const char *entry, const char *key);
+/* Optimistic check: commit only if `entry`'s head is still `head` at commit time (NULL or an
+ * all-zero digest: only if the entry does not exist), else STRATA_ECONFLICT. */
+STRATA_API int strata_txn_expect_head(strata_txn *txn, const char *entry, const strata_oid *head);
+/* Commit: *out (optional) receives the tenant's new manifest digest. STRATA_UNCHANGED when
+ * nothing changed. Frees txn whatever the outcome. */
+STRATA_API int strata_txn_commit(strata_oid *out, strata_txn *txn);
+STRATA_API void strata_txn_abort(strata_txn *txn);
+
 #ifdef __cplusplus
 }
 #endif

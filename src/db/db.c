@@ -1,0 +1,347 @@
+/* The database handle and the read path: open/close, options, tenants, resolving a read point
+ * (head, past commit, time, snapshot) to a manifest and an entry head, commits' public view. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/db_int.h"
+#include "doc/doc.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+int strata_db_options_init(strata_db_options *opt, unsigned int version)
+{
+    if (!opt) return strata_err__set(STRATA_EINVALID, "strata_db_options_init: opt is NULL");
+    if (version != STRATA_DB_OPTIONS_VERSION)
+        return strata_err__set(STRATA_EINVALID, "strata_db_options_init: unknown version %u", version);
+    strata_db_options d = STRATA_DB_OPTIONS_INIT;
+    *opt = d;
+    return 0;
+}
+
+int strata_write_options_init(strata_write_options *opt, unsigned int version)
+{
+    if (!opt) return strata_err__set(STRATA_EINVALID, "strata_write_options_init: opt is NULL");
+    if (version != STRATA_WRITE_OPTIONS_VERSION)
+        return strata_err__set(STRATA_EINVALID, "strata_write_options_init: unknown version %u", version);
+    strata_write_options d = STRATA_WRITE_OPTIONS_INIT;
+    *opt = d;
+    return 0;
+}
+
+int strata_read_options_init(strata_read_options *opt, unsigned int version)
+{
+    if (!opt) return strata_err__set(STRATA_EINVALID, "strata_read_options_init: opt is NULL");
+    if (version != STRATA_READ_OPTIONS_VERSION)
+        return strata_err__set(STRATA_EINVALID, "strata_read_options_init: unknown version %u", version);
+    strata_read_options d = STRATA_READ_OPTIONS_INIT;
+    *opt = d;
+    return 0;
+}
+
+/* ---- open / close ----------------------------------------------------------------------- */
+
+int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_db_open: out is NULL");
+    *out = NULL;
+    strata_db_options o = STRATA_DB_OPTIONS_INIT;
+    if (opt) {
+        if (opt->version != STRATA_DB_OPTIONS_VERSION)
+            return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown options version %u", opt->version);
+        o = *opt;
+    }
+    if (o.durability != STRATA_DURABILITY_FULL && o.durability != STRATA_DURABILITY_NORMAL &&
+        o.durability != STRATA_DURABILITY_OFF)
+        return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown durability %d", (int)o.durability);
+    if (!path) path = "./.strata";
+    if (!*path) return strata_err__set(STRATA_EINVALID, "strata_db_open: empty path");
+
+    strata_db *db = strata_mem__calloc(1, sizeof *db);
+    if (!db) return STRATA_ENOMEM;
+    int rc = STRATA_ENOMEM;
+    db->path = strata_mem__strdup(path);
+    if (!db->path) goto fail;
+    if (pthread_mutex_init(&db->write_mu, NULL) != 0) {
+        rc = strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
+        strata_mem__free(db->path);
+        strata_mem__free(db);
+        return rc;
+    }
+    db->read_only = o.read_only;
+    db->durability = o.durability;
+
+    strata_store_options so = STRATA_STORE_OPTIONS_INIT;
+    so.create = o.create && !o.read_only;
+    so.read_only = o.read_only;
+    so.durability = o.durability;
+    so.lock_wait_ms = o.lock_wait_ms;
+    rc = strata_store__open(&db->store, path, &so);
+    if (rc) goto fail;
+    rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)64 << 20);
+    if (rc) goto fail;
+    *out = db;
+    return 0;
+fail:
+    strata_db_close(db);
+    return rc;
+}
+
+void strata_db_close(strata_db *db)
+{
+    if (!db) return;
+    strata_db__tree_close(db);
+    strata_store__close(db->store);
+    pthread_mutex_destroy(&db->write_mu);
+    strata_mem__free(db->path);
+    strata_mem__free(db);
+}
+
+/* ---- names and objects ------------------------------------------------------------------ */
+
+int strata_db__check_name(const char *name, const char *what)
+{
+    if (!name) return strata_err__set(STRATA_EINVALID, "%s is NULL", what);
+    return strata_doc__check_name(name, strlen(name), what);
+}
+
+int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == STRATA_ENOTFOUND || (rc == 0 && type != STRATA_OBJ_COMMIT)) {
+        char hex[65];
+        strata_oid_fmt(hex, oid);
+        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s", hex);
+    } else if (rc == 0) {
+        rc = strata_db__commit_decode(out, data, len);
+    }
+    strata_mem__free(data);
+    return rc;
+}
+
+int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == STRATA_ENOTFOUND || (rc == 0 && type != STRATA_OBJ_MANIFEST)) {
+        char hex[65];
+        strata_oid_fmt(hex, oid);
+        rc = strata_err__set(STRATA_ENOTFOUND, "no snapshot %s", hex);
+    } else if (rc == 0) {
+        rc = strata_db__manifest_decode(out, data, len);
+    }
+    strata_mem__free(data);
+    return rc;
+}
+
+/* ---- read points ------------------------------------------------------------------------ */
+
+static int check_ro(const strata_read_options *ro)
+{
+    if (!ro) return 0;
+    if (ro->version != STRATA_READ_OPTIONS_VERSION)
+        return strata_err__set(STRATA_EINVALID, "unknown read options version %u", ro->version);
+    int set = (ro->at != NULL) + (ro->as_of_us != 0) + (ro->snapshot != NULL);
+    if (set > 1)
+        return strata_err__set(STRATA_EINVALID, "read options: set at most one of at, as_of_us, snapshot");
+    return 0;
+}
+
+/* The tenant's current manifest (not dropped). STRATA_ENOTFOUND with a message otherwise. */
+int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m)
+{
+    int rc = strata_store__root(db->store, tenant, moid);
+    if (rc == STRATA_ENOTFOUND)
+        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist (strata_tenant_init creates it)", tenant);
+    if (rc) return rc;
+    rc = strata_db__load_manifest(db, moid, m);
+    if (rc) return rc;
+    if (m->flags & STRATA_MANIFEST_DROPPED) {
+        strata_db__manifest_clear(m);
+        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist (dropped)", tenant);
+    }
+    return 0;
+}
+
+int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro)
+{
+    memset(v, 0, sizeof *v);
+    int rc = check_ro(ro);
+    if (rc) return rc;
+    if ((rc = strata_db__check_name(tenant, "tenant name"))) return rc;
+    rc = strata_db__current_manifest(db, tenant, &v->moid, &v->m);
+    if (rc) return rc;
+    if (ro && ro->snapshot) {
+        strata_db__manifest_clear(&v->m);
+        v->moid = *ro->snapshot;
+        rc = strata_db__load_manifest(db, &v->moid, &v->m);
+        if (rc) return rc;
+        if (strcmp(v->m.tenant, tenant) != 0 || (v->m.flags & STRATA_MANIFEST_DROPPED)) {
+            strata_db__manifest_clear(&v->m);
+            char hex[65];
+            strata_oid_fmt(hex, ro->snapshot);
+            return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
+        }
+    } else if (ro && ro->as_of_us) {
+        while (v->m.time_us > ro->as_of_us) {
+            if (v->m.nparents == 0) {
+                strata_db__manifest_clear(&v->m);
+                return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' did not exist at that time", tenant);
+            }
+            strata_oid p = v->m.parent;
+            strata_db__manifest_clear(&v->m);
+            v->moid = p;
+            if ((rc = strata_db__load_manifest(db, &p, &v->m))) return rc;
+        }
+    }
+    return 0;
+}
+
+void strata_db__view_close(strata_db_view *v) { strata_db__manifest_clear(&v->m); }
+
+int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *entry, uint8_t *kind,
+                         strata_oid *commit)
+{
+    strata_buf val = {0};
+    int rc = strata_db__tree_get(db, &v->m.entries, entry, strlen(entry), &val);
+    if (rc == 0) {
+        if (val.len != 1 + STRATA_OID_SIZE) {
+            rc = strata_err__set(STRATA_ECORRUPT, "manifest entry '%s' is malformed", entry);
+        } else {
+            *kind = val.data[0];
+            memcpy(commit->id, val.data + 1, STRATA_OID_SIZE);
+        }
+    }
+    strata_buf__free(&val);
+    return rc;
+}
+
+int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
+                       strata_oid *commit_oid, strata_commit_rec *commit)
+{
+    int rc = strata_db__check_name(entry, "entry name");
+    if (rc) return rc;
+    strata_db_view v;
+    strata_read_options head = STRATA_READ_OPTIONS_INIT;
+    int at = ro && ro->at;
+    if ((rc = check_ro(ro))) return rc;
+    rc = strata_db__view_open(&v, db, tenant, at ? &head : ro);
+    if (rc) return rc;
+    uint8_t kind;
+    if (at) {
+        *commit_oid = *ro->at;
+    } else {
+        rc = strata_db__view_head(db, &v, entry, &kind, commit_oid);
+        if (rc == STRATA_ENOTFOUND)
+            rc = strata_err__set(STRATA_ENOTFOUND, "entry '%s' does not exist in tenant '%s'", entry, tenant);
+        if (rc) goto done;
+    }
+    rc = strata_db__load_commit(db, commit_oid, commit);
+    if (rc) goto done;
+    if (strcmp(commit->tenant, tenant) != 0 || strcmp(commit->entry, entry) != 0) {
+        strata_db__commit_clear(commit);
+        char hex[65];
+        strata_oid_fmt(hex, commit_oid);
+        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry);
+    }
+done:
+    strata_db__view_close(&v);
+    return rc;
+}
+
+/* ---- tenants ---------------------------------------------------------------------------- */
+
+int strata_tenant_exists(strata_db *db, const char *tenant)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "strata_tenant_exists: db is NULL");
+    int rc = strata_db__check_name(tenant, "tenant name");
+    if (rc) return rc;
+    strata_oid moid;
+    strata_manifest m;
+    rc = strata_db__current_manifest(db, tenant, &moid, &m);
+    if (rc == STRATA_ENOTFOUND) return 0;
+    if (rc) return rc;
+    strata_db__manifest_clear(&m);
+    return 1;
+}
+
+int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, int64_t as_of_us)
+{
+    if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_tenant_snapshot: NULL argument");
+    strata_read_options ro = STRATA_READ_OPTIONS_INIT;
+    ro.as_of_us = as_of_us;
+    strata_db_view v;
+    int rc = strata_db__view_open(&v, db, tenant, &ro);
+    if (rc) return rc;
+    *out = v.moid;
+    strata_db__view_close(&v);
+    return 0;
+}
+
+/* ---- commits: the public view ----------------------------------------------------------- */
+
+int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant, const strata_oid *digest)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_commit_lookup: out is NULL");
+    *out = NULL;
+    if (!db || !digest) return strata_err__set(STRATA_EINVALID, "strata_commit_lookup: NULL argument");
+    int rc = strata_db__check_name(tenant, "tenant name");
+    if (rc) return rc;
+    if ((rc = strata_tenant_exists(db, tenant)) <= 0)
+        return rc < 0 ? rc : strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant);
+    strata_commit *c = strata_mem__calloc(1, sizeof *c);
+    if (!c) return STRATA_ENOMEM;
+    rc = strata_db__load_commit(db, digest, &c->rec);
+    if (rc == 0 && strcmp(c->rec.tenant, tenant) != 0) {
+        strata_db__commit_clear(&c->rec);
+        char hex[65];
+        strata_oid_fmt(hex, digest);
+        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s in tenant '%s'", hex, tenant);
+    }
+    if (rc) {
+        strata_mem__free(c);
+        return rc;
+    }
+    c->digest = *digest;
+    *out = c;
+    return 0;
+}
+
+void strata_commit_free(strata_commit *c)
+{
+    if (!c) return;
+    strata_db__commit_clear(&c->rec);
+    strata_mem__free(c);
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+const strata_oid *strata_commit_digest(const strata_commit *c) { return c ? &c->digest : NULL; }
+const char *strata_commit_entry(const strata_commit *c) { return c ? nz(c->rec.entry) : ""; }
+int strata_commit_kind(const strata_commit *c) { return c ? c->rec.kind : STRATA_EINVALID; }
+const char *strata_commit_user(const strata_commit *c) { return c ? nz(c->rec.user) : ""; }
+const char *strata_commit_message(const strata_commit *c) { return c ? nz(c->rec.message) : ""; }
+const char *strata_commit_origin(const strata_commit *c) { return c ? nz(c->rec.origin) : ""; }
+const char *strata_commit_operation(const strata_commit *c) { return c ? nz(c->rec.operation) : ""; }
+int64_t strata_commit_time_us(const strata_commit *c) { return c ? c->rec.time_us : 0; }
+int strata_commit_tz_offset_min(const strata_commit *c) { return c ? c->rec.tz_offset_min : 0; }
+uint64_t strata_commit_generation(const strata_commit *c) { return c ? c->rec.generation : 0; }
+size_t strata_commit_parent_count(const strata_commit *c) { return c ? c->rec.nparents : 0; }
+const strata_oid *strata_commit_parent(const strata_commit *c, size_t i)
+{
+    return c && i < c->rec.nparents ? &c->rec.parents[i] : NULL;
+}
+const strata_oid *strata_commit_data(const strata_commit *c) { return c ? &c->rec.data : NULL; }
+
+int strata_commit_format_time(char out[40], const strata_commit *c, int style)
+{
+    if (!out || !c) return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: NULL argument");
+    if (style != STRATA_TIME_SEEDS && style != STRATA_TIME_ISO)
+        return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: unknown style %d", style);
+    return strata_db__format_time(out, c->rec.time_us, c->rec.tz_offset_min, style);
+}

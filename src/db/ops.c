@@ -1,0 +1,654 @@
+/* The public entry operations: single-entry writes as one-op transactions (save, put, delete,
+ * restore, tenant init/drop), reads (load, get, get_all, exists, head, kind), and the iterators
+ * (tenants, entries, records, history, diff). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_int.h"
+#include "doc/doc.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+
+/* ---- single-entry writes ---------------------------------------------------------------- */
+
+typedef int (*fill_fn)(strata_txn *t, const char *entry, void *arg);
+
+/* Run one transaction on `entry` filled by `fill`; *out receives the entry's new commit (or its
+ * unchanged head with STRATA_UNCHANGED). wo->expect_head becomes the transaction's check. */
+static int one_entry_write(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                           const strata_write_options *wo, fill_fn fill, void *arg)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
+    const strata_oid *expect = NULL;
+    if (wo) {
+        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
+            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
+        w = *wo;
+        expect = w.expect_head;
+        w.expect_head = NULL;
+    }
+    strata_txn *t;
+    int rc = strata_txn_begin(&t, db, tenant, &w);
+    if (rc) return rc;
+    if (expect) {
+        strata_oid zero;
+        memset(&zero, 0, sizeof zero);
+        rc = strata_txn_expect_head(t, entry, expect);
+    }
+    if (rc == 0) rc = fill(t, entry, arg);
+    if (rc == 0) {
+        rc = strata_db__txn_commit(t, NULL);
+        if (rc >= 0 && out) {
+            const strata_oid *r = strata_db__txn_result(t, 0);
+            if (r) *out = *r;
+        }
+    }
+    strata_txn_abort(t);
+    return rc;
+}
+
+static int fill_save(strata_txn *t, const char *entry, void *arg)
+{
+    return strata_txn_save(t, entry, arg);
+}
+
+int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                const strata_value *value, const strata_write_options *wo)
+{
+    if (!value) return strata_err__set(STRATA_EINVALID, "strata_save: value is NULL");
+    return one_entry_write(out, db, tenant, entry, wo, fill_save, (void *)value);
+}
+
+typedef struct many_args {
+    const char *const *keys;
+    const strata_value *const *values; /* NULL: deletes */
+    size_t n;
+} many_args;
+
+static int fill_many(strata_txn *t, const char *entry, void *arg)
+{
+    many_args *a = arg;
+    int rc = 0;
+    if (a->n && !a->keys) return strata_err__set(STRATA_EINVALID, "keys is NULL");
+    for (size_t i = 0; i < a->n && rc == 0; i++)
+        rc = a->values ? strata_txn_put(t, entry, a->keys[i], a->values[i]) : strata_txn_delete(t, entry, a->keys[i]);
+    return rc;
+}
+
+int strata_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                    const char *const *keys, const strata_value *const *values, size_t n,
+                    const strata_write_options *wo)
+{
+    if (n && !values) return strata_err__set(STRATA_EINVALID, "strata_put_many: values is NULL");
+    many_args a = {keys, values, n};
+    return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
+}
+
+int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
+               const strata_value *value, const strata_write_options *wo)
+{
+    if (!value) return strata_err__set(STRATA_EINVALID, "strata_put: value is NULL");
+    many_args a = {&key, &value, 1};
+    return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
+}
+
+int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                       const char *const *keys, size_t n, const strata_write_options *wo)
+{
+    many_args a = {keys, NULL, n};
+    return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
+}
+
+int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
+                  const strata_write_options *wo)
+{
+    many_args a = {&key, NULL, 1};
+    return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
+}
+
+static int fill_restore(strata_txn *t, const char *entry, void *arg)
+{
+    return strata_db__txn_restore(t, entry, arg);
+}
+
+int strata_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                   const strata_oid *digest, const strata_write_options *wo)
+{
+    if (!digest) return strata_err__set(STRATA_EINVALID, "strata_restore: digest is NULL");
+    return one_entry_write(out, db, tenant, entry, wo, fill_restore, (void *)digest);
+}
+
+/* ---- tenants ---------------------------------------------------------------------------- */
+
+/* Publish a first manifest for `tenant` (empty entries), or a dropped marker when `drop`. */
+static int publish_manifest(strata_db *db, const char *tenant, const strata_write_options *wo, int drop)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
+    int rc = strata_db__check_name(tenant, "tenant name");
+    if (rc) return rc;
+    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
+    if (wo) {
+        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
+            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
+        w = *wo;
+    }
+    strata_manifest m;
+    memset(&m, 0, sizeof m);
+    m.flags = drop ? STRATA_MANIFEST_DROPPED : 0;
+    m.tenant = (char *)tenant;
+    m.generation = 1;
+    m.time_us = w.time_us ? w.time_us : strata_db__now_us();
+    m.tz_offset_min = w.tz_offset_min == STRATA_TZ_LOCAL ? strata_db__local_offset_min(m.time_us) : w.tz_offset_min;
+    m.user = (char *)(w.user ? w.user : "");
+    m.message = (char *)(w.message ? w.message : "");
+    m.origin = (char *)(w.origin ? w.origin : "");
+    m.operation = drop ? "drop tenant" : "init tenant";
+    strata_buf enc = {0};
+    strata_oid moid;
+    pthread_mutex_lock(&db->write_mu);
+    int exists = strata_tenant_exists(db, tenant);
+    if (exists < 0) { rc = exists; goto done; }
+    if (!drop && exists) { rc = STRATA_UNCHANGED; goto done; }
+    if (drop && !exists) { rc = strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant); goto done; }
+    if ((rc = strata_db__tree_empty(db, &m.entries))) goto done;
+    if ((rc = strata_db__manifest_encode(&enc, &m))) goto done;
+    if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &moid))) goto done;
+    rc = strata_store__publish(db->store, tenant, &moid);
+done:
+    pthread_mutex_unlock(&db->write_mu);
+    strata_buf__free(&enc);
+    return rc;
+}
+
+int strata_tenant_init(strata_db *db, const char *tenant, const strata_write_options *wo)
+{
+    return publish_manifest(db, tenant, wo, 0);
+}
+
+int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_options *wo)
+{
+    return publish_manifest(db, tenant, wo, 1);
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+int strata_exists(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid oid;
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    if (rc == STRATA_ENOTFOUND) {
+        /* a missing tenant is an error only when the tenant name itself is bad */
+        return 0;
+    }
+    if (rc) return rc;
+    strata_db__commit_clear(&c);
+    return 1;
+}
+
+int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_head: NULL argument");
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, ro, out, &c);
+    if (rc) return rc;
+    strata_db__commit_clear(&c);
+    return 0;
+}
+
+int strata_entry_kind_of(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid oid;
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    if (rc) return rc;
+    int kind = c.kind;
+    strata_db__commit_clear(&c);
+    return kind;
+}
+
+static int wrong_kind(const char *entry, int have, const char *want)
+{
+    static const char *names[] = {"", "a document", "keyed records", "a table"};
+    return strata_err__set(STRATA_EINVALID, "entry '%s' holds %s, not %s", entry,
+                           have >= 1 && have <= 3 ? names[have] : "unknown data", want);
+}
+
+/* Read the 'V' object of a document commit into a new value. */
+static int load_value(strata_db *db, const strata_oid *oid, strata_value **out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == 0 && type != STRATA_OBJ_VALUE) rc = strata_err__set(STRATA_ECORRUPT, "document value has object type %u", type);
+    if (rc == 0) rc = strata_db__value_new(out, data, len);
+    strata_mem__free(data);
+    return rc;
+}
+
+int strata_load(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_load: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid oid;
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    if (rc) return rc;
+    if (c.kind != STRATA_ENTRY_DOCUMENT) rc = wrong_kind(entry, c.kind, "a document (use strata_get)");
+    else rc = load_value(db, &c.data, out);
+    strata_db__commit_clear(&c);
+    return rc;
+}
+
+/* Resolve a records entry: its data tree root. */
+static int records_root(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
+                        strata_oid *root)
+{
+    strata_oid oid;
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    if (rc) return rc;
+    if (c.kind != STRATA_ENTRY_RECORDS) rc = wrong_kind(entry, c.kind, "keyed records (use strata_load)");
+    else *root = c.data;
+    strata_db__commit_clear(&c);
+    return rc;
+}
+
+int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry, const char *key,
+               const strata_read_options *ro)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_get: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid root;
+    strata_doc_builder *kb = NULL;
+    strata_buf k = {0}, v = {0};
+    int rc = strata_db__check_name(key, "record key");
+    if (rc) return rc;
+    if ((rc = records_root(db, tenant, entry, ro, &root))) goto done;
+    if ((rc = strata_doc__builder_new(&kb)) || (rc = strata_db__record_key(kb, &k, key))) goto done;
+    rc = strata_db__tree_get(db, &root, k.data, k.len, &v);
+    if (rc == STRATA_ENOTFOUND) rc = strata_err__set(STRATA_ENOTFOUND, "no record '%s' in entry '%s'", key, entry);
+    if (rc == 0) rc = strata_db__value_new(out, v.data, v.len);
+done:
+    strata_doc__builder_free(kb);
+    strata_buf__free(&k);
+    strata_buf__free(&v);
+    return rc;
+}
+
+/* The record key (a string) inside an encoded tree key, as a slice into `scratch`. */
+static int decode_record_key(const void *key, size_t klen, strata_buf *scratch, strata_slice *out)
+{
+    scratch->len = 0;
+    int rc = strata_doc__key_decode(key, klen, scratch, NULL, NULL);
+    if (rc) return rc;
+    strata_slice pk = {scratch->data, scratch->len};
+    return strata_doc__get_string(pk, out);
+}
+
+int strata_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_get_all: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid root;
+    strata_doc_builder *b = NULL;
+    strata_db_cursor *cur = NULL;
+    strata_buf scratch = {0};
+    int rc = records_root(db, tenant, entry, ro, &root);
+    if (rc) return rc;
+    if ((rc = strata_doc__builder_new(&b)) || (rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
+    if ((rc = strata_db__cursor_open(&cur, db, &root)) || (rc = strata_db__cursor_seek(cur, NULL, 0))) goto done;
+    strata_slice k, v, name;
+    while ((rc = strata_db__cursor_next(cur, &k, &v)) == 0) {
+        if ((rc = decode_record_key(k.data, k.len, &scratch, &name)) || (rc = strata_doc__b_key(b, name.data, name.len)) ||
+            (rc = strata_doc__b_value(b, v)))
+            goto done;
+    }
+    if (rc != STRATA_ITEROVER) goto done;
+    strata_slice res;
+    if ((rc = strata_doc__b_end(b)) || (rc = strata_doc__builder_finish(b, &res))) goto done;
+    rc = strata_db__value_new(out, res.data, res.len);
+done:
+    strata_db__cursor_free(cur);
+    strata_doc__builder_free(b);
+    strata_buf__free(&scratch);
+    return rc;
+}
+
+/* ---- iterators -------------------------------------------------------------------------- */
+
+enum { IT_NAMES = 1, IT_RECORDS, IT_HISTORY, IT_DIFF, IT_ENTRIES };
+
+typedef struct diff_item {
+    size_t koff, klen;
+    strata_value *old, *nw;
+} diff_item;
+
+struct strata_iter {
+    int kind;
+    strata_db *db;
+    strata_buf key;           /* current key / name */
+    strata_value *value, *old;
+    strata_commit *commit;
+    /* IT_NAMES: a list of names in `names` (NUL-separated), walked by `pos` */
+    strata_buf names;
+    size_t pos;
+    /* IT_RECORDS / IT_ENTRIES */
+    strata_db_cursor *cur;
+    strata_buf scratch;
+    /* IT_HISTORY */
+    char *tenant, *entry;
+    strata_oid next;
+    int has_next;
+    size_t left;              /* commits still to return (SIZE_MAX: unlimited) */
+    /* IT_DIFF */
+    diff_item *items;
+    size_t nitems, capitems, idx;
+    strata_buf keys;
+};
+
+static int iter_new(strata_iter **out, strata_db *db, int kind)
+{
+    strata_iter *it = strata_mem__calloc(1, sizeof *it);
+    if (!it) return STRATA_ENOMEM;
+    it->kind = kind;
+    it->db = db;
+    *out = it;
+    return 0;
+}
+
+static void iter_clear_current(strata_iter *it)
+{
+    strata_value_free(it->value);
+    strata_value_free(it->old);
+    strata_commit_free(it->commit);
+    it->value = it->old = NULL;
+    it->commit = NULL;
+    it->key.len = 0;
+}
+
+void strata_iter_free(strata_iter *it)
+{
+    if (!it) return;
+    iter_clear_current(it);
+    strata_buf__free(&it->key);
+    strata_buf__free(&it->names);
+    strata_db__cursor_free(it->cur);
+    strata_buf__free(&it->scratch);
+    strata_mem__free(it->tenant);
+    strata_mem__free(it->entry);
+    for (size_t i = it->idx; i < it->nitems; i++) {
+        strata_value_free(it->items[i].old);
+        strata_value_free(it->items[i].nw);
+    }
+    strata_mem__free(it->items);
+    strata_buf__free(&it->keys);
+    strata_mem__free(it);
+}
+
+strata_slice strata_iter_key(const strata_iter *it)
+{
+    strata_slice s = {it ? it->key.data : NULL, it ? it->key.len : 0};
+    if (!s.data) s.data = "";
+    return s;
+}
+const strata_value *strata_iter_value(const strata_iter *it) { return it ? it->value : NULL; }
+const strata_value *strata_iter_old_value(const strata_iter *it) { return it ? it->old : NULL; }
+const strata_commit *strata_iter_commit(const strata_iter *it) { return it ? it->commit : NULL; }
+
+int strata_iter_next(strata_iter *it)
+{
+    if (!it) return strata_err__set(STRATA_EINVALID, "strata_iter_next: iterator is NULL");
+    iter_clear_current(it);
+    int rc;
+    switch (it->kind) {
+    case IT_NAMES: {
+        if (it->pos >= it->names.len) return STRATA_ITEROVER;
+        const char *s = (const char *)it->names.data + it->pos;
+        size_t n = strlen(s);
+        it->pos += n + 1;
+        return strata_buf__append(&it->key, s, n);
+    }
+    case IT_ENTRIES: {
+        strata_slice k, v;
+        if ((rc = strata_db__cursor_next(it->cur, &k, &v))) return rc;
+        return strata_buf__append(&it->key, k.data, k.len);
+    }
+    case IT_RECORDS: {
+        strata_slice k, v, name;
+        if ((rc = strata_db__cursor_next(it->cur, &k, &v))) return rc;
+        if ((rc = decode_record_key(k.data, k.len, &it->scratch, &name))) return rc;
+        if ((rc = strata_buf__append(&it->key, name.data, name.len))) return rc;
+        return strata_db__value_new(&it->value, v.data, v.len);
+    }
+    case IT_HISTORY: {
+        if (!it->has_next || it->left == 0) return STRATA_ITEROVER;
+        strata_commit *c = strata_mem__calloc(1, sizeof *c);
+        if (!c) return STRATA_ENOMEM;
+        if ((rc = strata_db__load_commit(it->db, &it->next, &c->rec))) {
+            strata_mem__free(c);
+            return rc;
+        }
+        if (strcmp(c->rec.tenant, it->tenant) != 0 || strcmp(c->rec.entry, it->entry) != 0) {
+            strata_commit_free(c);
+            return strata_err__set(STRATA_ECORRUPT, "history of '%s' leads to a commit of another entry", it->entry);
+        }
+        c->digest = it->next;
+        it->has_next = c->rec.nparents > 0;
+        if (it->has_next) it->next = c->rec.parents[0];
+        if (it->left != SIZE_MAX) it->left--;
+        it->commit = c;
+        return 0;
+    }
+    case IT_DIFF: {
+        if (it->idx >= it->nitems) return STRATA_ITEROVER;
+        diff_item *d = &it->items[it->idx++];
+        it->old = d->old;
+        it->value = d->nw;
+        d->old = d->nw = NULL;
+        return strata_buf__append(&it->key, it->keys.data + d->koff, d->klen);
+    }
+    default:
+        return strata_err__set(STRATA_EINVALID, "strata_iter_next: unknown iterator");
+    }
+}
+
+typedef struct tenants_ctx {
+    strata_db *db;
+    strata_buf *names;
+} tenants_ctx;
+
+static int add_tenant(const char *name, const strata_oid *root, void *payload)
+{
+    tenants_ctx *t = payload;
+    strata_manifest m;
+    int rc = strata_db__load_manifest(t->db, root, &m);
+    if (rc) return rc;
+    int dropped = (m.flags & STRATA_MANIFEST_DROPPED) != 0;
+    strata_db__manifest_clear(&m);
+    if (dropped) return 0;
+    return strata_buf__append(t->names, name, strlen(name) + 1);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int strata_tenants(strata_iter **out, strata_db *db)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_tenants: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_iter *it;
+    int rc = iter_new(&it, db, IT_NAMES);
+    if (rc) return rc;
+    strata_buf raw = {0};
+    tenants_ctx tc = {db, &raw};
+    char **v = NULL;
+    if ((rc = strata_store__roots(db->store, add_tenant, &tc))) goto done;
+    /* sort the names bytewise */
+    size_t n = 0;
+    for (size_t i = 0; i < raw.len; i++) n += raw.data[i] == 0;
+    v = strata_mem__alloc((n ? n : 1) * sizeof *v);
+    if (!v) { rc = STRATA_ENOMEM; goto done; }
+    for (size_t i = 0, k = 0; i < raw.len; k++) {
+        v[k] = (char *)raw.data + i;
+        i += strlen(v[k]) + 1;
+    }
+    qsort(v, n, sizeof *v, cmp_str);
+    for (size_t k = 0; k < n && rc == 0; k++) rc = strata_buf__append(&it->names, v[k], strlen(v[k]) + 1);
+done:
+    strata_mem__free(v);
+    strata_buf__free(&raw);
+    if (rc) strata_iter_free(it);
+    else *out = it;
+    return rc;
+}
+
+int strata_entries(strata_iter **out, strata_db *db, const char *tenant, const strata_read_options *ro)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_entries: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    if (ro && ro->at) return strata_err__set(STRATA_EINVALID, "strata_entries: 'at' names one entry's commit; use snapshot or as_of_us");
+    strata_db_view v;
+    int rc = strata_db__view_open(&v, db, tenant, ro);
+    if (rc) return rc;
+    strata_iter *it = NULL;
+    if ((rc = iter_new(&it, db, IT_ENTRIES)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &v.m.entries)) == 0)
+        rc = strata_db__cursor_seek(it->cur, NULL, 0);
+    strata_db__view_close(&v);
+    if (rc) strata_iter_free(it);
+    else *out = it;
+    return rc;
+}
+
+int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_records: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_oid root;
+    int rc = records_root(db, tenant, entry, ro, &root);
+    if (rc) return rc;
+    strata_iter *it = NULL;
+    if ((rc = iter_new(&it, db, IT_RECORDS)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &root)) == 0)
+        rc = strata_db__cursor_seek(it->cur, NULL, 0);
+    if (rc) strata_iter_free(it);
+    else *out = it;
+    return rc;
+}
+
+int strata_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *from,
+                   size_t max_items)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_history: out is NULL");
+    *out = NULL;
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    strata_read_options ro = STRATA_READ_OPTIONS_INIT;
+    ro.at = from;
+    strata_oid start;
+    strata_commit_rec c;
+    int rc = strata_db__resolve(db, tenant, entry, &ro, &start, &c);
+    if (rc) return rc;
+    strata_db__commit_clear(&c);
+    strata_iter *it;
+    if ((rc = iter_new(&it, db, IT_HISTORY))) return rc;
+    it->tenant = strata_mem__strdup(tenant);
+    it->entry = strata_mem__strdup(entry);
+    if (!it->tenant || !it->entry) {
+        strata_iter_free(it);
+        return STRATA_ENOMEM;
+    }
+    it->next = start;
+    it->has_next = 1;
+    it->left = max_items ? max_items : SIZE_MAX;
+    *out = it;
+    return 0;
+}
+
+static int diff_collect(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload)
+{
+    strata_iter *it = payload;
+    if (it->nitems == it->capitems) {
+        size_t nc = it->capitems ? it->capitems * 2 : 16;
+        diff_item *n = strata_mem__realloc(it->items, nc * sizeof *n);
+        if (!n) return STRATA_ENOMEM;
+        it->items = n;
+        it->capitems = nc;
+    }
+    diff_item *d = &it->items[it->nitems];
+    memset(d, 0, sizeof *d);
+    strata_slice name;
+    int rc = decode_record_key(key.data, key.len, &it->scratch, &name);
+    if (rc) return rc;
+    d->koff = it->keys.len;
+    d->klen = name.len;
+    if ((rc = strata_buf__append(&it->keys, name.data, name.len))) return rc;
+    if (old && (rc = strata_db__value_new(&d->old, old->data, old->len))) return rc;
+    if (nw && (rc = strata_db__value_new(&d->nw, nw->data, nw->len))) {
+        strata_value_free(d->old);
+        return rc;
+    }
+    it->nitems++;
+    return 0;
+}
+
+int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *a,
+                const strata_oid *b)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_diff: out is NULL");
+    *out = NULL;
+    if (!db || !a) return strata_err__set(STRATA_EINVALID, "strata_diff: NULL argument");
+    strata_read_options ra = STRATA_READ_OPTIONS_INIT, rb = STRATA_READ_OPTIONS_INIT;
+    ra.at = a;
+    rb.at = b;
+    strata_oid oa, ob;
+    strata_commit_rec ca, cb;
+    int rc = strata_db__resolve(db, tenant, entry, &ra, &oa, &ca);
+    if (rc) return rc;
+    if ((rc = strata_db__resolve(db, tenant, entry, &rb, &ob, &cb))) {
+        strata_db__commit_clear(&ca);
+        return rc;
+    }
+    strata_iter *it = NULL;
+    if ((rc = iter_new(&it, db, IT_DIFF))) goto done;
+    if (ca.kind != cb.kind) {
+        rc = strata_err__set(STRATA_EINVALID, "cannot diff commits of different kinds");
+        goto done;
+    }
+    if (ca.kind == STRATA_ENTRY_DOCUMENT) {
+        if (strata_oid__cmp(&ca.data, &cb.data) != 0) {
+            it->items = strata_mem__calloc(1, sizeof *it->items);
+            if (!it->items) { rc = STRATA_ENOMEM; goto done; }
+            it->capitems = 1;
+            if ((rc = load_value(db, &ca.data, &it->items[0].old)) || (rc = load_value(db, &cb.data, &it->items[0].nw))) {
+                strata_value_free(it->items[0].old);
+                strata_value_free(it->items[0].nw);
+                goto done;
+            }
+            it->nitems = 1;
+        }
+    } else {
+        rc = strata_db__tree_diff(db, &ca.data, &cb.data, diff_collect, it);
+    }
+done:
+    strata_db__commit_clear(&ca);
+    strata_db__commit_clear(&cb);
+    if (rc) strata_iter_free(it);
+    else *out = it;
+    return rc;
+}
+
+int strata_db_verify(strata_db *db, uint64_t *problems)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    return strata_db__verify(db, problems);
+}

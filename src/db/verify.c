@@ -1,0 +1,200 @@
+/* Database verification: walk everything reachable from every tenant root — the manifest
+ * chain, each manifest's entries tree, every entry's commit chain, and each commit's data (a
+ * document value or a records tree) — and re-read each object through the store, which checks
+ * its record checksum and re-hashes it against its digest. Each object is checked once. */
+#include <stdio.h>
+#include <string.h>
+
+#include "db/db_int.h"
+#include "tree/tree.h"
+#include "util/error.h"
+#include "util/mem.h"
+
+/* An open-addressing set of digests (the seen-set of the walk). */
+typedef struct oidset {
+    strata_oid *slots;
+    uint8_t *used;
+    size_t cap, n;
+} oidset;
+
+static int set_add(oidset *s, const strata_oid *o)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        strata_oid *ns = strata_mem__alloc(nc * sizeof *ns);
+        uint8_t *nu = strata_mem__calloc(nc, 1);
+        if (!ns || !nu) {
+            strata_mem__free(ns);
+            strata_mem__free(nu);
+            return STRATA_ENOMEM;
+        }
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->used[i]) continue;
+            size_t h;
+            memcpy(&h, s->slots[i].id, sizeof h);
+            for (h &= nc - 1; nu[h]; h = (h + 1) & (nc - 1)) {}
+            nu[h] = 1;
+            ns[h] = s->slots[i];
+        }
+        strata_mem__free(s->slots);
+        strata_mem__free(s->used);
+        s->slots = ns;
+        s->used = nu;
+        s->cap = nc;
+    }
+    size_t h;
+    memcpy(&h, o->id, sizeof h);
+    for (h &= s->cap - 1; s->used[h]; h = (h + 1) & (s->cap - 1))
+        if (memcmp(s->slots[h].id, o->id, STRATA_OID_SIZE) == 0) return 0; /* already there */
+    s->used[h] = 1;
+    s->slots[h] = *o;
+    s->n++;
+    return 1;
+}
+
+static void set_free(oidset *s)
+{
+    strata_mem__free(s->slots);
+    strata_mem__free(s->used);
+}
+
+typedef struct vctx {
+    strata_db *db;
+    oidset seen;  /* objects checked */
+    oidset trees; /* tree roots walked */
+    uint64_t problems;
+    int first_rc;
+    char first_msg[512];
+} vctx;
+
+static void problem(vctx *v, int rc)
+{
+    v->problems++;
+    if (!v->first_rc) {
+        v->first_rc = rc;
+        snprintf(v->first_msg, sizeof v->first_msg, "%s", strata_error_last()->message);
+    }
+}
+
+/* Check one object (once). Returns 1 when newly checked and fine, 0 when seen before, <0 on a
+ * hard error (ENOMEM); problems are counted, not returned. */
+static int check_obj(vctx *v, const strata_oid *o)
+{
+    int rc = set_add(&v->seen, o);
+    if (rc <= 0) return rc;
+    uint8_t *data = NULL;
+    size_t len;
+    rc = strata_store__get(v->db->store, o, NULL, &data, &len);
+    strata_mem__free(data);
+    if (rc == STRATA_ENOMEM) return rc;
+    if (rc) {
+        problem(v, rc);
+        return 0;
+    }
+    return 1;
+}
+
+static int tree_cb(const strata_oid *oid, uint8_t type, void *payload)
+{
+    (void)type;
+    int rc = check_obj(payload, oid);
+    return rc < 0 ? rc : 0;
+}
+
+static int check_tree(vctx *v, const strata_oid *root)
+{
+    /* a tree root walked before needs no second walk (its nodes were all checked) */
+    int rc = set_add(&v->trees, root);
+    if (rc <= 0) return rc;
+    rc = strata_tree__walk(v->db->tree, root, tree_cb, v);
+    if (rc < 0 && rc != STRATA_ENOMEM) {
+        problem(v, rc);
+        rc = 0;
+    }
+    return rc;
+}
+
+static int check_commit_chain(vctx *v, const char *tenant, const char *entry, strata_oid oid)
+{
+    for (;;) {
+        int rc = check_obj(v, &oid);
+        if (rc <= 0) return rc; /* seen: the rest of the chain was checked */
+        strata_commit_rec c;
+        if ((rc = strata_db__load_commit(v->db, &oid, &c))) {
+            problem(v, rc);
+            return 0;
+        }
+        if (strcmp(c.tenant, tenant) != 0 || strcmp(c.entry, entry) != 0) {
+            problem(v, strata_err__set(STRATA_ECORRUPT, "commit of entry '%s' names '%s'/'%s'", entry, c.tenant, c.entry));
+        }
+        if (c.kind == STRATA_ENTRY_DOCUMENT) rc = check_obj(v, &c.data);
+        else rc = check_tree(v, &c.data);
+        int more = c.nparents > 0;
+        strata_oid parent = c.parents[0];
+        strata_db__commit_clear(&c);
+        if (rc < 0) return rc;
+        if (!more) return 0;
+        oid = parent;
+    }
+}
+
+static int check_tenant(const char *tenant, const strata_oid *root, void *payload)
+{
+    vctx *v = payload;
+    strata_oid moid = *root;
+    for (;;) {
+        int rc = check_obj(v, &moid);
+        if (rc <= 0) return rc;
+        strata_manifest m;
+        if ((rc = strata_db__load_manifest(v->db, &moid, &m))) {
+            problem(v, rc);
+            return 0;
+        }
+        rc = check_tree(v, &m.entries);
+        strata_db_cursor *cur = NULL;
+        if (rc == 0 && (rc = strata_db__cursor_open(&cur, v->db, &m.entries)) == 0 &&
+            (rc = strata_db__cursor_seek(cur, NULL, 0)) == 0) {
+            strata_slice k, val;
+            while ((rc = strata_db__cursor_next(cur, &k, &val)) == 0) {
+                if (val.len != 1 + STRATA_OID_SIZE) {
+                    problem(v, strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant));
+                    continue;
+                }
+                char name[STRATA_TREE_MAX_KEY + 1];
+                size_t n = k.len < STRATA_TREE_MAX_KEY ? k.len : STRATA_TREE_MAX_KEY;
+                memcpy(name, k.data, n);
+                name[n] = 0;
+                strata_oid head;
+                memcpy(head.id, (const uint8_t *)val.data + 1, STRATA_OID_SIZE);
+                if ((rc = check_commit_chain(v, tenant, name, head)) < 0) break;
+            }
+            if (rc == STRATA_ITEROVER) rc = 0;
+        }
+        strata_db__cursor_free(cur);
+        if (rc < 0 && rc != STRATA_ENOMEM) {
+            problem(v, rc);
+            rc = 0;
+        }
+        int more = m.nparents > 0;
+        strata_oid parent = m.parent;
+        strata_db__manifest_clear(&m);
+        if (rc < 0) return rc;
+        if (!more) return 0;
+        moid = parent;
+    }
+}
+
+int strata_db__verify(strata_db *db, uint64_t *problems)
+{
+    vctx v;
+    memset(&v, 0, sizeof v);
+    v.db = db;
+    int rc = strata_store__roots(db->store, check_tenant, &v);
+    set_free(&v.seen);
+    set_free(&v.trees);
+    if (problems) *problems = v.problems;
+    if (rc) return rc;
+    if (v.problems) return strata_err__set(v.first_rc ? v.first_rc : STRATA_ECORRUPT, "%llu problem(s); first: %s",
+                                           (unsigned long long)v.problems, v.first_msg);
+    return 0;
+}
