@@ -488,6 +488,91 @@ static void test_store_damage_followed_by_durable_batch_is_corrupt(void **state)
     tu_rmdir_free(dir);
 }
 
+static void count_problem(const char *msg, void *payload)
+{
+    (void)msg;
+    (*(int *)payload)++;
+}
+
+static void test_store_verify_reports_flipped_bit_and_repair_salvages_the_rest(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("store_repair");
+    uint64_t rs = tu_seed("store_repair");
+    strata_store *s = open_store(dir, 1, 4096);
+    strata_oid oids[30];
+    uint8_t b[30][900];
+    for (int i = 0; i < 30; i++) {
+        fill(b[i], sizeof b[i], &rs, 0);
+        assert_int_equal(strata_store__put(s, 'B', b[i], sizeof b[i], &oids[i]), 0);
+        if (i % 10 == 9) assert_int_equal(strata_store__publish(s, "main", &oids[i]), 0);
+    }
+    strata_store_verify_report rep;
+    assert_int_equal(strata_store__verify(s, &rep, NULL, NULL), 0);
+    assert_int_equal(rep.objects, 30);
+    assert_int_equal(rep.problems, 0);
+    strata_store__close(s);
+    char *seg = tu_path(dir, "0000000000000001.seg");
+    flip_byte(seg, SEG_HDR_SIZE + OBJ_HDR_SIZE + 100); /* object 0's payload */
+    s = open_store(dir, 0, 4096);
+    int problems = 0;
+    assert_int_equal(strata_store__verify(s, &rep, count_problem, &problems), STRATA_ECORRUPT);
+    assert_true(problems >= 1);
+    assert_non_null(strstr(strata_error_last()->message, "0000000000000001.seg"));
+    strata_store__close(s);
+    /* repair drops the damaged record and keeps everything else */
+    strata_store_repair_report rr;
+    assert_int_equal(strata_store__repair(dir, &rr), 0);
+    assert_int_equal(rr.objects, 29);
+    assert_int_equal(rr.roots, 1);
+    assert_true(rr.skipped_bytes > 0);
+    s = open_store(dir, 0, 4096);
+    assert_int_equal(strata_store__has(s, &oids[0]), 0);
+    for (int i = 1; i < 30; i++) expect_object(s, &oids[i], 'B', b[i], sizeof b[i]);
+    strata_oid got;
+    assert_int_equal(strata_store__root(s, "main", &got), 0);
+    assert_memory_equal(&got, &oids[29], sizeof got);
+    assert_int_equal(strata_store__verify(s, &rep, NULL, NULL), 0);
+    /* and it accepts new writes */
+    assert_int_equal(strata_store__put(s, 'B', b[0], sizeof b[0], &got), 0);
+    strata_store__close(s);
+    free(seg);
+    tu_rmdir_free(dir);
+}
+
+static void test_store_repair_of_corrupt_active_segment_makes_it_open(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("store_repair2");
+    strata_store *s = open_store(dir, 1, 0);
+    strata_oid a, b2;
+    assert_int_equal(strata_store__put(s, 'B', "batch one object", 16, &a), 0);
+    assert_int_equal(strata_store__publish(s, "one", &a), 0);
+    assert_int_equal(strata_store__put(s, 'B', "batch two object", 16, &b2), 0);
+    assert_int_equal(strata_store__publish(s, "two", &b2), 0);
+    strata_store__close(s);
+    char *seg = tu_path(dir, "0000000000000001.seg");
+    flip_byte(seg, SEG_HDR_SIZE + 5);
+    strata_store_options o = STRATA_STORE_OPTIONS_INIT;
+    assert_int_equal(strata_store__open(&s, dir, &o), STRATA_ECORRUPT);
+    strata_store_repair_report rr;
+    assert_int_equal(strata_store__repair(dir, &rr), 0);
+    s = open_store(dir, 0, 0);
+    strata_oid got;
+    assert_int_equal(strata_store__root(s, "two", &got), 0);
+    assert_memory_equal(&got, &b2, sizeof got);
+    assert_int_equal(strata_store__root(s, "one", &got), 0);
+    assert_int_equal(strata_store__has(s, &a), 0); /* its record was the damaged one */
+    int problems = 0;
+    assert_int_equal(strata_store__verify(s, NULL, count_problem, &problems), STRATA_ECORRUPT);
+    assert_int_equal(problems, 1); /* root "one" names a missing object */
+    /* repair refuses while a writer holds the store */
+    assert_int_equal(strata_store__repair(dir, &rr), STRATA_EBUSY);
+    strata_store__close(s);
+    free(seg);
+    tu_rmdir_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_store_flipped_bit_in_sealed_segment_detected_on_read),
         cmocka_unit_test(test_store_torn_tail_cut_at_every_byte_of_last_records),
         cmocka_unit_test(test_store_damage_followed_by_durable_batch_is_corrupt),
+        cmocka_unit_test(test_store_verify_reports_flipped_bit_and_repair_salvages_the_rest),
+        cmocka_unit_test(test_store_repair_of_corrupt_active_segment_makes_it_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
