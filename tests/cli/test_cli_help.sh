@@ -1,0 +1,10 @@
+# --help on every command, strata help, strata --help, --version.
+run help
+run --help
+for cmd in init save load put put-many get delete exists digest log show diff restore import export tenants entries verify stats help; do
+    run "$cmd" --help
+done
+run help get
+run help nonesuch
+run
+run --version

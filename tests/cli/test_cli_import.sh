@@ -1,0 +1,51 @@
+# put-many (object or JSON Lines), import, export and their errors; bad input changes nothing.
+cat >users.jsonl <<'J'
+{"key":"u1","value":{"name":"Ada","age":36}}
+
+{"key":"u2","value":{"name":"Bob","tags":["x","y"]}}
+  {"value":3,"key":"u3"}
+J
+run init
+run import users users.jsonl -m "first load"
+run export users
+run export users >/dev/null
+note "export then import gives the same records (and the same data digest)"
+"$STRATA_BIN" export users >out.jsonl
+run import copy out.jsonl
+run get copy
+check "export of the copy equals the export of the original" cmp out.jsonl <("$STRATA_BIN" export copy)
+note "put-many takes an object of key -> value ..."
+feed '{"a":1,"b":{"c":[true]},"a":2}' put-many m
+run get m
+note "... or JSON Lines when there is more than one value"
+run put-many m2 users.jsonl
+run get m2
+note "import from stdin"
+printf '{"key":"s","value":"from stdin"}\n' | record " <<< (one line)" import m3 -
+run get m3
+note "errors name the file, line and column; nothing is written"
+run digest users
+printf '{"key":"u9","value":1}\n{"key":"u10","value":{bad}}\n' >bad1.jsonl
+run import users bad1.jsonl
+printf '{"key":"u9","value":1}\n{"key":"u10"}\n' >bad2.jsonl
+run import users bad2.jsonl
+printf '{"key":"u9","valeu":1}\n' >bad3.jsonl
+run import users bad3.jsonl
+printf '{"key":7,"value":1}\n' >bad4.jsonl
+run import users bad4.jsonl
+printf '{"key":"u9","value":1} {"key":"u10","value":2}\n' >bad5.jsonl
+run import users bad5.jsonl
+printf '[1,2]\n' >bad6.jsonl
+run import users bad6.jsonl
+printf '{"key":"a\\u0009b","value":1}\n' >bad7.jsonl
+run import users bad7.jsonl
+printf '{"key":"u9","value":1}\n{"key":"u10","value":2' >bad8.jsonl
+run import users bad8.jsonl
+printf '' >empty.jsonl
+run import users empty.jsonl
+run import users no-such-file.jsonl
+feed '[1,2]' put-many users
+feed '{"k": 1' put-many users
+feed '' put-many users
+run digest users
+run entries
