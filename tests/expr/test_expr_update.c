@@ -227,6 +227,37 @@ static void test_projection_keeps_only_projected_paths(void **state)
     strata_expr__free(e);
 }
 
+static void test_projection_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    strata_expr *e;
+    assert_int_equal(xt_parse(&e, STRATA_EXPR_PROJECTION, "a, m.y.z, c[2].e, c[0]", NULL, NULL), 0);
+    strata_buf it = xt_enc("{\"a\": 1, \"c\": [10, 11, {\"d\": 1, \"e\": 2}], \"m\": {\"y\": {\"z\": 2, \"w\": 3}}}");
+    strata_buf ref = {0};
+    assert_int_equal(strata_expr__project(&ref, e, xt_slice(&it)), 0);
+    int ok = 0;
+    for (long n = 1; n < 100 && !ok; n++) {
+        strata_buf out = {0};
+        strata_mem__fail_at(n, 0);
+        int rc = strata_expr__project(&out, e, xt_slice(&it));
+        int failed = strata_mem__failed();
+        strata_mem__fail_at(0, 0);
+        if (rc) {
+            assert_int_equal(rc, STRATA_ENOMEM);
+            assert_int_equal(out.len, 0);
+        } else {
+            assert_int_equal(out.len, ref.len);
+            assert_memory_equal(out.data, ref.data, ref.len);
+            ok = !failed;
+        }
+        strata_buf__free(&out);
+    }
+    assert_true(ok);
+    strata_buf__free(&ref);
+    strata_buf__free(&it);
+    strata_expr__free(e);
+}
+
 /* ---- key conditions ------------------------------------------------------------------------ */
 
 static void slice_is(strata_slice s, const char *json)
@@ -313,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_update_runtime_errors_change_nothing),
         cmocka_unit_test(test_update_survives_every_allocation_failure),
         cmocka_unit_test(test_projection_keeps_only_projected_paths),
+        cmocka_unit_test(test_projection_survives_every_allocation_failure),
         cmocka_unit_test(test_key_condition_compiles_to_scan_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
