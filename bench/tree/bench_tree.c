@@ -22,6 +22,7 @@ typedef struct cfg {
     size_t n, batch, gets, scans, scanlen, diffn;
     int runs;
     size_t cache;
+    int compress;   /* store compress_level: 0 = the store's default, < 0 = off */
 } cfg;
 
 enum { PH_BUILD, PH_GET, PH_SCAN, PH_ONE, PH_DIFF, NPH };
@@ -112,25 +113,25 @@ static void work_make(work *w, const cfg *c)
 /* ---- strata --------------------------------------------------------------------------------- */
 
 typedef struct sizes {
-    uint32_t *v;
-    size_t n, cap;
-    strata_store *store;
+    uint32_t *v[2];          /* payload sizes of leaves [0] and internal nodes [1] */
+    size_t n[2], cap[2];
+    strata_tree_ctx *ctx;
 } sizes;
 
 static int size_cb(const strata_oid *oid, uint8_t type, void *payload)
 {
     sizes *s = payload;
     if (type != 'N') return 0;
-    uint8_t *data, t;
-    size_t len;
-    int rc = strata_store__get(s->store, oid, &t, &data, &len);
+    tnode *nd;
+    int rc = tnode_load(s->ctx, oid, &nd);
     if (rc) return rc;
-    strata_mem__free(data);
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 1024;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
+    int k = nd->level > 0;
+    if (s->n[k] == s->cap[k]) {
+        s->cap[k] = s->cap[k] ? s->cap[k] * 2 : 1024;
+        s->v[k] = realloc(s->v[k], s->cap[k] * sizeof *s->v[k]);
     }
-    s->v[s->n++] = (uint32_t)len;
+    s->v[k][s->n[k]++] = (uint32_t)nd->rawlen;
+    tnode_unpin(nd);
     return 0;
 }
 
@@ -154,6 +155,7 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
     strata_store_options o = STRATA_STORE_OPTIONS_INIT;
     o.create = 1;
     o.durability = STRATA_DURABILITY_FULL;
+    o.compress_level = c->compress;
     CHECK(strata_store__open(&st, dir, &o));
     strata_tree_ctx *ctx;
     CHECK(strata_tree__ctx_new(&ctx, st, c->cache));
@@ -216,17 +218,22 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
     strata_tree__cursor_free(cur);
     (void)bytes;
 
+    /* single-item changes, each published durably: the rate over ONE_REPS of them */
+    enum { ONE_REPS = 20 };
     strata_tree_stats s0, s1;
     strata_tree__stats(ctx, &s0);
-    key_of(k, w->chg[0]);
-    char nv[VLEN];
-    val_of(nv, w->chg[0], 1);
-    strata_tree_edit one = {k, strlen(k), nv, VLEN, 0};
-    strata_oid r1;
     t0 = now();
-    CHECK(strata_tree__apply(ctx, &root, &one, 1, &r1));
-    CHECK(strata_store__publish(st, "bench", &r1));
-    r->rate[PH_ONE] = 1 / (now() - t0);
+    for (int i = 0; i < ONE_REPS; i++) {
+        key_of(k, w->chg[i % c->diffn]);
+        char nv[VLEN];
+        val_of(nv, w->chg[i % c->diffn], 1 + (uint32_t)i);
+        strata_tree_edit one = {k, strlen(k), nv, VLEN, 0};
+        strata_oid r1;
+        CHECK(strata_tree__apply(ctx, &root, &one, 1, &r1));
+        CHECK(strata_store__publish(st, "bench", &r1));
+        root = r1;
+    }
+    r->rate[PH_ONE] = ONE_REPS / (now() - t0);
     strata_tree__stats(ctx, &s1);
 
     /* two versions differing in diffn items */
@@ -250,23 +257,30 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
 
     if (report_sizes) {
         sizes sz = {0};
-        sz.store = st;
+        sz.ctx = ctx;
         CHECK(strata_tree__walk(ctx, &root, size_cb, &sz));
-        qsort(sz.v, sz.n, sizeof *sz.v, cmp_u32);
         tnode *rn;
         CHECK(tnode_load(ctx, &root, &rn));
         strata_tree_stats fs;
         strata_tree__stats(ctx, &fs);
-        printf("strata tree: %zu items, height %d, %zu nodes; node bytes min %u / median %u / max %u\n",
-               c->n, rn->level + 1, sz.n, sz.v[0], sz.v[sz.n / 2], sz.v[sz.n - 1]);
-        printf("strata single change wrote %llu nodes, %llu bytes; diff found %zu changes (%zu changed)\n",
-               (unsigned long long)(s1.nodes_written - s0.nodes_written),
-               (unsigned long long)(s1.node_bytes_written - s0.node_bytes_written), nd, c->diffn);
-        printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses\n",
+        printf("strata tree: %zu items, height %d, %zu leaves, %zu internal nodes\n", c->n, rn->level + 1,
+               sz.n[0], sz.n[1]);
+        for (int k2 = 0; k2 < 2; k2++) {
+            if (!sz.n[k2]) continue;
+            qsort(sz.v[k2], sz.n[k2], sizeof *sz.v[k2], cmp_u32);
+            printf("  %s bytes: min %u / median %u / max %u\n", k2 ? "internal node" : "leaf",
+                   sz.v[k2][0], sz.v[k2][sz.n[k2] / 2], sz.v[k2][sz.n[k2] - 1]);
+        }
+        printf("strata single change: %.1f nodes, %.0f bytes written per change (%d changes); "
+               "diff found %zu changes (%zu made)\n",
+               (double)(s1.nodes_written - s0.nodes_written) / ONE_REPS,
+               (double)(s1.node_bytes_written - s0.node_bytes_written) / ONE_REPS, ONE_REPS, nd, c->diffn);
+        printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses; store zstd level %d\n",
                c->cache / 1048576.0, fs.cached_bytes / 1048576.0, (unsigned long long)fs.hits,
-               (unsigned long long)fs.misses);
+               (unsigned long long)fs.misses, c->compress);
         tnode_unpin(rn);
-        free(sz.v);
+        free(sz.v[0]);
+        free(sz.v[1]);
     }
     free(ed);
     free(kb);
@@ -338,16 +352,18 @@ static void run_sqlite(const cfg *c, const work *w, result *r)
     r->rate[PH_SCAN] = c->scans / (now() - t0);
     SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
 
-    int kl = key_of(k, w->chg[0]);
-    val_of(v, w->chg[0], 1);
     t0 = now();
-    SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
-    sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
-    if (sqlite3_step(ins) != SQLITE_DONE) exit(1);
-    sqlite3_reset(ins);
-    SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
-    r->rate[PH_ONE] = 1 / (now() - t0);
+    for (int i = 0; i < 20; i++) {
+        int kl = key_of(k, w->chg[i % c->diffn]);
+        val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
+        SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
+        sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) exit(1);
+        sqlite3_reset(ins);
+        SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+    }
+    r->rate[PH_ONE] = 20 / (now() - t0);
     r->rate[PH_DIFF] = 0;
     sqlite3_finalize(ins);
     sqlite3_finalize(get);
@@ -411,12 +427,14 @@ static void run_lmdb(const cfg *c, const work *w, result *r)
     mdb_txn_abort(txn);
 
     t0 = now();
-    MD(mdb_txn_begin(env, NULL, 0, &txn));
-    MDB_val mk = {(size_t)key_of(k, w->chg[0]), k}, mv = {VLEN, v};
-    val_of(v, w->chg[0], 1);
-    MD(mdb_put(txn, dbi, &mk, &mv, 0));
-    MD(mdb_txn_commit(txn));
-    r->rate[PH_ONE] = 1 / (now() - t0);
+    for (int i = 0; i < 20; i++) {
+        MD(mdb_txn_begin(env, NULL, 0, &txn));
+        MDB_val mk = {(size_t)key_of(k, w->chg[i % c->diffn]), k}, mv = {VLEN, v};
+        val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
+        MD(mdb_put(txn, dbi, &mk, &mv, 0));
+        MD(mdb_txn_commit(txn));
+    }
+    r->rate[PH_ONE] = 20 / (now() - t0);
     r->rate[PH_DIFF] = 0;
     mdb_env_close(env);
     rmtmp(dir);
@@ -440,17 +458,22 @@ static double median(result *rs, int runs, int ph)
 
 int main(int argc, char **argv)
 {
-    cfg c = {1000000, 1000, 1000000, 100, 1000, 100, 3, (size_t)1 << 30};
+    cfg c = {1000000, 1000, 1000000, 100, 1000, 100, 3, (size_t)1 << 30, -1};
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--smoke")) {
             c.n = 3000; c.batch = 100; c.gets = 3000; c.scans = 10; c.scanlen = 100; c.diffn = 10; c.runs = 1;
         } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
             c.n = c.gets = strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--compress") && i + 1 < argc) {
+            c.compress = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            only = argv[++i];
         } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
             c.runs = atoi(argv[++i]);
             if (c.runs < 1 || c.runs > 15) c.runs = 3;
         } else {
-            fprintf(stderr, "usage: %s [--smoke] [--n N] [--runs R]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--smoke] [--n N] [--runs R] [--only strata|sqlite|lmdb] [--compress L]\n", argv[0]);
             return 2;
         }
     }
@@ -458,9 +481,12 @@ int main(int argc, char **argv)
     work_make(&w, &c);
     result rs[3][16];
     for (int run = 0; run < c.runs; run++) {
-        run_strata(&c, &w, &rs[0][run], run == 0);
-        run_sqlite(&c, &w, &rs[1][run]);
-        run_lmdb(&c, &w, &rs[2][run]);
+        memset(&rs[0][run], 0, sizeof rs[0][run]);
+        memset(&rs[1][run], 0, sizeof rs[1][run]);
+        memset(&rs[2][run], 0, sizeof rs[2][run]);
+        if (!only || !strcmp(only, "strata")) run_strata(&c, &w, &rs[0][run], run == 0);
+        if (!only || !strcmp(only, "sqlite")) run_sqlite(&c, &w, &rs[1][run]);
+        if (!only || !strcmp(only, "lmdb")) run_lmdb(&c, &w, &rs[2][run]);
         fprintf(stderr, "run %d done\n", run + 1);
     }
     printf("\n%zu items (user#%%08d keys, %d-byte values), batches of %zu, median of %d run(s)\n", c.n,
@@ -470,7 +496,8 @@ int main(int argc, char **argv)
     for (int ph = 0; ph < NPH; ph++) {
         double s = median(rs[0], c.runs, ph), q = median(rs[1], c.runs, ph), l = median(rs[2], c.runs, ph);
         printf("%-28s %14.0f", phase_name[ph], s);
-        if (q > 0) printf(" %14.0f %14.0f %9.2fx %9.2fx\n", q, l, s / q, s / l);
+        if (q > 0 && l > 0) printf(" %14.0f %14.0f %9.2fx %9.2fx\n", q, l, s / q, s / l);
+        else if (q > 0 || l > 0) printf(" %14.0f %14.0f\n", q, l);
         else printf(" %14s %14s %10s %10s\n", "n/a", "n/a", "-", "-");
     }
     printf("(ratios are strata's rate over the peer's: > 1 means strata is faster)\n");

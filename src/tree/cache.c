@@ -158,6 +158,47 @@ static void grow(stripe *s)
     s->nbuckets = nb;
 }
 
+/* Insert a freshly decoded node (refs = 1, the caller's) into its stripe and return the node to
+ * use: `nd`, now also referenced by the cache, or the copy another thread inserted first (then
+ * `nd` is freed and the other copy is pinned for the caller). Evicts from the LRU tail to stay
+ * within the budget; a zero budget caches nothing. */
+static tnode *cache_insert(stripe *s, tnode *nd)
+{
+    if (s->budget == 0) return nd;
+    tnode *victims = NULL;
+    pthread_mutex_lock(&s->mu);
+    tnode *other = lookup(s, &nd->oid);
+    if (other) {
+        tnode_pin(other);
+        pthread_mutex_unlock(&s->mu);
+        tnode_free(nd);
+        return other;
+    }
+    if (s->count >= s->nbuckets) grow(s);
+    if (s->nbuckets) {
+        size_t b = oid_hash(&nd->oid) & (s->nbuckets - 1);
+        nd->hnext = s->tab[b];
+        s->tab[b] = nd;
+        lru_push_front(s, nd);
+        nd->cached = 1;
+        nd->refs = 2; /* the cache's and the caller's */
+        s->count++;
+        s->bytes += nd->charge;
+        while (s->bytes > s->budget && s->lru.lprev != nd) {
+            tnode *v = evict(s, s->lru.lprev);
+            v->hnext = victims;
+            victims = v;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    while (victims) {
+        tnode *v = victims;
+        victims = v->hnext;
+        tnode_unpin(v);
+    }
+    return nd;
+}
+
 int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
 {
     stripe *s = stripe_of(ctx, oid);
@@ -192,44 +233,7 @@ int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
     rc = tnode_decode(&nd, oid, data, len);
     if (rc) return rc;
 
-    if (s->budget == 0) {
-        *out = nd;
-        return 0;
-    }
-    tnode *victims = NULL;
-    pthread_mutex_lock(&s->mu);
-    tnode *other = lookup(s, oid);
-    if (other) {
-        /* Another thread decoded it meanwhile: use theirs. */
-        tnode_pin(other);
-        pthread_mutex_unlock(&s->mu);
-        tnode_free(nd);
-        *out = other;
-        return 0;
-    }
-    if (s->count >= s->nbuckets) grow(s);
-    if (s->nbuckets) {
-        size_t b = oid_hash(oid) & (s->nbuckets - 1);
-        nd->hnext = s->tab[b];
-        s->tab[b] = nd;
-        lru_push_front(s, nd);
-        nd->cached = 1;
-        nd->refs = 2; /* the cache's and the caller's */
-        s->count++;
-        s->bytes += nd->charge;
-        while (s->bytes > s->budget && s->lru.lprev != nd) {
-            tnode *v = evict(s, s->lru.lprev);
-            v->hnext = victims;
-            victims = v;
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    while (victims) {
-        tnode *v = victims;
-        victims = v->hnext;
-        tnode_unpin(v);
-    }
-    *out = nd;
+    *out = cache_insert(s, nd);
     return 0;
 }
 
@@ -257,6 +261,24 @@ int tctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid
     if (rc) return rc;
     __atomic_add_fetch(&ctx->nodes_written, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&ctx->node_bytes_written, (uint64_t)len, __ATOMIC_RELAXED);
+    /* Write-through: the next batch usually reads the nodes this one wrote (always the upper
+     * levels), so keep them decoded instead of reading them back. Best effort: a failure here
+     * only costs a later miss. */
+    stripe *s = stripe_of(ctx, out);
+    if (s->budget == 0) return 0;
+    pthread_mutex_lock(&s->mu);
+    int have = lookup(s, out) != NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (have) return 0;
+    uint8_t *copy = strata_mem__alloc(len);
+    if (!copy) return 0;
+    memcpy(copy, data, len);
+    tnode *nd;
+    if (tnode_decode(&nd, out, copy, len) != 0) {
+        strata_error_clear();
+        return 0;
+    }
+    tnode_unpin(cache_insert(s, nd));
     return 0;
 }
 
