@@ -1,0 +1,235 @@
+"""The C declarations of include/strata.h that the binding uses, and the loader of libstrata.
+
+ABI mode (``cffi.FFI().dlopen``): no C compiler is needed at import time. The declarations
+below restate the public header only; nothing internal to the library is used. cffi releases
+the GIL around every call into the library, so long C calls (a commit waiting for fsync, a
+writer waiting for the lock) do not block other Python threads.
+
+The library is searched, in order, at:
+
+1. ``$STRATA_LIB`` (a path to ``libstrata.so``);
+2. next to this package (``strata/libstrata.so``, as a wheel that bundles it would place it);
+3. the build trees of the source checkout (``../../build/libstrata.so``, then ``build-*``);
+4. the system (``ctypes.util.find_library("strata")``).
+"""
+
+import ctypes.util
+import glob
+import os
+
+import cffi
+
+CDEF = r"""
+const char *strata_version(void);
+
+typedef struct strata_error { int code; const char *message; } strata_error;
+const strata_error *strata_error_last(void);
+void strata_error_clear(void);
+const char *strata_strerror(int code);
+
+typedef struct strata_slice { const void *data; size_t len; } strata_slice;
+typedef struct strata_oid { unsigned char id[32]; } strata_oid;
+void strata_oid_fmt(char out[65], const strata_oid *oid);
+int strata_oid_parse(strata_oid *out, const char *hex);
+
+typedef enum strata_durability {
+    STRATA_DURABILITY_FULL = 0, STRATA_DURABILITY_NORMAL = 1, STRATA_DURABILITY_OFF = 2
+} strata_durability;
+
+void strata_free(void *p);
+
+typedef struct strata_value strata_value;
+int strata_value_from_json(strata_value **out, const char *json, size_t len, unsigned int flags);
+int strata_value_from_bytes(strata_value **out, const void *data, size_t len);
+strata_slice strata_value_bytes(const strata_value *v);
+int strata_value_to_json(char **out, size_t *len, const strata_value *v, unsigned int flags);
+int strata_value_equal(const strata_value *a, const strata_value *b);
+void strata_value_free(strata_value *v);
+
+typedef struct strata_db strata_db;
+typedef struct strata_iter strata_iter;
+typedef struct strata_commit strata_commit;
+
+typedef struct strata_db_options {
+    unsigned int version;
+    int create;
+    int read_only;
+    strata_durability durability;
+    size_t cache_bytes;
+    int lock_wait_ms;
+} strata_db_options;
+int strata_db_options_init(strata_db_options *opt, unsigned int version);
+int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
+void strata_db_close(strata_db *db);
+int strata_db_verify(strata_db *db, uint64_t *problems);
+
+typedef struct strata_write_options {
+    unsigned int version;
+    const char *user;
+    const char *message;
+    const char *origin;
+    int64_t time_us;
+    int tz_offset_min;
+    const strata_oid *expect_head;
+} strata_write_options;
+int strata_write_options_init(strata_write_options *opt, unsigned int version);
+
+typedef struct strata_read_options {
+    unsigned int version;
+    const strata_oid *at;
+    int64_t as_of_us;
+    const strata_oid *snapshot;
+} strata_read_options;
+int strata_read_options_init(strata_read_options *opt, unsigned int version);
+
+int strata_tenant_init(strata_db *db, const char *tenant, const strata_write_options *wo);
+int strata_tenant_exists(strata_db *db, const char *tenant);
+int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_options *wo);
+int strata_tenants(strata_iter **out, strata_db *db);
+int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, int64_t as_of_us);
+
+int strata_iter_next(strata_iter *it);
+strata_slice strata_iter_key(const strata_iter *it);
+const strata_value *strata_iter_value(const strata_iter *it);
+const strata_value *strata_iter_old_value(const strata_iter *it);
+const strata_commit *strata_iter_commit(const strata_iter *it);
+void strata_iter_free(strata_iter *it);
+
+int strata_exists(strata_db *db, const char *tenant, const char *entry,
+                  const strata_read_options *ro);
+int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                const strata_read_options *ro);
+int strata_entry_kind_of(strata_db *db, const char *tenant, const char *entry,
+                         const strata_read_options *ro);
+int strata_entries(strata_iter **out, strata_db *db, const char *tenant,
+                   const strata_read_options *ro);
+
+int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                const strata_value *value, const strata_write_options *wo);
+int strata_load(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                const strata_read_options *ro);
+
+int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+               const char *key, const strata_value *value, const strata_write_options *wo);
+int strata_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                    const char *const *keys, const strata_value *const *values, size_t n,
+                    const strata_write_options *wo);
+int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                  const char *key, const strata_write_options *wo);
+int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                       const char *const *keys, size_t n, const strata_write_options *wo);
+int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+               const char *key, const strata_read_options *ro);
+int strata_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                   const strata_read_options *ro);
+int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                   const strata_read_options *ro);
+
+int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant,
+                         const strata_oid *digest);
+void strata_commit_free(strata_commit *c);
+const strata_oid *strata_commit_digest(const strata_commit *c);
+const char *strata_commit_entry(const strata_commit *c);
+int strata_commit_kind(const strata_commit *c);
+const char *strata_commit_user(const strata_commit *c);
+const char *strata_commit_message(const strata_commit *c);
+const char *strata_commit_origin(const strata_commit *c);
+const char *strata_commit_operation(const strata_commit *c);
+int64_t strata_commit_time_us(const strata_commit *c);
+int strata_commit_tz_offset_min(const strata_commit *c);
+uint64_t strata_commit_generation(const strata_commit *c);
+size_t strata_commit_parent_count(const strata_commit *c);
+const strata_oid *strata_commit_parent(const strata_commit *c, size_t i);
+const strata_oid *strata_commit_data(const strata_commit *c);
+
+int strata_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                   const strata_oid *from, size_t max_items);
+int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                const strata_oid *a, const strata_oid *b);
+int strata_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                   const strata_oid *digest, const strata_write_options *wo);
+
+typedef struct strata_txn strata_txn;
+int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant,
+                     const strata_write_options *wo);
+int strata_txn_save(strata_txn *txn, const char *entry, const strata_value *value);
+int strata_txn_put(strata_txn *txn, const char *entry, const char *key,
+                   const strata_value *value);
+int strata_txn_delete(strata_txn *txn, const char *entry, const char *key);
+int strata_txn_expect_head(strata_txn *txn, const char *entry, const strata_oid *head);
+int strata_txn_commit(strata_oid *out, strata_txn *txn);
+void strata_txn_abort(strata_txn *txn);
+"""
+
+# Constants of strata.h (restated: ABI mode cannot read #defines).
+OK = 0
+ENOTFOUND = -1
+EEXISTS = -2
+ECONFLICT = -3
+EINVALID = -4
+EBUSY = -5
+ECORRUPT = -6
+EVERSION = -7
+ENOMEM = -8
+EIO = -9
+ECONDITION = -10
+ITEROVER = -11
+ELIMIT = -12
+EPOISONED = -13
+
+UNCHANGED = 1
+JSON_PRETTY = 1
+JSON_DYNAMODB = 2
+JSON_ITEM = 4
+TZ_LOCAL = -32768
+DB_OPTIONS_VERSION = 1
+WRITE_OPTIONS_VERSION = 1
+READ_OPTIONS_VERSION = 1
+ENTRY_DOCUMENT = 1
+ENTRY_RECORDS = 2
+ENTRY_TABLE = 3
+TIME_SEEDS = 0
+TIME_ISO = 1
+
+ffi = cffi.FFI()
+ffi.cdef(CDEF)
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def candidate_paths():
+    """Return the library paths to try, in order (see the module docstring)."""
+    paths = []
+    env = os.environ.get("STRATA_LIB")
+    if env:
+        paths.append(env)
+    paths.append(os.path.join(_HERE, "libstrata.so"))
+    repo = os.path.normpath(os.path.join(_HERE, "..", "..", ".."))
+    paths.append(os.path.join(repo, "build", "libstrata.so"))
+    paths.extend(sorted(glob.glob(os.path.join(repo, "build-*", "libstrata.so"))))
+    found = ctypes.util.find_library("strata")
+    if found:
+        paths.append(found)
+    return paths
+
+
+def load_library():
+    """Open libstrata with cffi. When STRATA_LIB is set it must work (no silent fallback);
+    otherwise the first candidate that exists is used. Raises OSError naming what was tried."""
+    env = os.environ.get("STRATA_LIB")
+    if env:
+        return ffi.dlopen(env)
+    tried = []
+    for path in candidate_paths():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(path)
+            continue
+        try:
+            return ffi.dlopen(path)
+        except OSError as exc:  # a broken candidate: keep looking, report at the end
+            tried.append("%s (%s)" % (path, exc))
+    raise OSError("strata: libstrata.so not found; set STRATA_LIB to its path. Tried: "
+                  + "; ".join(tried))
+
+
+lib = load_library()

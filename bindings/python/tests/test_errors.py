@@ -1,0 +1,216 @@
+"""Error codes map to the right exception classes, carry the library's message, and bad input
+changes nothing."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import strata
+from strata import _ffi as C
+from strata.errors import error_for
+
+ALL = [
+    (C.ENOTFOUND, strata.NotFound, LookupError),
+    (C.EEXISTS, strata.AlreadyExists, None),
+    (C.ECONFLICT, strata.Conflict, None),
+    (C.EINVALID, strata.InvalidArgument, ValueError),
+    (C.EBUSY, strata.Busy, None),
+    (C.ECORRUPT, strata.Corrupt, None),
+    (C.EVERSION, strata.VersionError, None),
+    (C.ENOMEM, strata.OutOfMemory, MemoryError),
+    (C.EIO, strata.StrataIOError, OSError),
+    (C.ECONDITION, strata.ConditionFailed, None),
+    (C.ELIMIT, strata.LimitExceeded, None),
+    (C.EPOISONED, strata.Poisoned, None),
+]
+
+
+@pytest.mark.parametrize("code,cls,builtin", ALL)
+def test_every_error_code_maps_to_its_class_with_the_library_description(code, cls, builtin):
+    C.lib.strata_error_clear()
+    err = error_for(code)
+    assert type(err) is cls
+    assert isinstance(err, strata.StrataError) and isinstance(err, strata.DbException)
+    if builtin is not None:
+        assert isinstance(err, builtin)
+    assert err.code == code == cls.code
+    want = C.ffi.string(C.lib.strata_strerror(code)).decode()
+    assert err.message == want and str(err) == want and want
+
+
+def test_io_error_class_does_not_shadow_the_builtin():
+    assert IOError is OSError
+    assert not hasattr(strata, "IOError")
+
+
+def test_missing_tenant_entry_key_and_commit_raise_not_found_with_message(db):
+    with pytest.raises(strata.NotFound, match="tenant 'nope'"):
+        db.load("nope", "e")
+    with pytest.raises(strata.NotFound):
+        db.load("t", "missing")
+    db.put("t", "recs", "a", 1)
+    with pytest.raises(strata.NotFound, match="'zz'"):
+        db.get("t", "recs", "zz")
+    assert db.get("t", "recs", "zz", default="dflt") == "dflt"
+    with pytest.raises(strata.NotFound):
+        db.commit("t", "0" * 64)
+    with pytest.raises(LookupError):
+        db.head("t", "missing")
+
+
+def test_bad_names_raise_invalid_argument_and_change_nothing(db):
+    before = db.entries("t")
+    for bad in ["", "x" * 256, "ctl\x01", "nul\x00byte", "surrogate\udc80"]:
+        with pytest.raises(strata.InvalidArgument):
+            db.put("t", bad, "k", 1)
+        with pytest.raises(strata.InvalidArgument):
+            db.put("t", "e", bad, 1)
+        with pytest.raises(strata.InvalidArgument):
+            db.init_tenant(bad)
+    for bad in [None, 5, b"bytes"]:
+        with pytest.raises(strata.InvalidArgument):
+            db.save("t", bad, 1)
+    assert db.entries("t") == before
+    assert db.tenants() == ["t"]
+
+
+def test_bad_digests_raise_invalid_argument(db):
+    db.save("t", "doc", 1)
+    for bad in ["xyz", "0" * 63, "g" * 64, 12]:
+        with pytest.raises(strata.InvalidArgument):
+            db.load("t", "doc", at=bad)
+
+
+def test_mixing_document_and_records_on_one_entry_is_refused(db):
+    db.save("t", "doc", {"a": 1})
+    with pytest.raises(strata.InvalidArgument, match="document"):
+        db.put("t", "doc", "k", 1)
+    db.put("t", "recs", "k", 1)
+    with pytest.raises(strata.InvalidArgument, match="keyed records"):
+        db.save("t", "recs", 1)
+    assert db.load("t", "doc") == {"a": 1}
+    assert db.get_all("t", "recs") == {"k": 1}
+
+
+def test_expect_head_mismatch_raises_conflict_and_changes_nothing(db):
+    first = db.save("t", "doc", 1)
+    db.save("t", "doc", 2)
+    with pytest.raises(strata.Conflict, match="expected"):
+        db.save("t", "doc", 3, expect_head=first)
+    with pytest.raises(strata.Conflict):
+        db.save("t", "doc", 3, expect_head=strata.NO_HEAD)
+    assert db.load("t", "doc") == 2
+    assert db.save("t", "new", 1, expect_head=strata.NO_HEAD).changed
+    head = db.head("t", "doc")
+    assert db.save("t", "doc", 4, expect_head=head).changed
+
+
+def test_second_writer_gets_busy_and_reader_is_allowed(db_path):
+    with strata.open(db_path) as w:
+        with pytest.raises(strata.Busy, match="open for writing"):
+            strata.open(db_path)
+        w.init_tenant("t")
+        w.save("t", "doc", "v")
+        with strata.open(db_path, read_only=True) as r:
+            assert r.load("t", "doc") == "v"
+            with pytest.raises(strata.InvalidArgument, match="read-only"):
+                r.save("t", "doc", "w")
+
+
+def test_writer_in_another_process_gives_busy(db_path):
+    strata.open(db_path).close()
+    code = textwrap.dedent("""
+        import sys, time
+        sys.path.insert(0, %r)
+        import strata
+        db = strata.open(%r)
+        print("locked", flush=True)
+        sys.stdin.readline()
+        db.close()
+    """ % (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), db_path))
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        with pytest.raises(strata.Busy):
+            strata.open(db_path)
+    finally:
+        p.stdin.write("\n")
+        p.stdin.close()
+        p.wait(10)
+    strata.open(db_path).close()  # free again
+
+
+def test_open_missing_without_create_raises_not_found(tmp_path):
+    with pytest.raises(strata.NotFound):
+        strata.open(str(tmp_path / "none"), create=False)
+    assert not (tmp_path / "none").exists()
+
+
+def test_damaged_files_raise_corrupt(db_path):
+    with strata.open(db_path) as d:
+        d.init_tenant("t")
+        for i in range(50):
+            d.put("t", "e", str(i), {"pad": "x" * 100, "i": i})
+    seg = [f for f in os.listdir(db_path) if f.endswith(".seg")][0]
+    with open(os.path.join(db_path, seg), "r+b") as f:
+        f.seek(3000)
+        f.write(b"\xaa" * 16)
+    with pytest.raises(strata.Corrupt, match="damaged record"):
+        strata.open(db_path)
+    with open(os.path.join(db_path, "STORE"), "r+b") as f:
+        f.seek(8)
+        f.write(b"\x02")
+    with pytest.raises(strata.Corrupt, match="STORE"):
+        strata.open(db_path)
+
+
+def test_failed_operation_poisons_the_transaction(db):
+    db.save("t", "doc", 1)
+    tx = db.transaction("t")
+    tx.put("recs", "a", 1)
+    with pytest.raises(strata.InvalidArgument, match="control character"):
+        tx.put("bad\x01name", "k", 1)
+    with pytest.raises(strata.Poisoned):
+        tx.put("recs", "b", 2)
+    with pytest.raises(strata.Poisoned):
+        tx.commit()
+    assert not tx.active
+    assert not db.exists("t", "recs")
+
+
+def test_kind_mismatch_in_a_transaction_fails_at_commit_and_changes_nothing(db):
+    db.save("t", "doc", 1)
+    tx = db.transaction("t")
+    tx.put("recs", "a", 1)
+    tx.put("doc", "k", 1)  # "doc" is a document: found when the commit applies the edits
+    with pytest.raises(strata.InvalidArgument, match="document"):
+        tx.commit()
+    assert not db.exists("t", "recs")
+    assert db.load("t", "doc") == 1
+
+
+def test_bad_options_are_refused(db_path, db):
+    with pytest.raises(strata.InvalidArgument, match="durability"):
+        strata.open(db_path + "2", durability="sometimes")
+    with pytest.raises(strata.InvalidArgument, match="at most one"):
+        db.load("t", "x", at="0" * 64, as_of=1)
+    import datetime
+    with pytest.raises(strata.InvalidArgument, match="aware"):
+        db.save("t", "x", 1, time=datetime.datetime(2020, 1, 1))
+    assert not db.exists("t", "x")
+
+
+def test_closed_database_raises_instead_of_crashing(db_path):
+    d = strata.open(db_path)
+    d.init_tenant("t")
+    d.close()
+    d.close()  # idempotent
+    assert d.closed
+    with pytest.raises(strata.InvalidArgument, match="closed"):
+        d.save("t", "e", 1)
+    with pytest.raises(strata.InvalidArgument, match="closed"):
+        d.tenants()
