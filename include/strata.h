@@ -391,6 +391,141 @@ STRATA_API int strata_txn_expect_head(strata_txn *txn, const char *entry, const 
 STRATA_API int strata_txn_commit(strata_oid *out, strata_txn *txn);
 STRATA_API void strata_txn_abort(strata_txn *txn);
 
+/* ---- tables ----------------------------------------------------------------------------- */
+
+/* A table entry holds items (maps) addressed by a partition-key attribute and an optional
+ * sort-key attribute, queried like DynamoDB (docs/tables.md). Key attribute values are strings,
+ * numbers or binary. Expressions use DynamoDB's grammar (docs/expressions.md): names and values
+ * placeholders come as map values ({"#n": "attr"}, {":v": value}) or NULL. */
+
+typedef struct strata_table_schema {
+    unsigned int version; /* STRATA_TABLE_SCHEMA_VERSION */
+    const char *pk;       /* partition-key attribute name (required) */
+    const char *sk;       /* sort-key attribute name, or NULL */
+    const char *ttl;      /* TTL attribute (a number: expiry in seconds since 1970), or NULL */
+} strata_table_schema;
+
+#define STRATA_TABLE_SCHEMA_VERSION 1
+#define STRATA_TABLE_SCHEMA_INIT {STRATA_TABLE_SCHEMA_VERSION, NULL, NULL, NULL}
+
+/* Create table `entry`. STRATA_EEXISTS when the entry exists. *out: the table's first commit. */
+STRATA_API int strata_table_create(strata_oid *out, strata_db *db, const char *tenant,
+                                   const char *entry, const strata_table_schema *schema,
+                                   const strata_write_options *wo);
+
+/* The table's schema as a map value {"pk": "...", "sk": "...", "ttl": "...", "count": n}
+ * (sk/ttl only when set; count is the number of stored items, expired ones included). */
+STRATA_API int strata_table_describe(strata_value **out, strata_db *db, const char *tenant,
+                                     const char *entry, const strata_read_options *ro);
+
+#define STRATA_RETURN_NONE 0    /* return nothing */
+#define STRATA_RETURN_ALL_OLD 1 /* the item as it was before the write (NULL when absent) */
+#define STRATA_RETURN_ALL_NEW 2 /* the item as it is after the write (NULL when deleted) */
+
+/* Options of one item write. */
+typedef struct strata_item_options {
+    unsigned int version;       /* STRATA_ITEM_OPTIONS_VERSION */
+    const char *condition;      /* must hold on the current item, else STRATA_ECONDITION */
+    const strata_value *names;  /* {"#n": "attr", …} or NULL */
+    const strata_value *values; /* {":v": value, …} or NULL */
+    int return_values;          /* STRATA_RETURN_* */
+} strata_item_options;
+
+#define STRATA_ITEM_OPTIONS_VERSION 1
+#define STRATA_ITEM_OPTIONS_INIT {STRATA_ITEM_OPTIONS_VERSION, NULL, NULL, NULL, STRATA_RETURN_NONE}
+
+/* Replace (or create) the item with item's key; `item` is a map holding the key attributes.
+ * *out (optional) receives what io->return_values asks for (NULL when there is none; owned).
+ * STRATA_UNCHANGED when the item already was exactly this. STRATA_ECONDITION when the condition
+ * does not hold (nothing changes). */
+STRATA_API int strata_put_item(strata_value **out, strata_db *db, const char *tenant,
+                               const char *entry, const strata_value *item,
+                               const strata_item_options *io, const strata_write_options *wo);
+
+/* Delete the item with `key` (a map of the key attributes). Deleting a missing item is not an
+ * error: STRATA_UNCHANGED. With STRATA_RETURN_ALL_OLD, *out receives the deleted item. */
+STRATA_API int strata_delete_item(strata_value **out, strata_db *db, const char *tenant,
+                                  const char *entry, const strata_value *key,
+                                  const strata_item_options *io, const strata_write_options *wo);
+
+/* Apply update expression `update` (SET, REMOVE, ADD, DELETE) to the item with `key`, creating
+ * it when absent. Key attributes cannot be updated (STRATA_EINVALID). With ALL_OLD/ALL_NEW, *out
+ * receives the item before/after. STRATA_UNCHANGED when the item did not change. */
+STRATA_API int strata_update_item(strata_value **out, strata_db *db, const char *tenant,
+                                  const char *entry, const strata_value *key, const char *update,
+                                  const strata_item_options *io, const strata_write_options *wo);
+
+/* The item with `key` at the read point (owned). `projection` (optional) keeps only the listed
+ * paths, with `names` for its #placeholders. STRATA_ENOTFOUND when absent or expired. */
+STRATA_API int strata_get_item(strata_value **out, strata_db *db, const char *tenant,
+                               const char *entry, const strata_value *key, const char *projection,
+                               const strata_value *names, const strata_read_options *ro);
+
+/* A query or a scan. */
+typedef struct strata_query_options {
+    unsigned int version;          /* STRATA_QUERY_OPTIONS_VERSION */
+    const char *key_condition;     /* query: partition key equality [AND sort key condition] */
+    const char *filter;            /* applied after reading; items failing it are not returned */
+    const char *projection;        /* keep only these paths */
+    const strata_value *names;     /* {"#n": "attr"} or NULL */
+    const strata_value *values;    /* {":v": value} or NULL */
+    int reverse;                   /* query: descending sort key */
+    size_t limit;                  /* items to read (before the filter, like DynamoDB); 0 = all */
+    const strata_value *start_key; /* continue after this key (a LastEvaluatedKey) or NULL */
+    unsigned int segment;          /* scan: this segment of total_segments */
+    unsigned int total_segments;   /* scan: 0 or 1 = the whole table */
+} strata_query_options;
+
+#define STRATA_QUERY_OPTIONS_VERSION 1
+#define STRATA_QUERY_OPTIONS_INIT {STRATA_QUERY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0}
+
+/* Open an iterator over the items of one partition (query) or of the table (scan), in key
+ * order. strata_iter_value gives each returned item. A query is a range scan of the tree: it
+ * never reads other partitions. Expired items are skipped. Errors in expressions are
+ * STRATA_EINVALID with the offending position. */
+STRATA_API int strata_query(strata_iter **out, strata_db *db, const char *tenant,
+                            const char *entry, const strata_query_options *q, const strata_read_options *ro);
+STRATA_API int strata_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                           const strata_query_options *q, const strata_read_options *ro);
+
+/* After a query/scan iterator returned STRATA_ITEROVER: the key of the last item read when the
+ * limit stopped it before the end (DynamoDB's LastEvaluatedKey; owned), else STRATA_ENOTFOUND. */
+STRATA_API int strata_iter_last_key(strata_value **out, const strata_iter *it);
+/* Items returned so far (Count) and items read so far (ScannedCount). */
+STRATA_API uint64_t strata_iter_count(const strata_iter *it);
+STRATA_API uint64_t strata_iter_scanned_count(const strata_iter *it);
+
+/* Batch writes: table item puts and deletes inside a transaction (one commit for all, applied
+ * in order; the last write to a key wins). */
+STRATA_API int strata_txn_put_item(strata_txn *txn, const char *entry, const strata_value *item);
+STRATA_API int strata_txn_delete_item(strata_txn *txn, const char *entry, const strata_value *key);
+
+/* Delete every item of the table whose TTL attribute lies before `now_s` (seconds since 1970;
+ * 0 = now) in one commit made by user "ttl". *removed (optional) gets the count;
+ * STRATA_UNCHANGED when nothing expired. */
+STRATA_API int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
+                                      const char *entry, int64_t now_s);
+
+/* ---- change listeners ------------------------------------------------------------------- */
+
+/* Called once per changed item after a commit is durable: key is the record key (records: a
+ * string value; tables: a map of the key attributes; documents: NULL); old/new are NULL when the
+ * item was created/deleted. Return nonzero to report a failure: it is counted and ignored — a
+ * listener neither undoes nor blocks the commit. Listeners run on the committing thread. */
+typedef int (*strata_listener_fn)(const char *tenant, const char *entry, const strata_value *key,
+                                  const strata_value *old_value, const strata_value *new_value,
+                                  void *payload);
+
+/* Register a listener; *out receives an id for strata_unlisten. */
+STRATA_API int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
+STRATA_API int strata_unlisten(strata_db *db, uint64_t id);
+/* Listener calls that reported failure since open. */
+STRATA_API uint64_t strata_listener_failures(strata_db *db);
+
+/* Diff iterators over tables: the changed item's key as a value (a map of the key attributes;
+ * records: a string). NULL for other iterators. */
+STRATA_API const strata_value *strata_iter_key_value(const strata_iter *it);
+
 #ifdef __cplusplus
 }
 #endif

@@ -70,6 +70,14 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         strata_mem__free(db);
         return rc;
     }
+    if (pthread_mutex_init(&db->listen_mu, NULL) != 0) {
+        rc = strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
+        pthread_mutex_destroy(&db->write_mu);
+        strata_mem__free(db->path);
+        strata_mem__free(db);
+        return rc;
+    }
+    db->next_listener_id = 1;
     db->read_only = o.read_only;
     db->durability = o.durability;
 
@@ -95,8 +103,62 @@ void strata_db_close(strata_db *db)
     strata_db__tree_close(db);
     strata_store__close(db->store);
     pthread_mutex_destroy(&db->write_mu);
+    pthread_mutex_destroy(&db->listen_mu);
+    strata_mem__free(db->listeners);
     strata_mem__free(db->path);
     strata_mem__free(db);
+}
+
+/* ---- listeners ---------------------------------------------------------------------------- */
+
+int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload)
+{
+    if (!db || !fn) return strata_err__set(STRATA_EINVALID, "strata_listen: NULL argument");
+    int rc = 0;
+    pthread_mutex_lock(&db->listen_mu);
+    if (db->nlisteners == db->caplisteners) {
+        size_t nc = db->caplisteners ? db->caplisteners * 2 : 4;
+        strata_db_listener *n = strata_mem__realloc(db->listeners, nc * sizeof *n);
+        if (!n) {
+            rc = STRATA_ENOMEM;
+            goto done;
+        }
+        db->listeners = n;
+        db->caplisteners = nc;
+    }
+    strata_db_listener *l = &db->listeners[db->nlisteners++];
+    l->id = db->next_listener_id++;
+    l->fn = fn;
+    l->payload = payload;
+    if (out) *out = l->id;
+done:
+    pthread_mutex_unlock(&db->listen_mu);
+    return rc;
+}
+
+int strata_unlisten(strata_db *db, uint64_t id)
+{
+    if (!db) return strata_err__set(STRATA_EINVALID, "strata_unlisten: db is NULL");
+    int found = 0;
+    pthread_mutex_lock(&db->listen_mu);
+    for (size_t i = 0; i < db->nlisteners; i++)
+        if (db->listeners[i].id == id) {
+            memmove(&db->listeners[i], &db->listeners[i + 1], (db->nlisteners - i - 1) * sizeof *db->listeners);
+            db->nlisteners--;
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&db->listen_mu);
+    return found ? 0 : strata_err__set(STRATA_ENOTFOUND, "no listener %llu", (unsigned long long)id);
+}
+
+uint64_t strata_listener_failures(strata_db *db)
+{
+    if (!db) return 0;
+    pthread_mutex_lock(&db->listen_mu);
+    uint64_t n = db->listener_failures;
+    pthread_mutex_unlock(&db->listen_mu);
+    return n;
 }
 
 /* ---- names and objects ------------------------------------------------------------------ */

@@ -81,7 +81,18 @@ struct strata_db {
     int read_only;
     strata_durability durability;
     pthread_mutex_t write_mu; /* serialises commits (one writer at a time inside the process) */
+    pthread_mutex_t listen_mu;/* guards the listeners; held while they are called */
+    struct strata_db_listener *listeners;
+    size_t nlisteners, caplisteners;
+    uint64_t next_listener_id;
+    uint64_t listener_failures;
 };
+
+typedef struct strata_db_listener {
+    uint64_t id;
+    strata_listener_fn fn;
+    void *payload;
+} strata_db_listener;
 
 /* A tree edit as the db layer hands it to src/tree (kv.c adapts). val NULL = delete. */
 typedef struct strata_db_edit {
@@ -147,6 +158,75 @@ int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *c
 const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);
 /* Encode a record key (a name) with the key codec, appended to out. */
 int strata_db__record_key(struct strata_doc_builder *kb, strata_buf *out, const char *key);
+
+/* ---- iterators (ops.c) ---- */
+enum { IT_NAMES = 1, IT_RECORDS, IT_HISTORY, IT_DIFF, IT_ENTRIES, IT_ITEMS };
+
+typedef struct diff_item {
+    size_t koff, klen;
+    strata_value *old, *nw;
+    strata_value *keyval; /* the key as a value (records: string; tables: key map) */
+} diff_item;
+
+/* Every iterator of the public API. Kinds implemented outside ops.c (IT_ITEMS in table.c)
+ * supply next/release hooks and their own state in `impl`. */
+struct strata_iter {
+    int kind;
+    strata_db *db;
+    strata_buf key;           /* current key / name */
+    strata_value *value, *old;
+    strata_value *keyval;     /* current key as a value (diffs) */
+    strata_commit *commit;
+    int (*impl_next)(strata_iter *it);
+    void (*impl_free)(strata_iter *it);
+    void *impl;
+    uint64_t count, scanned;  /* IT_ITEMS: returned / read */
+    strata_value *last_key;   /* IT_ITEMS: LastEvaluatedKey */
+    /* IT_NAMES: a list of names in `names` (NUL-separated), walked by `pos` */
+    strata_buf names;
+    size_t pos;
+    /* IT_RECORDS / IT_ENTRIES */
+    strata_db_cursor *cur;
+    strata_buf scratch;
+    /* IT_HISTORY */
+    char *tenant, *entry;
+    strata_oid next;
+    int has_next;
+    size_t left;              /* commits still to return (SIZE_MAX: unlimited) */
+    /* IT_DIFF */
+    diff_item *items;
+    size_t nitems, capitems, idx;
+    strata_buf keys;
+};
+
+int strata_db__iter_new(strata_iter **out, strata_db *db, int kind);
+
+/* Table item writes handed to a transaction (table.c builds them, txn.c evaluates them at
+ * commit time). The expressions' ownership passes to the transaction, even on failure. */
+enum { STRATA_DB_ITEM_PUT = 1, STRATA_DB_ITEM_DELETE = 2, STRATA_DB_ITEM_UPDATE = 3 };
+typedef struct strata_db_item {
+    int kind;
+    const uint8_t *key;  /* tree key (key codec) */
+    size_t klen;
+    const uint8_t *val;  /* PUT: the item; DELETE/UPDATE: the key map */
+    size_t vlen;
+    struct strata_expr *cond, *upd;
+    int ret;             /* STRATA_RETURN_* */
+    const char *pk, *sk, *ttl; /* the schema the key was built for */
+    int only_expired;    /* DELETE: only when the item is expired at commit time (TTL sweep) */
+} strata_db_item;
+strata_db *strata_db__txn_db(strata_txn *t);
+const char *strata_db__txn_tenant(strata_txn *t);
+/* Mark the transaction failed (rc < 0) and return rc. */
+int strata_db__txn_poison(strata_txn *t, int rc);
+/* table.c: the key map {pk: …, sk: …} of a table's tree key. */
+int strata_db__table_key_value(strata_value **out, const char *pk, const char *sk, const void *key, size_t klen);
+int strata_db__txn_create_table(strata_txn *t, const char *entry, const char *pk, const char *sk, const char *ttl);
+int strata_db__txn_item(strata_txn *t, const char *entry, const strata_db_item *it, size_t *index);
+/* Take the return value of item `item` of the transaction's first op (after commit). */
+strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item);
+/* 1 when `item` has TTL attribute `ttl` holding a number before now_s. */
+int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s);
 
 /* verify.c: check every object reachable from every tenant root. */
 int strata_db__verify(strata_db *db, uint64_t *problems);

@@ -326,37 +326,7 @@ done:
 
 /* ---- iterators -------------------------------------------------------------------------- */
 
-enum { IT_NAMES = 1, IT_RECORDS, IT_HISTORY, IT_DIFF, IT_ENTRIES };
-
-typedef struct diff_item {
-    size_t koff, klen;
-    strata_value *old, *nw;
-} diff_item;
-
-struct strata_iter {
-    int kind;
-    strata_db *db;
-    strata_buf key;           /* current key / name */
-    strata_value *value, *old;
-    strata_commit *commit;
-    /* IT_NAMES: a list of names in `names` (NUL-separated), walked by `pos` */
-    strata_buf names;
-    size_t pos;
-    /* IT_RECORDS / IT_ENTRIES */
-    strata_db_cursor *cur;
-    strata_buf scratch;
-    /* IT_HISTORY */
-    char *tenant, *entry;
-    strata_oid next;
-    int has_next;
-    size_t left;              /* commits still to return (SIZE_MAX: unlimited) */
-    /* IT_DIFF */
-    diff_item *items;
-    size_t nitems, capitems, idx;
-    strata_buf keys;
-};
-
-static int iter_new(strata_iter **out, strata_db *db, int kind)
+int strata_db__iter_new(strata_iter **out, strata_db *db, int kind)
 {
     strata_iter *it = strata_mem__calloc(1, sizeof *it);
     if (!it) return STRATA_ENOMEM;
@@ -370,6 +340,8 @@ static void iter_clear_current(strata_iter *it)
 {
     strata_value_free(it->value);
     strata_value_free(it->old);
+    strata_value_free(it->keyval);
+    it->keyval = NULL;
     strata_commit_free(it->commit);
     it->value = it->old = NULL;
     it->commit = NULL;
@@ -380,6 +352,8 @@ void strata_iter_free(strata_iter *it)
 {
     if (!it) return;
     iter_clear_current(it);
+    if (it->impl_free) it->impl_free(it);
+    strata_value_free(it->last_key);
     strata_buf__free(&it->key);
     strata_buf__free(&it->names);
     strata_db__cursor_free(it->cur);
@@ -389,6 +363,7 @@ void strata_iter_free(strata_iter *it)
     for (size_t i = it->idx; i < it->nitems; i++) {
         strata_value_free(it->items[i].old);
         strata_value_free(it->items[i].nw);
+        strata_value_free(it->items[i].keyval);
     }
     strata_mem__free(it->items);
     strata_buf__free(&it->keys);
@@ -404,12 +379,14 @@ strata_slice strata_iter_key(const strata_iter *it)
 const strata_value *strata_iter_value(const strata_iter *it) { return it ? it->value : NULL; }
 const strata_value *strata_iter_old_value(const strata_iter *it) { return it ? it->old : NULL; }
 const strata_commit *strata_iter_commit(const strata_iter *it) { return it ? it->commit : NULL; }
+const strata_value *strata_iter_key_value(const strata_iter *it) { return it ? it->keyval : NULL; }
 
 int strata_iter_next(strata_iter *it)
 {
     if (!it) return strata_err__set(STRATA_EINVALID, "strata_iter_next: iterator is NULL");
     iter_clear_current(it);
     int rc;
+    if (it->impl_next) return it->impl_next(it);
     switch (it->kind) {
     case IT_NAMES: {
         if (it->pos >= it->names.len) return STRATA_ITEROVER;
@@ -454,7 +431,8 @@ int strata_iter_next(strata_iter *it)
         diff_item *d = &it->items[it->idx++];
         it->old = d->old;
         it->value = d->nw;
-        d->old = d->nw = NULL;
+        it->keyval = d->keyval;
+        d->old = d->nw = d->keyval = NULL;
         return strata_buf__append(&it->key, it->keys.data + d->koff, d->klen);
     }
     default:
@@ -487,7 +465,7 @@ int strata_tenants(strata_iter **out, strata_db *db)
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_iter *it;
-    int rc = iter_new(&it, db, IT_NAMES);
+    int rc = strata_db__iter_new(&it, db, IT_NAMES);
     if (rc) return rc;
     strata_buf raw = {0};
     tenants_ctx tc = {db, &raw};
@@ -522,7 +500,7 @@ int strata_entries(strata_iter **out, strata_db *db, const char *tenant, const s
     int rc = strata_db__view_open(&v, db, tenant, ro);
     if (rc) return rc;
     strata_iter *it = NULL;
-    if ((rc = iter_new(&it, db, IT_ENTRIES)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &v.m.entries)) == 0)
+    if ((rc = strata_db__iter_new(&it, db, IT_ENTRIES)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &v.m.entries)) == 0)
         rc = strata_db__cursor_seek(it->cur, NULL, 0);
     strata_db__view_close(&v);
     if (rc) strata_iter_free(it);
@@ -539,7 +517,7 @@ int strata_records(strata_iter **out, strata_db *db, const char *tenant, const c
     int rc = records_root(db, tenant, entry, ro, &root);
     if (rc) return rc;
     strata_iter *it = NULL;
-    if ((rc = iter_new(&it, db, IT_RECORDS)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &root)) == 0)
+    if ((rc = strata_db__iter_new(&it, db, IT_RECORDS)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &root)) == 0)
         rc = strata_db__cursor_seek(it->cur, NULL, 0);
     if (rc) strata_iter_free(it);
     else *out = it;
@@ -560,7 +538,7 @@ int strata_history(strata_iter **out, strata_db *db, const char *tenant, const c
     if (rc) return rc;
     strata_db__commit_clear(&c);
     strata_iter *it;
-    if ((rc = iter_new(&it, db, IT_HISTORY))) return rc;
+    if ((rc = strata_db__iter_new(&it, db, IT_HISTORY))) return rc;
     it->tenant = strata_mem__strdup(tenant);
     it->entry = strata_mem__strdup(entry);
     if (!it->tenant || !it->entry) {
@@ -574,9 +552,15 @@ int strata_history(strata_iter **out, strata_db *db, const char *tenant, const c
     return 0;
 }
 
+/* Set by strata_diff for table diffs: the key schema to build key maps with. */
+typedef struct diff_schema {
+    const char *pk, *sk;
+} diff_schema;
+
 static int diff_collect(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload)
 {
     strata_iter *it = payload;
+    const diff_schema *ds = it->impl;
     if (it->nitems == it->capitems) {
         size_t nc = it->capitems ? it->capitems * 2 : 16;
         diff_item *n = strata_mem__realloc(it->items, nc * sizeof *n);
@@ -586,15 +570,22 @@ static int diff_collect(strata_slice key, const strata_slice *old, const strata_
     }
     diff_item *d = &it->items[it->nitems];
     memset(d, 0, sizeof *d);
-    strata_slice name;
-    int rc = decode_record_key(key.data, key.len, &it->scratch, &name);
-    if (rc) return rc;
+    int rc;
     d->koff = it->keys.len;
-    d->klen = name.len;
-    if ((rc = strata_buf__append(&it->keys, name.data, name.len))) return rc;
-    if (old && (rc = strata_db__value_new(&d->old, old->data, old->len))) return rc;
-    if (nw && (rc = strata_db__value_new(&d->nw, nw->data, nw->len))) {
+    if (ds) {
+        if ((rc = strata_db__table_key_value(&d->keyval, ds->pk, ds->sk, key.data, key.len))) return rc;
+    } else {
+        strata_slice name;
+        if ((rc = decode_record_key(key.data, key.len, &it->scratch, &name))) return rc;
+        d->klen = name.len;
+        if ((rc = strata_buf__append(&it->keys, name.data, name.len))) return rc;
+        strata_slice pk = {it->scratch.data, it->scratch.len};
+        if ((rc = strata_db__value_new(&d->keyval, pk.data, pk.len))) return rc;
+    }
+    if ((old && (rc = strata_db__value_new(&d->old, old->data, old->len))) ||
+        (nw && (rc = strata_db__value_new(&d->nw, nw->data, nw->len)))) {
         strata_value_free(d->old);
+        strata_value_free(d->keyval);
         return rc;
     }
     it->nitems++;
@@ -619,7 +610,7 @@ int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char
         return rc;
     }
     strata_iter *it = NULL;
-    if ((rc = iter_new(&it, db, IT_DIFF))) goto done;
+    if ((rc = strata_db__iter_new(&it, db, IT_DIFF))) goto done;
     if (ca.kind != cb.kind) {
         rc = strata_err__set(STRATA_EINVALID, "cannot diff commits of different kinds");
         goto done;
@@ -637,7 +628,10 @@ int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char
             it->nitems = 1;
         }
     } else {
+        diff_schema ds = {ca.pk, ca.sk};
+        if (ca.kind == STRATA_ENTRY_TABLE) it->impl = &ds;
         rc = strata_db__tree_diff(db, &ca.data, &cb.data, diff_collect, it);
+        it->impl = NULL;
     }
 done:
     strata_db__commit_clear(&ca);

@@ -10,15 +10,28 @@
 
 #include "db/db_int.h"
 #include "doc/doc.h"
+#include "expr/expr.h"
 #include "util/error.h"
 #include "util/mem.h"
 
-enum { OP_NONE = 0, OP_SAVE = 1, OP_RECORDS = 2, OP_RESTORE = 3 };
+enum { OP_NONE = 0, OP_SAVE = 1, OP_RECORDS = 2, OP_RESTORE = 3, OP_CREATE = 4, OP_TABLE = 5 };
 
 typedef struct txn_edit {
     size_t koff, klen, voff, vlen; /* into the op's arena */
     int del;
 } txn_edit;
+
+/* One item write of a table op, evaluated at commit time against the then-current item. */
+typedef struct item_op {
+    int kind;             /* STRATA_DB_ITEM_PUT / _DELETE / _UPDATE */
+    size_t koff, klen;    /* the tree key, in the op's arena */
+    size_t voff, vlen;    /* PUT: the item; DELETE/UPDATE: the key map */
+    strata_expr *cond;    /* owned, or NULL */
+    strata_expr *upd;     /* UPDATE: owned */
+    int ret;              /* STRATA_RETURN_* */
+    int only_expired;     /* DELETE only when expired at commit time */
+    strata_value *result; /* what `ret` asked for, after commit (owned until taken) */
+} item_op;
 
 typedef struct txn_op {
     char *entry;
@@ -33,6 +46,12 @@ typedef struct txn_op {
     strata_oid expect;       /* all-zero: the entry must not exist */
     strata_oid result;       /* the new entry commit (or the unchanged head) */
     int changed;
+    char *pk, *sk, *ttl;     /* OP_CREATE: the schema; OP_TABLE: the schema the keys were built for */
+    item_op *items;          /* OP_TABLE */
+    size_t nitems, capitems;
+    strata_oid old_data, new_data; /* for listeners: data before and after */
+    int had_head;
+    uint8_t kind_after;
 } txn_op;
 
 struct strata_txn {
@@ -66,10 +85,20 @@ static void txn_free(strata_txn *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->nops; i++) {
-        strata_mem__free(t->ops[i].entry);
-        strata_value_free(t->ops[i].doc);
-        strata_buf__free(&t->ops[i].arena);
-        strata_mem__free(t->ops[i].edits);
+        txn_op *op = &t->ops[i];
+        strata_mem__free(op->entry);
+        strata_value_free(op->doc);
+        strata_buf__free(&op->arena);
+        strata_mem__free(op->edits);
+        strata_mem__free(op->pk);
+        strata_mem__free(op->sk);
+        strata_mem__free(op->ttl);
+        for (size_t k = 0; k < op->nitems; k++) {
+            strata_expr__free(op->items[k].cond);
+            strata_expr__free(op->items[k].upd);
+            strata_value_free(op->items[k].result);
+        }
+        strata_mem__free(op->items);
     }
     strata_mem__free(t->ops);
     strata_doc__builder_free(t->kb);
@@ -263,7 +292,246 @@ int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *c
     return 0;
 }
 
+strata_db *strata_db__txn_db(strata_txn *t) { return t->db; }
+const char *strata_db__txn_tenant(strata_txn *t) { return t->tenant; }
+int strata_db__txn_poison(strata_txn *t, int rc) { return poison(t, rc); }
+
+static char *dup_opt(const char *s) { return s ? strata_mem__strdup(s) : strata_mem__strdup(""); }
+
+int strata_db__txn_create_table(strata_txn *t, const char *entry, const char *pk, const char *sk, const char *ttl)
+{
+    int rc = usable(t);
+    if (rc) return rc;
+    txn_op *op;
+    if ((rc = op_for(t, entry, &op))) return poison(t, rc);
+    if (op->mode != OP_NONE) return poison(t, mixed(entry));
+    if (!(op->pk = dup_opt(pk)) || !(op->sk = dup_opt(sk)) || !(op->ttl = dup_opt(ttl))) return poison(t, STRATA_ENOMEM);
+    op->mode = OP_CREATE;
+    return 0;
+}
+
+int strata_db__txn_item(strata_txn *t, const char *entry, const strata_db_item *it, size_t *index)
+{
+    int rc = usable(t);
+    if (rc) goto fail;
+    txn_op *op;
+    if ((rc = op_for(t, entry, &op))) goto fail;
+    if (op->mode != OP_NONE && op->mode != OP_TABLE) {
+        rc = mixed(entry);
+        goto fail;
+    }
+    if (op->mode == OP_NONE) {
+        if (!(op->pk = dup_opt(it->pk)) || !(op->sk = dup_opt(it->sk)) || !(op->ttl = dup_opt(it->ttl))) {
+            rc = STRATA_ENOMEM;
+            goto fail;
+        }
+        op->mode = OP_TABLE;
+    }
+    if (op->nitems == op->capitems) {
+        size_t nc = op->capitems ? op->capitems * 2 : 8;
+        item_op *n = strata_mem__realloc(op->items, nc * sizeof *n);
+        if (!n) { rc = STRATA_ENOMEM; goto fail; }
+        op->items = n;
+        op->capitems = nc;
+    }
+    item_op *io = &op->items[op->nitems];
+    memset(io, 0, sizeof *io);
+    size_t mark = op->arena.len;
+    io->koff = op->arena.len;
+    io->klen = it->klen;
+    if ((rc = strata_buf__append(&op->arena, it->key, it->klen))) goto fail;
+    io->voff = op->arena.len;
+    io->vlen = it->vlen;
+    if ((rc = strata_buf__append(&op->arena, it->val, it->vlen))) {
+        op->arena.len = mark;
+        goto fail;
+    }
+    io->kind = it->kind;
+    io->cond = it->cond;
+    io->upd = it->upd;
+    io->ret = it->ret;
+    io->only_expired = it->only_expired;
+    if (index) *index = op->nitems;
+    op->nitems++;
+    return 0;
+fail:
+    strata_expr__free(it->cond);
+    strata_expr__free(it->upd);
+    return t ? poison(t, rc) : rc;
+}
+
+strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item)
+{
+    if (t->nops == 0 || item >= t->ops[0].nitems) return NULL;
+    strata_value *v = t->ops[0].items[item].result;
+    t->ops[0].items[item].result = NULL;
+    return v;
+}
+
 /* ---- commit ----------------------------------------------------------------------------- */
+
+/* The item's expiry state: 1 when `item` has the TTL attribute as a number before now_s. */
+int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s)
+{
+    if (!ttl || !*ttl || item.len == 0) return 0;
+    strata_slice v;
+    strata_num n, now;
+    if (strata_doc__map_get(item, ttl, strlen(ttl), &v) != 0) return 0;
+    if (strata_doc__get_number(v, &n) != 0) return 0;
+    strata_num__from_i64(&now, now_s);
+    return strata_num__cmp(&n, &now) < 0;
+}
+
+/* The current item of `key` for item op k of `op`: the latest earlier write of the same key in
+ * this op (edits[0..k)), else the tree. *found = 0 when absent (or expired). val gets a copy. */
+static int current_item(strata_txn *t, txn_op *op, const strata_oid *base, strata_db_edit *edits, size_t k,
+                        const uint8_t *key, size_t klen, strata_buf *val, int *found)
+{
+    val->len = 0;
+    *found = 0;
+    for (size_t j = k; j-- > 0;) {
+        if (edits[j].klen == klen && memcmp(edits[j].key, key, klen) == 0) {
+            if (edits[j].del) return 0;
+            *found = 1;
+            return strata_buf__append(val, edits[j].val, edits[j].vlen);
+        }
+    }
+    int rc = strata_db__tree_get(t->db, base, key, klen, val);
+    if (rc == STRATA_ENOTFOUND) return 0;
+    if (rc) return rc;
+    strata_slice s = {val->data, val->len};
+    if (strata_db__item_expired(s, op->ttl, t->time_us / 1000000)) {
+        val->len = 0;
+        return 0;
+    }
+    *found = 1;
+    return 0;
+}
+
+/* Evaluate the item ops of a table op in order into tree edits (stored in `edits`, values in
+ * `vals`), checking conditions and computing updates and return values. */
+static int table_edits(strata_txn *t, txn_op *op, const strata_oid *base, strata_db_edit *edits, strata_buf *vals,
+                       size_t *nput, size_t *ndel, size_t *nupd)
+{
+    int rc = 0;
+    strata_buf cur = {0}, out = {0};
+    /* values of earlier edits must stay addressable: keep offsets, fix pointers at the end */
+    size_t *voffs = strata_mem__calloc(op->nitems ? op->nitems : 1, sizeof *voffs);
+    if (!voffs) return STRATA_ENOMEM;
+    for (size_t k = 0; k < op->nitems; k++) {
+        item_op *io = &op->items[k];
+        const uint8_t *key = op->arena.data + io->koff;
+        strata_slice arg = {op->arena.data + io->voff, io->vlen};
+        int found = 0;
+        /* pointers of earlier edits into `vals` may have moved: refresh before reading them */
+        for (size_t j = 0; j < k; j++)
+            if (!edits[j].del) edits[j].val = vals->data + voffs[j];
+        if (io->only_expired) {
+            /* TTL sweep: delete only what is still expired now; keep anything renewed since */
+            int still = 1;
+            strata_buf raw = {0};
+            int present = 0;
+            for (size_t j = k; j-- > 0;)
+                if (edits[j].klen == io->klen && memcmp(edits[j].key, key, io->klen) == 0) {
+                    present = !edits[j].del;
+                    if (present && (rc = strata_buf__append(&raw, edits[j].val, edits[j].vlen))) goto done;
+                    goto have_raw;
+                }
+            rc = strata_db__tree_get(t->db, base, key, io->klen, &raw);
+            present = rc == 0;
+            if (rc == STRATA_ENOTFOUND) rc = 0;
+            if (rc) { strata_buf__free(&raw); goto done; }
+        have_raw:;
+            strata_slice rs = {raw.data, raw.len};
+            still = present && strata_db__item_expired(rs, op->ttl, t->time_us / 1000000);
+            edits[k].key = key;
+            edits[k].klen = io->klen;
+            edits[k].del = !present || still;
+            edits[k].val = NULL;
+            edits[k].vlen = 0;
+            if (!edits[k].del) {
+                voffs[k] = vals->len;
+                rc = strata_buf__append(vals, raw.data, raw.len);
+                edits[k].vlen = raw.len;
+            } else if (present) {
+                (*ndel)++;
+            }
+            strata_buf__free(&raw);
+            if (rc) goto done;
+            continue;
+        }
+        int need = io->cond || io->kind == STRATA_DB_ITEM_UPDATE || io->ret == STRATA_RETURN_ALL_OLD;
+        if (need && (rc = current_item(t, op, base, edits, k, key, io->klen, &cur, &found))) goto done;
+        strata_slice curs = {found ? cur.data : NULL, found ? cur.len : 0};
+        if (io->cond) {
+            int ok = 0;
+            if ((rc = strata_expr__eval(&ok, io->cond, curs))) goto done;
+            if (!ok) {
+                rc = strata_err__set(STRATA_ECONDITION, "table '%s': the condition expression is false for the item", op->entry);
+                goto done;
+            }
+        }
+        edits[k].key = key;
+        edits[k].klen = io->klen;
+        edits[k].del = 0;
+        edits[k].val = NULL;
+        edits[k].vlen = 0;
+        out.len = 0;
+        strata_slice newitem = {NULL, 0};
+        switch (io->kind) {
+        case STRATA_DB_ITEM_PUT:
+            newitem = arg;
+            (*nput)++;
+            break;
+        case STRATA_DB_ITEM_DELETE:
+            edits[k].del = 1;
+            (*ndel)++;
+            break;
+        case STRATA_DB_ITEM_UPDATE: {
+            /* a new item starts from its key attributes */
+            strata_slice start = found ? curs : arg;
+            if ((rc = strata_expr__update(&out, io->upd, start))) goto done;
+            newitem.data = out.data;
+            newitem.len = out.len;
+            /* the key attributes must be intact */
+            const char *names[2] = {op->pk, op->sk};
+            for (int a = 0; a < 2; a++) {
+                if (!names[a] || !*names[a]) continue;
+                strata_slice want, got;
+                if (strata_doc__map_get(arg, names[a], strlen(names[a]), &want) != 0 ||
+                    strata_doc__map_get(newitem, names[a], strlen(names[a]), &got) != 0 ||
+                    !strata_doc__equal(want, got)) {
+                    rc = strata_err__set(STRATA_EINVALID, "table '%s': an update cannot change key attribute '%s'",
+                                         op->entry, names[a]);
+                    goto done;
+                }
+            }
+            (*nupd)++;
+            break;
+        }
+        default:
+            rc = strata_err__set(STRATA_EINVALID, "internal: unknown item op");
+            goto done;
+        }
+        if (!edits[k].del) {
+            voffs[k] = vals->len;
+            if ((rc = strata_buf__append(vals, newitem.data, newitem.len))) goto done;
+            edits[k].vlen = newitem.len;
+        }
+        strata_value_free(io->result);
+        io->result = NULL;
+        if (io->ret == STRATA_RETURN_ALL_OLD && found) rc = strata_db__value_new(&io->result, curs.data, curs.len);
+        else if (io->ret == STRATA_RETURN_ALL_NEW && !edits[k].del) rc = strata_db__value_new(&io->result, newitem.data, newitem.len);
+        if (rc) goto done;
+    }
+    for (size_t j = 0; j < op->nitems; j++)
+        if (!edits[j].del) edits[j].val = vals->data + voffs[j];
+done:
+    strata_mem__free(voffs);
+    strata_buf__free(&cur);
+    strata_buf__free(&out);
+    return rc;
+}
 
 static int is_zero(const strata_oid *o)
 {
@@ -294,7 +562,7 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t
     memset(&hc, 0, sizeof hc);
     memset(&rc_src, 0, sizeof rc_src);
     strata_db_edit *edits = NULL;
-    strata_buf enc = {0};
+    strata_buf enc = {0}, tvals = {0};
 
     strata_db_view v = {{{0}}, *m};
     rc = strata_db__view_head(db, &v, op->entry, &kind, &head);
@@ -368,6 +636,39 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t
         snprintf(opdesc, sizeof opdesc, "restore %.12s", hex);
         break;
     }
+    case OP_CREATE: {
+        if (have_head) {
+            rc = strata_err__set(STRATA_EEXISTS, "entry '%s' already exists", op->entry);
+            goto done;
+        }
+        newkind = STRATA_ENTRY_TABLE;
+        if ((rc = strata_db__tree_empty(db, &data))) goto done;
+        snprintf(opdesc, sizeof opdesc, "create table");
+        break;
+    }
+    case OP_TABLE: {
+        if (!have_head) {
+            rc = strata_err__set(STRATA_ENOTFOUND, "table '%s' does not exist in tenant '%s'", op->entry, t->tenant);
+            goto done;
+        }
+        newkind = STRATA_ENTRY_TABLE;
+        if (hc.kind != STRATA_ENTRY_TABLE) break; /* reported below */
+        if (strcmp(hc.pk, op->pk) != 0 || strcmp(hc.sk, op->sk) != 0) {
+            rc = strata_err__set(STRATA_ECONFLICT, "table '%s': its key schema changed during the transaction", op->entry);
+            goto done;
+        }
+        edits = strata_mem__calloc(op->nitems ? op->nitems : 1, sizeof *edits);
+        if (!edits) { rc = STRATA_ENOMEM; goto done; }
+        size_t np = 0, nd = 0, nu = 0;
+        if ((rc = table_edits(t, op, &hc.data, edits, &tvals, &np, &nd, &nu))) goto done;
+        if ((rc = strata_db__tree_apply(db, &hc.data, edits, op->nitems, &data))) goto done;
+        int w = 0;
+        opdesc[0] = 0;
+        if (np) w += snprintf(opdesc + w, sizeof opdesc - (size_t)w, "put_item %zu", np);
+        if (nu) w += snprintf(opdesc + w, sizeof opdesc - (size_t)w, "%supdate_item %zu", w ? ", " : "", nu);
+        if (nd) snprintf(opdesc + w, sizeof opdesc - (size_t)w, "%sdelete_item %zu", w ? ", " : "", nd);
+        break;
+    }
     default:
         rc = strata_err__set(STRATA_EINVALID, "internal: unknown op");
         goto done;
@@ -381,6 +682,17 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t
         op->result = head; /* nothing changed */
         goto done;
     }
+    /* tables carry their schema in every commit */
+    const char *pk = "", *sk = "", *ttl = "";
+    if (newkind == STRATA_ENTRY_TABLE) {
+        const strata_commit_rec *src = op->mode == OP_RESTORE ? &rc_src : &hc;
+        if (op->mode == OP_CREATE) { pk = op->pk; sk = op->sk; ttl = op->ttl; }
+        else { pk = src->pk; sk = src->sk; ttl = src->ttl; }
+    }
+    op->had_head = have_head;
+    if (have_head) op->old_data = hc.data;
+    op->new_data = data;
+    op->kind_after = newkind;
 
     strata_commit_rec c;
     memset(&c, 0, sizeof c);
@@ -397,7 +709,9 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t
     c.message = t->message;
     c.origin = t->origin;
     c.operation = opdesc;
-    c.pk = c.sk = c.ttl = "";
+    c.pk = (char *)pk;
+    c.sk = (char *)sk;
+    c.ttl = (char *)ttl;
     if ((rc = strata_db__commit_encode(&enc, &c))) goto done;
     if ((rc = strata_store__put(db->store, STRATA_OBJ_COMMIT, enc.data, enc.len, &op->result))) goto done;
     op->changed = 1;
@@ -407,7 +721,97 @@ done:
     strata_db__commit_clear(&rc_src);
     strata_mem__free(edits);
     strata_buf__free(&enc);
+    strata_buf__free(&tvals);
     return rc;
+}
+
+/* The key of a changed item as a value: records → the key string; tables → the key map. */
+static int key_value(strata_value **out, const strata_commit_rec *c, strata_slice key)
+{
+    if (c->kind == STRATA_ENTRY_TABLE) return strata_db__table_key_value(out, c->pk, c->sk, key.data, key.len);
+    strata_buf pk = {0};
+    int rc = strata_doc__key_decode(key.data, key.len, &pk, NULL, NULL);
+    if (rc == 0) rc = strata_db__value_new(out, pk.data, pk.len);
+    strata_buf__free(&pk);
+    return rc;
+}
+
+typedef struct notify_ctx {
+    strata_txn *t;
+    const char *entry;
+    const strata_commit_rec *c;
+} notify_ctx;
+
+/* Call every listener for one changed item (under listen_mu). */
+static void notify_one(notify_ctx *n, const strata_value *key, const strata_value *old, const strata_value *nw)
+{
+    strata_db *db = n->t->db;
+    for (size_t i = 0; i < db->nlisteners; i++)
+        if (db->listeners[i].fn(n->t->tenant, n->entry, key, old, nw, db->listeners[i].payload) != 0)
+            db->listener_failures++;
+}
+
+static int notify_item(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload)
+{
+    notify_ctx *n = payload;
+    strata_value *k = NULL, *o = NULL, *v = NULL;
+    int rc = key_value(&k, n->c, key);
+    if (rc == 0 && old) rc = strata_db__value_new(&o, old->data, old->len);
+    if (rc == 0 && nw) rc = strata_db__value_new(&v, nw->data, nw->len);
+    if (rc == 0) notify_one(n, k, o, v);
+    else n->t->db->listener_failures++;
+    strata_value_free(k);
+    strata_value_free(o);
+    strata_value_free(v);
+    return 0; /* a failure to notify one item never stops the others */
+}
+
+static int load_doc(strata_db *db, const strata_oid *oid, strata_value **out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == 0) rc = strata_db__value_new(out, data, len);
+    strata_mem__free(data);
+    return rc;
+}
+
+/* After a durable commit: tell the listeners about every changed item, from the tree diff of
+ * each changed entry (documents: one call with a NULL key). Failures are counted, never
+ * returned: the commit stands. */
+static void notify_listeners(strata_txn *t)
+{
+    strata_db *db = t->db;
+    pthread_mutex_lock(&db->listen_mu);
+    if (db->nlisteners == 0) goto done;
+    for (size_t i = 0; i < t->nops; i++) {
+        txn_op *op = &t->ops[i];
+        if (!op->changed) continue;
+        strata_commit_rec c;
+        if (strata_db__load_commit(db, &op->result, &c) != 0) {
+            db->listener_failures++;
+            continue;
+        }
+        notify_ctx n = {t, op->entry, &c};
+        if (c.kind == STRATA_ENTRY_DOCUMENT) {
+            strata_value *o = NULL, *v = NULL;
+            if ((op->had_head && load_doc(db, &op->old_data, &o) != 0) || load_doc(db, &op->new_data, &v) != 0)
+                db->listener_failures++;
+            else
+                notify_one(&n, NULL, o, v);
+            strata_value_free(o);
+            strata_value_free(v);
+        } else {
+            strata_oid from = op->old_data;
+            int ok = 1;
+            if (!op->had_head) ok = strata_db__tree_empty(db, &from) == 0;
+            if (!ok || strata_db__tree_diff(db, &from, &op->new_data, notify_item, &n) != 0) db->listener_failures++;
+        }
+        strata_db__commit_clear(&c);
+    }
+done:
+    pthread_mutex_unlock(&db->listen_mu);
+    strata_error_clear();
 }
 
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
@@ -417,7 +821,8 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     strata_oid moid, entries;
     strata_buf enc = {0}, mvals = {0};
     strata_db_edit *medits = NULL;
-    int rc, locked = 0, have_m = 0;
+    int rc, locked = 0, have_m = 0, published = 0;
+    uint64_t ticket = 0;
     memset(&m, 0, sizeof m);
 
     if (t->time_us == 0) t->time_us = strata_db__now_us();
@@ -471,10 +876,17 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     strata_oid newm;
     if ((rc = strata_db__manifest_encode(&enc, &nm))) goto done;
     if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &newm))) goto done;
-    if ((rc = strata_store__publish(db->store, t->tenant, &newm))) goto done;
+    /* publish under the mutex (commit order = publish order), wait for durability outside it so
+     * that concurrent committers share one sync (group commit) */
+    if ((rc = strata_store__publish_nowait(db->store, t->tenant, &newm, &ticket))) goto done;
     if (manifest_out) *manifest_out = newm;
+    published = 1;
 done:
     if (locked) pthread_mutex_unlock(&db->write_mu);
+    if (published) {
+        rc = strata_store__wait_durable(db->store, ticket);
+        if (rc == 0) notify_listeners(t);
+    }
     if (have_m) strata_db__manifest_clear(&m);
     strata_mem__free(medits);
     strata_buf__free(&enc);

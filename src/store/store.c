@@ -647,6 +647,17 @@ static int check_or_create(strata_store *s, uint64_t **segs, size_t *nsegs)
         if (rc) goto done;
         if (fresh) *nsegs = 0;
     }
+    if (!fresh && *nsegs == 1 && (*segs)[0] == 1 && (!s->opt.create || s->read_only)) {
+        /* an interrupted creation (only an empty first segment): there is no store yet */
+        char *p = store_seg_path(s->dir, 1, "seg");
+        strata_file *f = NULL;
+        uint64_t sz = 0;
+        if (!p) { rc = STRATA_ENOMEM; goto done; }
+        if (strata_vfs__open(&f, p, STRATA_VFS_RDONLY) == 0 && strata_vfs__size(f, &sz) == 0 && sz <= SEG_HDR_SIZE)
+            fresh = 1;
+        strata_vfs__close(f);
+        strata_mem__free(p);
+    }
     if (!fresh) {
         rc = strata_err__set(STRATA_ECORRUPT, "%s: STORE file missing but segments exist; run "
                              "repair", s->dir);
@@ -1129,7 +1140,9 @@ static int check_name(const char *name, size_t *len, const char *what)
     return 0;
 }
 
-int strata_store__publish(strata_store *s, const char *name, const strata_oid *root)
+/* Append the root record of `name` (the visible switch) and return the log position that must
+ * be durable for it in *target. */
+static int publish_append(strata_store *s, const char *name, const strata_oid *root, uint64_t *out_target)
 {
     int rc = writable(s, "strata_store__publish");
     if (rc) return rc;
@@ -1173,8 +1186,31 @@ done:
     pthread_mutex_lock(&s->smu);
     s->npublish++;
     pthread_mutex_unlock(&s->smu);
-    if (s->opt.durability == STRATA_DURABILITY_FULL) rc = group_sync(s, target);
+    *out_target = target;
+    return 0;
+}
+
+int strata_store__publish(strata_store *s, const char *name, const strata_oid *root)
+{
+    uint64_t target;
+    int rc = publish_append(s, name, root, &target);
+    if (rc == 0 && s->opt.durability == STRATA_DURABILITY_FULL) rc = group_sync(s, target);
     return rc;
+}
+
+int strata_store__publish_nowait(strata_store *s, const char *name, const strata_oid *root, uint64_t *ticket)
+{
+    uint64_t target = 0;
+    int rc = publish_append(s, name, root, &target);
+    if (ticket) *ticket = rc == 0 && s->opt.durability == STRATA_DURABILITY_FULL ? target : 0;
+    return rc;
+}
+
+int strata_store__wait_durable(strata_store *s, uint64_t ticket)
+{
+    if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__wait_durable: store is NULL");
+    if (ticket == 0) return 0;
+    return group_sync(s, ticket);
 }
 
 int strata_store__sync(strata_store *s)

@@ -54,6 +54,14 @@ int strata_store__has(strata_store *s, const strata_oid *oid);
  * publishers share one sync (group commit). */
 int strata_store__publish(strata_store *s, const char *name, const strata_oid *root);
 
+/* Group commit for callers that serialise their own publishes: append the root record now (it
+ * becomes visible to readers of this handle at once) and return a ticket; wait_durable(ticket)
+ * returns once the record and everything before it are durable (under FULL durability; a
+ * ticket of 0 — other modes — returns at once). A caller may publish under its own lock and wait
+ * outside it, so that concurrent committers share one sync. */
+int strata_store__publish_nowait(strata_store *s, const char *name, const strata_oid *root, uint64_t *ticket);
+int strata_store__wait_durable(strata_store *s, uint64_t ticket);
+
 /* The current root of `name` (O(1)). STRATA_ENOTFOUND when never published. */
 int strata_store__root(strata_store *s, const char *name, strata_oid *out);
 
