@@ -28,6 +28,15 @@ enum {
     OPT_N = 1u << 2,       /* -n N */
     OPT_DDB = 1u << 3,     /* --dynamodb-json */
     OPT_EXPECT = 1u << 4,  /* --expect-head DIGEST|none */
+    OPT_SCHEMA = 1u << 5,  /* --pk ATTR --sk ATTR --ttl ATTR */
+    OPT_COND = 1u << 6,    /* --condition EXPR */
+    OPT_PH = 1u << 7,      /* --names JSON --values JSON */
+    OPT_RETURN = 1u << 8,  /* --return none|old|new */
+    OPT_PROJ = 1u << 9,    /* --projection EXPR */
+    OPT_FILTER = 1u << 10, /* --filter EXPR */
+    OPT_PAGE = 1u << 11,   /* --limit N --start-key JSON */
+    OPT_REVERSE = 1u << 12,/* --reverse */
+    OPT_SEGMENT = 1u << 13,/* --segment I --segments N */
     OPT_GLOBAL = 1u << 30  /* accepted by every command */
 };
 
@@ -56,6 +65,14 @@ struct cli {
     const char *message;  /* -m */
     const char *at;       /* --at */
     const char *expect;   /* --expect-head */
+    const char *pk, *sk, *ttl;          /* create-table */
+    const char *condition, *filter, *projection; /* expressions */
+    const char *names, *values;         /* placeholder maps (JSON text) */
+    const char *ret;                    /* --return */
+    const char *start_key;              /* --start-key (JSON text) */
+    size_t limit;                       /* --limit */
+    int reverse;                        /* --reverse */
+    unsigned segment, segments;         /* --segment / --segments */
     strata_oid expect_oid; /* its digest, once resolved */
     int have_expect;      /* expect_oid is set */
     size_t max_items;     /* -n (0: all) */
@@ -1020,9 +1037,14 @@ static int cmd_diff(cli *c)
         const strata_value *ov = strata_iter_old_value(it), *nv = strata_iter_value(it);
         cli_buf_puts(&b, first ? "{" : ",{");
         first = 0;
+        const strata_value *kv = strata_iter_key_value(it);
         if (k.len) {
             cli_buf_puts(&b, "\"key\":");
             cli_buf_json_string(&b, k.data, k.len);
+            cli_buf_putc(&b, ',');
+        } else if (kv) { /* tables: the key attributes as a map */
+            cli_buf_puts(&b, "\"key\":");
+            rc = add_value(c, &b, kv, json_flags(c, 1));
             cli_buf_putc(&b, ',');
         }
         cli_buf_puts(&b, "\"change\":");
@@ -1283,11 +1305,251 @@ static int cmd_stats(cli *c)
     return rc;
 }
 
+/* ---- tables ---------------------------------------------------------------------------- */
+
+/* Parsed inputs of one table request: placeholder maps and a key or item value. */
+typedef struct table_req {
+    strata_value *names, *values, *start_key, *arg; /* owned; NULL when not given */
+} table_req;
+
+static void table_req_free(table_req *t)
+{
+    strata_value_free(t->names);
+    strata_value_free(t->values);
+    strata_value_free(t->start_key);
+    strata_value_free(t->arg);
+}
+
+/* Parse --names (plain JSON), --values and --start-key (items: DynamoDB item form with
+ * --dynamodb-json) and the command's item/key argument `arg_json` (may be NULL). */
+static int table_parse(const cli *c, table_req *t, const char *arg_json, const char *arg_what)
+{
+    memset(t, 0, sizeof *t);
+    int rc;
+    if (c->names && (rc = strata_value_from_json(&t->names, c->names, strlen(c->names), 0)) < 0)
+        return lib_fail(c, rc, "--names");
+    if (c->values &&
+        (rc = strata_value_from_json(&t->values, c->values, strlen(c->values), json_flags(c, 1))) < 0)
+        return lib_fail(c, rc, "--values");
+    if (c->start_key && (rc = strata_value_from_json(&t->start_key, c->start_key,
+                                                     strlen(c->start_key), json_flags(c, 1))) < 0)
+        return lib_fail(c, rc, "--start-key");
+    if (arg_json &&
+        (rc = strata_value_from_json(&t->arg, arg_json, strlen(arg_json), json_flags(c, 1))) < 0)
+        return lib_fail(c, rc, arg_what);
+    return 0;
+}
+
+/* --return none|old|new as STRATA_RETURN_*, or -1 after a message. */
+static int return_mode(const cli *c, int allow_new)
+{
+    if (!c->ret || strcmp(c->ret, "none") == 0) return STRATA_RETURN_NONE;
+    if (strcmp(c->ret, "old") == 0) return STRATA_RETURN_ALL_OLD;
+    if (allow_new && strcmp(c->ret, "new") == 0) return STRATA_RETURN_ALL_NEW;
+    bad_input(c, "--return '%s' is not %s", c->ret, allow_new ? "none, old or new" : "none or old");
+    return -1;
+}
+
+/* Print the outcome of an item write: the table's new head, whether it changed and, when
+ * --return asked for it, the item ("item": null when there is none). */
+static int print_item_write(cli *c, const char *table, int w, const strata_value *item, int mode)
+{
+    strata_oid head;
+    int r = strata_head(&head, c->db, c->tenant, table, NULL);
+    if (r < 0) return lib_fail(c, r, NULL);
+    cli_buf b = {0};
+    cli_buf_puts(&b, "{\"digest\":");
+    add_oid(&b, &head);
+    cli_buf_puts(&b, w == STRATA_UNCHANGED ? ",\"changed\":false" : ",\"changed\":true");
+    int rc = 0;
+    if (mode != STRATA_RETURN_NONE) {
+        cli_buf_puts(&b, ",\"item\":");
+        if (item) rc = add_value(c, &b, item, json_flags(c, 1));
+        else cli_buf_puts(&b, "null");
+    }
+    cli_buf_putc(&b, '}');
+    if (!rc) emit(c, &b);
+    cli_buf_free(&b);
+    return rc;
+}
+
+static int cmd_create_table(cli *c)
+{
+    const char *table = c->args[0];
+    int rc = check_name(c, "table name", table);
+    if (rc) return rc;
+    if (!c->pk) return usage_fail(c, "--pk ATTR is required");
+    if ((rc = check_name(c, "--pk", c->pk)) || (c->sk && (rc = check_name(c, "--sk", c->sk))) ||
+        (c->ttl && (rc = check_name(c, "--ttl", c->ttl))))
+        return rc;
+    rc = open_db(c, 1);
+    if (!rc) rc = ensure_tenant(c);
+    if (rc) return rc;
+    strata_table_schema schema = STRATA_TABLE_SCHEMA_INIT;
+    schema.pk = c->pk;
+    schema.sk = c->sk;
+    schema.ttl = c->ttl;
+    strata_write_options wo;
+    write_opts(c, &wo);
+    strata_oid oid;
+    int r = strata_table_create(&oid, c->db, c->tenant, table, &schema, &wo);
+    if (r < 0) return lib_fail(c, r, NULL);
+    return print_write(c, r, &oid, -1);
+}
+
+static int cmd_describe_table(cli *c)
+{
+    strata_read_options ro;
+    strata_oid at;
+    int rc = read_opts(c, c->args[0], &ro, &at);
+    if (rc) return rc;
+    strata_value *v = NULL;
+    int r = strata_table_describe(&v, c->db, c->tenant, c->args[0], &ro);
+    if (r < 0) return lib_fail(c, r, NULL);
+    cli_buf b = {0};
+    rc = add_value(c, &b, v, 0);
+    if (!rc) emit(c, &b);
+    cli_buf_free(&b);
+    strata_value_free(v);
+    return rc;
+}
+
+/* put-item, update-item and delete-item: parse everything, open the database as the writer,
+ * write, print. `kind` is 'p', 'u' or 'd'. */
+static int item_write(cli *c, char kind)
+{
+    const char *table = c->args[0];
+    table_req t;
+    int mode = return_mode(c, kind != 'd');
+    if (mode < 0) return EXIT_USAGE;
+    int rc = table_parse(c, &t, c->args[1], kind == 'p' ? "item" : "key");
+    if (!rc) rc = open_db(c, 1);
+    if (!rc) {
+        strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
+        io.condition = c->condition;
+        io.names = t.names;
+        io.values = t.values;
+        io.return_values = mode;
+        strata_write_options wo;
+        write_opts(c, &wo);
+        strata_value *out = NULL;
+        int w;
+        if (kind == 'p') w = strata_put_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
+        else if (kind == 'u')
+            w = strata_update_item(&out, c->db, c->tenant, table, t.arg, c->args[2], &io, &wo);
+        else w = strata_delete_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
+        if (w < 0) rc = lib_fail(c, w, NULL);
+        else if (kind == 'd' && w == STRATA_UNCHANGED) {
+            say(c, "no item with that key in table '%s'", table);
+            rc = EXIT_NOTFOUND;
+        } else rc = print_item_write(c, table, w, out, mode);
+        strata_value_free(out);
+    }
+    table_req_free(&t);
+    return rc;
+}
+
+static int cmd_put_item(cli *c) { return item_write(c, 'p'); }
+static int cmd_update_item(cli *c) { return item_write(c, 'u'); }
+static int cmd_delete_item(cli *c) { return item_write(c, 'd'); }
+
+static int cmd_get_item(cli *c)
+{
+    const char *table = c->args[0];
+    strata_read_options ro;
+    strata_oid at;
+    table_req t;
+    int rc = read_opts(c, table, &ro, &at);
+    if (!rc) rc = table_parse(c, &t, c->args[1], "key");
+    else return rc;
+    if (!rc) {
+        strata_value *v = NULL;
+        int r = strata_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &ro);
+        if (r < 0) rc = lib_fail(c, r, NULL);
+        else {
+            cli_buf b = {0};
+            rc = add_value(c, &b, v, json_flags(c, 1));
+            if (!rc) emit(c, &b);
+            cli_buf_free(&b);
+        }
+        strata_value_free(v);
+    }
+    table_req_free(&t);
+    return rc;
+}
+
+/* query and scan: {"items": [...], "count": n, "scanned": m[, "last_key": key]}. */
+static int query_or_scan(cli *c, int is_query)
+{
+    const char *table = c->args[0];
+    strata_read_options ro;
+    strata_oid at;
+    table_req t;
+    int rc = read_opts(c, table, &ro, &at);
+    if (rc) return rc;
+    if (!is_query && c->segments == 0 && c->segment != 0)
+        return usage_fail(c, "--segment needs --segments");
+    rc = table_parse(c, &t, NULL, NULL);
+    strata_iter *it = NULL;
+    if (!rc) {
+        strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
+        q.key_condition = is_query ? c->args[1] : NULL;
+        q.filter = c->filter;
+        q.projection = c->projection;
+        q.names = t.names;
+        q.values = t.values;
+        q.reverse = c->reverse;
+        q.limit = c->limit;
+        q.start_key = t.start_key;
+        q.segment = c->segment;
+        q.total_segments = c->segments;
+        int r = is_query ? strata_query(&it, c->db, c->tenant, table, &q, &ro)
+                         : strata_scan(&it, c->db, c->tenant, table, &q, &ro);
+        if (r < 0) rc = lib_fail(c, r, NULL);
+    }
+    if (!rc) {
+        cli_buf b = {0};
+        cli_buf_puts(&b, "{\"items\":[");
+        int r, first = 1;
+        while (!rc && (r = strata_iter_next(it)) == 0) {
+            if (!first) cli_buf_putc(&b, ',');
+            first = 0;
+            rc = add_value(c, &b, strata_iter_value(it), json_flags(c, 1));
+        }
+        if (!rc && r != STRATA_ITEROVER) rc = lib_fail(c, r, NULL);
+        if (!rc) {
+            char num[96];
+            snprintf(num, sizeof num, "],\"count\":%llu,\"scanned\":%llu",
+                     (unsigned long long)strata_iter_count(it),
+                     (unsigned long long)strata_iter_scanned_count(it));
+            cli_buf_puts(&b, num);
+            strata_value *last = NULL;
+            int lr = strata_iter_last_key(&last, it);
+            if (lr == 0 && last) {
+                cli_buf_puts(&b, ",\"last_key\":");
+                rc = add_value(c, &b, last, json_flags(c, 1));
+            } else if (lr < 0 && lr != STRATA_ENOTFOUND) {
+                rc = lib_fail(c, lr, NULL);
+            }
+            strata_value_free(last);
+            cli_buf_putc(&b, '}');
+            if (!rc) emit(c, &b);
+        }
+        cli_buf_free(&b);
+    }
+    strata_iter_free(it);
+    table_req_free(&t);
+    return rc;
+}
+
+static int cmd_query(cli *c) { return query_or_scan(c, 1); }
+static int cmd_scan(cli *c) { return query_or_scan(c, 0); }
+
 static int cmd_help(cli *c);
 
 /* ---- the command table ------------------------------------------------------------------
- * One row per command. Table commands (create-table, put-item, get-item, update-item,
- * delete-item, query, scan, with --condition) go here when strata.h grows the tables API. */
+ * One row per command: name, synopsis, argument counts, accepted options, database access,
+ * handler, summary and help text. */
 
 #define RW (OPT_MESSAGE | OPT_EXPECT)
 static const command COMMANDS[] = {
@@ -1353,6 +1615,40 @@ static const command COMMANDS[] = {
     {"stats", "", 0, 0, 0, DB_READ, cmd_stats, "tenants, entries, versions and records",
      "Prints what the public API can tell: per tenant its entries with kind, number of\n"
      "versions and (records entries) number of records, plus totals. Walks everything.\n"},
+    {"create-table", "TABLE --pk ATTR [--sk ATTR] [--ttl ATTR]", 1, 1, RW | OPT_SCHEMA, DB_NONE,
+     cmd_create_table, "create a table (items addressed by partition/sort key)",
+     "Creates table entry TABLE whose items are maps addressed by the partition-key attribute\n"
+     "--pk and the optional sort-key attribute --sk (strings, numbers or binary). --ttl names\n"
+     "an attribute holding an expiry time. Exit 3 when the entry already exists.\n"},
+    {"describe-table", "TABLE [--at DIGEST]", 1, 1, OPT_AT, DB_READ, cmd_describe_table,
+     "print a table's key schema and item count",
+     "Prints {\"pk\", \"sk\", \"ttl\", \"count\"} of TABLE (sk and ttl only when set).\n"},
+    {"put-item", "TABLE ITEM", 2, 2, RW | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB, DB_NONE,
+     cmd_put_item, "create or replace one item",
+     "Writes ITEM (a JSON object holding the key attributes) to TABLE, replacing the item with\n"
+     "the same key, in one commit. --condition EXPR must hold on the current item (DynamoDB's\n"
+     "condition grammar, docs/expressions.md), else exit 3 and nothing changes. Prints\n"
+     "{\"digest\", \"changed\"} and with --return old the replaced item as \"item\".\n"},
+    {"get-item", "TABLE KEY", 2, 2, OPT_AT | OPT_PROJ | OPT_PH | OPT_DDB, DB_READ, cmd_get_item,
+     "print one item",
+     "Prints the item of TABLE whose key attributes are KEY (a JSON object), or exit 1.\n"},
+    {"update-item", "TABLE KEY UPDATE", 3, 3, RW | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB, DB_NONE,
+     cmd_update_item, "apply an update expression to one item",
+     "Applies update expression UPDATE (SET, REMOVE, ADD, DELETE) to the item of TABLE with key\n"
+     "KEY, creating it when absent. --return old|new also prints the item before/after.\n"},
+    {"delete-item", "TABLE KEY", 2, 2, RW | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB, DB_NONE,
+     cmd_delete_item, "delete one item",
+     "Deletes the item of TABLE with key KEY in one commit; exit 1 when there is none.\n"},
+    {"query", "TABLE KEY_CONDITION", 2, 2,
+     OPT_AT | OPT_FILTER | OPT_PROJ | OPT_PH | OPT_PAGE | OPT_REVERSE | OPT_DDB, DB_READ, cmd_query,
+     "items of one partition, in sort-key order",
+     "Prints {\"items\": [...], \"count\", \"scanned\"} for the items of TABLE matching\n"
+     "KEY_CONDITION (partition key equality [AND a sort-key condition]). With --limit, a\n"
+     "\"last_key\" is printed when more items remain; pass it to --start-key to continue.\n"},
+    {"scan", "TABLE", 1, 1, OPT_AT | OPT_FILTER | OPT_PROJ | OPT_PH | OPT_PAGE | OPT_SEGMENT | OPT_DDB,
+     DB_READ, cmd_scan, "every item of a table, in key order",
+     "Prints {\"items\": [...], \"count\", \"scanned\"} for the items of TABLE (all, or those\n"
+     "passing --filter), in key order; paging as for query.\n"},
     {"help", "[COMMAND]", 0, 1, 0, DB_NONE, cmd_help, "show help", "Shows help for COMMAND, or the command list.\n"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -1385,6 +1681,22 @@ static void print_command_help(const command *cmd)
                    "                    the entry does not exist yet); else exit 3, nothing written\n");
         if (cmd->opts & OPT_AT) printf("  --at DIGEST       read the version of this commit (unique prefix ok)\n");
         if (cmd->opts & OPT_N) printf("  -n N              show at most N commits\n");
+        if (cmd->opts & OPT_SCHEMA)
+            printf("  --pk ATTR         the partition-key attribute (required)\n"
+                   "  --sk ATTR         the sort-key attribute (optional)\n"
+                   "  --ttl ATTR        an attribute holding an expiry time (seconds since 1970)\n");
+        if (cmd->opts & OPT_COND) printf("  --condition EXPR  write only if EXPR holds on the current item, else exit 3\n");
+        if (cmd->opts & OPT_PH)
+            printf("  --names JSON      name placeholders, e.g. '{\"#n\": \"name\"}'\n"
+                   "  --values JSON     value placeholders, e.g. '{\":v\": 5}'\n");
+        if (cmd->opts & OPT_RETURN) printf("  --return WHAT     none, old or new: also print the item before/after\n");
+        if (cmd->opts & OPT_PROJ) printf("  --projection P    keep only these attribute paths\n");
+        if (cmd->opts & OPT_FILTER) printf("  --filter EXPR     return only items for which EXPR holds\n");
+        if (cmd->opts & OPT_PAGE)
+            printf("  --limit N         read at most N items (before the filter)\n"
+                   "  --start-key JSON  continue after this key (a previous \"last_key\")\n");
+        if (cmd->opts & OPT_REVERSE) printf("  --reverse         descending sort-key order\n");
+        if (cmd->opts & OPT_SEGMENT) printf("  --segment I --segments N  scan only segment I of N (parallel scans)\n");
         if (cmd->opts & OPT_DDB) printf("  --dynamodb-json   values in and out are DynamoDB typed JSON\n");
     }
     printf("\n%s", GLOBAL_HELP);
@@ -1430,6 +1742,13 @@ static const optdef OPTIONS[] = {
     {"message", 'm', 1, OPT_MESSAGE}, {"at", 0, 1, OPT_AT},
     {"max-count", 'n', 1, OPT_N},   {"dynamodb-json", 0, 0, OPT_DDB},
     {"expect-head", 0, 1, OPT_EXPECT},
+    {"pk", 0, 1, OPT_SCHEMA},       {"sk", 0, 1, OPT_SCHEMA},
+    {"ttl", 0, 1, OPT_SCHEMA},      {"condition", 0, 1, OPT_COND},
+    {"names", 0, 1, OPT_PH},        {"values", 0, 1, OPT_PH},
+    {"return", 0, 1, OPT_RETURN},   {"projection", 0, 1, OPT_PROJ},
+    {"filter", 0, 1, OPT_FILTER},   {"limit", 0, 1, OPT_PAGE},
+    {"start-key", 0, 1, OPT_PAGE},  {"reverse", 0, 0, OPT_REVERSE},
+    {"segment", 0, 1, OPT_SEGMENT}, {"segments", 0, 1, OPT_SEGMENT},
 };
 
 /* An argument that is an option (not "-", not a negative number such as -5 or -.5). */
@@ -1515,6 +1834,7 @@ int main(int argc, char **argv)
     unsigned used = 0;
     const char *bad_opt = NULL;
     char opt_err[256] = ""; /* a bad option value, reported once the command is known */
+    const char *seen[32] = {0}; /* the first option given of each OPT_* bit */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_pos || !looks_like_option(a)) {
@@ -1559,6 +1879,8 @@ int main(int argc, char **argv)
             val = argv[++i];
         }
         used |= o->bit;
+        for (int b = 0; b < 31; b++)
+            if ((o->bit >> b) & 1u && !seen[b]) seen[b] = a;
         const char *n = o->name;
         if (strcmp(n, "db") == 0) c.db_path = val;
         else if (strcmp(n, "tenant") == 0) c.tenant = val;
@@ -1570,6 +1892,28 @@ int main(int argc, char **argv)
         else if (strcmp(n, "message") == 0) c.message = val;
         else if (strcmp(n, "at") == 0) c.at = val;
         else if (strcmp(n, "expect-head") == 0) c.expect = val;
+        else if (strcmp(n, "pk") == 0) c.pk = val;
+        else if (strcmp(n, "sk") == 0) c.sk = val;
+        else if (strcmp(n, "ttl") == 0) c.ttl = val;
+        else if (strcmp(n, "condition") == 0) c.condition = val;
+        else if (strcmp(n, "names") == 0) c.names = val;
+        else if (strcmp(n, "values") == 0) c.values = val;
+        else if (strcmp(n, "return") == 0) c.ret = val;
+        else if (strcmp(n, "projection") == 0) c.projection = val;
+        else if (strcmp(n, "filter") == 0) c.filter = val;
+        else if (strcmp(n, "start-key") == 0) c.start_key = val;
+        else if (strcmp(n, "reverse") == 0) c.reverse = 1;
+        else if (strcmp(n, "limit") == 0 || strcmp(n, "segment") == 0 || strcmp(n, "segments") == 0) {
+            long long v;
+            long long lo = strcmp(n, "segment") == 0 ? 0 : 1;
+            if (parse_int(val, lo, strcmp(n, "limit") == 0 ? LLONG_MAX : 1000000, &v) != 0) {
+                if (!opt_err[0])
+                    snprintf(opt_err, sizeof opt_err, "--%s '%s' is not a %s number", n, val,
+                             lo ? "positive" : "non-negative");
+            } else if (n[1] == 'i') c.limit = (size_t)v;
+            else if (strcmp(n, "segment") == 0) c.segment = (unsigned)v;
+            else c.segments = (unsigned)v;
+        }
         else if (strcmp(n, "dynamodb-json") == 0) c.dynamodb = 1;
         else if (strcmp(n, "lock-wait") == 0) {
             long long v;
@@ -1611,9 +1955,12 @@ int main(int argc, char **argv)
     if (opt_err[0]) rc = usage_fail(&c, "%s", opt_err);
     else if (bad_opt) rc = usage_fail(&c, "unknown option '%s'", bad_opt);
     else if (extra) {
-        const char *which = (extra & OPT_MESSAGE) ? "-m/--message" : (extra & OPT_AT) ? "--at"
-                          : (extra & OPT_N) ? "-n" : (extra & OPT_EXPECT) ? "--expect-head"
-                          : "--dynamodb-json";
+        const char *which = "?";
+        for (int b = 0; b < 31; b++)
+            if ((extra >> b) & 1u && seen[b]) {
+                which = seen[b];
+                break;
+            }
         rc = usage_fail(&c, "option %s does not apply to '%s'", which, c.cmd->name);
     } else if (version) rc = usage_fail(&c, "--version takes no command");
     else if (c.nargs < c.cmd->min_args) rc = usage_fail(&c, "missing arguments");
