@@ -6,6 +6,9 @@
  *   W5  single commits with sync off for T s                W6  size on disk after W1
  *   W7  filter scan `age > 40` over the N records           W8  strata only: history, reads at an
  *       old commit, diff of two versions, put cost in an entry of 1k vs N records.
+ * strata keeps the N documents twice: in a keyed-records entry (strata_put_many / strata_get /
+ * strata_records: W1–W6, W8) and in a table keyed by the same strings (W1t, W3t, W7), because
+ * only tables have a seek (strata_scan's start_key) and a scan with a filter expression.
  * Every figure is the median of --runs runs (engines interleaved inside each run). Sync calls
  * (fdatasync/fsync) are counted by wrapping them in this program: the peers' shared libraries
  * and strata's vfs all resolve them here.
@@ -26,10 +29,6 @@
 #include <unistd.h>
 
 #include "strata.h"
-/* W7 only: strata.h has no scan-with-filter for records and no field accessor on a value, so the
- * filter is evaluated with the expression engine that a table scan's FilterExpression uses
- * (see docs/benchmarks.md, "W7"). Nothing else in this file goes below strata.h. */
-#include "expr/expr.h"
 
 /* ---- configuration and results ------------------------------------------------------------ */
 
@@ -55,22 +54,25 @@ static const char *eng_name[NENG] = {"strata", "SQLite", "LMDB"};
 
 /* One row of the result tables. Rates are operations per second (W6: bytes). */
 enum {
-    R_W1, R_W2, R_W3, R_W3A, R_W4, R_W4B, R_W5, R_W6, R_W7, R_W7J,
+    R_W1, R_W1T, R_W2, R_W3, R_W3T, R_W3A, R_W4, R_W4B, R_W5, R_W6, R_W6T, R_W7, R_W7J,
     R_W8_HIST, R_W8_OLDGET, R_W8_DIFF, R_W8_LOADOLD, R_W8_PUT1K, R_W8_PUTN, NROW
 };
 static const struct {
     const char *id, *what, *op;
 } row_info[NROW] = {
-    {"W1", "bulk load, batches of 1,000, durable", "record"},
+    {"W1", "bulk load, batches of 1,000, durable (strata: records)", "record"},
+    {"W1t", "the same into a strata table (peers: W1 again)", "record"},
     {"W2", "random point reads", "read"},
-    {"W3", "range scan of 1,000 from a random key", "scan"},
-    {"W3a", "range scan of 1,000 from the first key", "scan"},
+    {"W3", "range scan of 1,000 from a random key (strata: records, no seek)", "scan"},
+    {"W3t", "the same, strata: table scan from start_key (peers: W3 again)", "scan"},
+    {"W3a", "range scan of 1,000 from the first key (strata: records)", "scan"},
     {"W4", "single-record durable commits, 1 thread", "commit"},
     {"W4b", "single-record durable commits, threads", "commit"},
     {"W5", "single-record commits, sync off", "commit"},
     {"W6", "size on disk after W1 (MiB)", "-"},
-    {"W7", "filter scan age > 40 over all records", "record"},
-    {"W7j", "W7 through strata_value_to_json (public API only)", "record"},
+    {"W6t", "size on disk of W1t's table (peers: W6 again)", "-"},
+    {"W7", "filter scan age > 40 (strata: table strata_scan with filter)", "record"},
+    {"W7j", "the same over the records entry via strata_value_to_json", "record"},
     {"W8", "history: walk 1,000 commits", "commit"},
     {"W8", "get at a commit 1,000 back", "read"},
     {"W8", "diff of two versions 100 commits apart", "diff"},
@@ -80,6 +82,7 @@ static const struct {
 };
 
 typedef struct result {
+    double floor;       /* appends of 300 bytes + fdatasync per second in this run's directory */
     double rate[NROW];  /* ops/s (W6: bytes on disk); 0 = not measured */
     double syncs[NROW]; /* sync calls per commit; < 0 = not measured */
     uint64_t matches;   /* W7: records with age > 40 */
@@ -161,6 +164,14 @@ static int doc_of(char *out, uint32_t id, uint32_t ver)
                     "\"score\":%u,\"active\":%s}",
                     id, age_of(id), city[h & 15], id, (unsigned)(h >> 8) % 1000,
                     (h >> 40) & 1 ? "true" : "false");
+}
+
+/* The table item of record `id`: its document with the key attribute "k" added. */
+static int item_of(char *out, uint32_t id, uint32_t ver)
+{
+    char d[DOCMAX];
+    doc_of(d, id, ver);
+    return snprintf(out, DOCMAX + 32, "{\"k\":\"user#%08u\",%s", id, d + 1);
 }
 
 #define DIE(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
@@ -289,6 +300,7 @@ static double run_writers(const cfg *c, void *(*fn)(void *), void *handle, void 
 
 #define TENANT "bench"
 #define ENTRY "users"
+#define TABLE "users_t"
 
 static strata_db *strata_open_dir(const char *dir, strata_durability d)
 {
@@ -399,6 +411,36 @@ static void run_strata(const cfg *c, const work *w, result *r)
     r->rate[R_W6] = (double)dir_bytes(dir);
     db = strata_open_dir(dir, STRATA_DURABILITY_FULL);
 
+    /* W1t: the same documents, order and batches into a table keyed by "k" */
+    if (want(c, R_W1T)) {
+        strata_table_schema schema = STRATA_TABLE_SCHEMA_INIT;
+        schema.pk = "k";
+        CHECK(strata_table_create(NULL, db, TENANT, TABLE, &schema, NULL));
+        s0 = syncs_now();
+        commits = 0;
+        t0 = now();
+        for (size_t b = 0; b < c->n; b += c->batch) {
+            size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+            strata_txn *txn;
+            CHECK(strata_txn_begin(&txn, db, TENANT, NULL));
+            for (size_t i = 0; i < nb; i++) {
+                char it[DOCMAX + 32];
+                int len = item_of(it, w->ins[b + i], 0);
+                strata_value *v;
+                CHECK(strata_value_from_json(&v, it, (size_t)len, 0));
+                CHECK(strata_txn_put_item(txn, TABLE, v));
+                strata_value_free(v);
+            }
+            CHECK(strata_txn_commit(NULL, txn));
+            commits++;
+        }
+        r->rate[R_W1T] = c->n / (now() - t0);
+        r->syncs[R_W1T] = (double)(syncs_now() - s0) / (double)commits;
+        strata_db_close(db);
+        r->rate[R_W6T] = (double)dir_bytes(dir) - r->rate[R_W6];
+        db = strata_open_dir(dir, STRATA_DURABILITY_FULL);
+    }
+
     char k[KEYMAX];
     if (want(c, R_W2)) {
         size_t found = 0;
@@ -428,6 +470,29 @@ static void run_strata(const cfg *c, const work *w, result *r)
         }
         r->rate[R_W3] = c->scans / (now() - t0);
     }
+    if (want(c, R_W3T) && want(c, R_W1T)) {
+        t0 = now();
+        for (size_t s = 0; s < c->scans; s++) {
+            /* start_key is exclusive (a LastEvaluatedKey): start after the record before */
+            strata_value *sk = NULL;
+            if (w->scan[s] > 0) {
+                char js[64];
+                int jl = snprintf(js, sizeof js, "{\"k\":\"user#%08u\"}", w->scan[s] - 1);
+                CHECK(strata_value_from_json(&sk, js, (size_t)jl, 0));
+            }
+            strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
+            q.limit = c->scanlen;
+            q.start_key = sk;
+            strata_iter *it;
+            CHECK(strata_scan(&it, db, TENANT, TABLE, &q, NULL));
+            CHECK(strata_iter_next(it));
+            size_t got = strata_take(it, c->scanlen, &bytes);
+            strata_iter_free(it);
+            strata_value_free(sk);
+            if (got != c->scanlen) DIE("strata: table scan returned %zu", got);
+        }
+        r->rate[R_W3T] = c->scans / (now() - t0);
+    }
     if (want(c, R_W3A)) {
         t0 = now();
         for (size_t s = 0; s < c->scans; s++) {
@@ -441,33 +506,25 @@ static void run_strata(const cfg *c, const work *w, result *r)
     }
 
     (void)bytes;
-    if (want(c, R_W7)) {
-        strata_value *pv;
-        CHECK(strata_value_from_json(&pv, "{\":a\": 40}", 10, 0));
-        strata_expr_params *params;
-        strata_slice none = {NULL, 0};
-        CHECK(strata_expr__params_new(&params, none, strata_value_bytes(pv)));
-        strata_expr *e;
-        CHECK(strata_expr__parse(&e, STRATA_EXPR_CONDITION, "age > :a", 8, params));
-        uint64_t m = 0, seen = 0;
+    if (want(c, R_W7) && want(c, R_W1T)) {
+        strata_value *vals7;
+        CHECK(strata_value_from_json(&vals7, "{\":a\": 40}", 10, 0));
+        strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
+        q.filter = "age > :a";
+        q.values = vals7;
+        uint64_t m = 0;
         t0 = now();
         strata_iter *it;
-        CHECK(strata_records(&it, db, TENANT, ENTRY, NULL));
+        CHECK(strata_scan(&it, db, TENANT, TABLE, &q, NULL));
         int rc;
-        while ((rc = strata_iter_next(it)) == 0) {
-            int ok;
-            CHECK(strata_expr__eval(&ok, e, strata_value_bytes(strata_iter_value(it))));
-            m += ok;
-            seen++;
-        }
+        while ((rc = strata_iter_next(it)) == 0) m += strata_value_bytes(strata_iter_value(it)).len > 0;
         CHECK(rc == STRATA_ITEROVER ? 0 : rc);
+        uint64_t seen = strata_iter_scanned_count(it);
         strata_iter_free(it);
         r->rate[R_W7] = seen / (now() - t0);
         r->matches = m;
-        if (seen != c->n) DIE("strata: W7 saw %llu of %zu records", (unsigned long long)seen, c->n);
-        strata_expr__free(e);
-        strata_expr__params_free(params);
-        strata_value_free(pv);
+        if (seen != c->n) DIE("strata: W7 scanned %llu of %zu items", (unsigned long long)seen, c->n);
+        strata_value_free(vals7);
     }
     if (want(c, R_W7J)) {
         uint64_t m = 0, seen = 0;
@@ -959,7 +1016,7 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
         printf("| %s | %s | %s |", row_info[row].id, row_info[row].what, row_info[row].op);
         for (int e = 0; e < NENG; e++) {
             char a[32], b[32];
-            if (row == R_W6) {
+            if (row == R_W6 || row == R_W6T) {
                 if (m[e] > 0) snprintf(a, sizeof a, "%.1f MiB", m[e] / 1048576.0);
                 else snprintf(a, sizeof a, "–");
                 snprintf(b, sizeof b, " ");
@@ -972,7 +1029,7 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
         /* strata time ÷ peer time; for W6 strata bytes ÷ peer bytes */
         for (int e = E_SQLITE; e < NENG; e++) {
             if (m[E_STRATA] > 0 && m[e] > 0)
-                printf(" %.2f× |", row == R_W6 ? m[E_STRATA] / m[e] : m[e] / m[E_STRATA]);
+                printf(" %.2f× |", row == R_W6 || row == R_W6T ? m[E_STRATA] / m[e] : m[e] / m[E_STRATA]);
             else printf(" – |");
         }
         printf("\n");
@@ -981,7 +1038,7 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
            "< 1 means strata is faster (smaller).\n");
 
     printf("\n| sync calls per commit | strata | SQLite | LMDB |\n| --- | ---: | ---: | ---: |\n");
-    static const int srows[] = {R_W1, R_W4, R_W4B, R_W5};
+    static const int srows[] = {R_W1, R_W1T, R_W4, R_W4B, R_W5};
     for (size_t i = 0; i < sizeof srows / sizeof *srows; i++) {
         int row = srows[i];
         printf("| %s %s |", row_info[row].id, row_info[row].what);
@@ -994,6 +1051,11 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
     }
     printf("(LMDB also writes its meta page through an O_DSYNC descriptor: one more sync point per "
            "commit that is not a call.)\n");
+    double fl[16];
+    for (int i = 0; i < c->runs; i++) fl[i] = rs[E_STRATA][i].floor;
+    qsort(fl, (size_t)c->runs, sizeof *fl, cmp_d);
+    printf("Disk floor in this directory: append 300 bytes + fdatasync = %.0f µs (median of the runs; "
+           "min %.0f, max %.0f µs).\n", 1e6 / fl[c->runs / 2], 1e6 / fl[c->runs - 1], 1e6 / fl[0]);
 
     if (c->engines & 1u << E_STRATA) {
         double p = 0;
@@ -1026,6 +1088,29 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
     }
 }
 
+/* The disk's floor for a durable commit: appending 300 bytes to a file and calling fdatasync,
+ * repeated for `secs` seconds in the benchmark's directory. Returns syncs per second. */
+static double sync_floor(const cfg *c, double secs)
+{
+    char *dir = mktmp(c, "floor");
+    char path[1024], buf[300];
+    snprintf(path, sizeof path, "%s/f", dir);
+    memset(buf, 'x', sizeof buf);
+    FILE *f = fopen(path, "w");
+    if (!f) DIE("fopen %s: %s", path, strerror(errno));
+    int fd = fileno(f);
+    uint64_t n = 0;
+    double t0 = now(), t;
+    while ((t = now()) < t0 + secs) {
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) DIE("write %s: %s", path, strerror(errno));
+        if (fdatasync(fd)) DIE("fdatasync %s: %s", path, strerror(errno));
+        n++;
+    }
+    fclose(f);
+    rmtmp(dir);
+    return n / (t - t0);
+}
+
 /* ---- driver ----------------------------------------------------------------------------------- */
 
 static void usage(const char *argv0)
@@ -1033,7 +1118,8 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [--smoke] [--n N] [--secs T] [--runs K] [--threads W] [--only LIST]\n"
             "          [--engine strata|sqlite|lmdb] [--dir D]\n"
-            "  LIST: workloads among 2,3,3a,4,4b,5,7,7j,8 (W1 and W6 always run)\n",
+            "  LIST: workloads among 1t,2,3,3t,3a,4,4b,5,7,7j,8 (W1 and W6 always run; 3t and 7\n"
+            "        load the table of 1t)\n",
             argv0);
     exit(2);
 }
@@ -1047,13 +1133,15 @@ static unsigned parse_only(const char *s, const char *argv0)
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
         if (*t == 'W' || *t == 'w') t++;
         if (!strcmp(t, "1") || !strcmp(t, "6")) continue;
+        else if (!strcmp(t, "1t")) m |= 1u << R_W1T | 1u << R_W6T;
+        else if (!strcmp(t, "3t")) m |= 1u << R_W1T | 1u << R_W6T | 1u << R_W3T;
         else if (!strcmp(t, "2")) m |= 1u << R_W2;
         else if (!strcmp(t, "3")) m |= 1u << R_W3;
         else if (!strcmp(t, "3a")) m |= 1u << R_W3A;
         else if (!strcmp(t, "4")) m |= 1u << R_W4;
         else if (!strcmp(t, "4b")) m |= 1u << R_W4B;
         else if (!strcmp(t, "5")) m |= 1u << R_W5;
-        else if (!strcmp(t, "7")) m |= 1u << R_W7;
+        else if (!strcmp(t, "7")) m |= 1u << R_W1T | 1u << R_W6T | 1u << R_W7;
         else if (!strcmp(t, "7j")) m |= 1u << R_W7J;
         else if (!strcmp(t, "8"))
             m |= 1u << R_W8_HIST | 1u << R_W8_OLDGET | 1u << R_W8_DIFF | 1u << R_W8_LOADOLD |
@@ -1112,9 +1200,18 @@ int main(int argc, char **argv)
     for (int e = 0; e < NENG; e++)
         for (int i = 0; i < 16; i++) result_init(&rs[e][i]);
     for (int run = 0; run < c.runs; run++) {
+        rs[E_STRATA][run].floor = sync_floor(&c, c.secs / 5 < 2 ? c.secs / 5 : 2);
         if (c.engines & 1u << E_STRATA) run_strata(&c, &w, &rs[E_STRATA][run]);
         if (c.engines & 1u << E_SQLITE) run_sqlite(&c, &w, &rs[E_SQLITE][run]);
         if (c.engines & 1u << E_LMDB) run_lmdb(&c, &w, &rs[E_LMDB][run]);
+        /* the peers have one copy of the data: their W1/W3/W6 are the comparison for W1t/W3t/W6t */
+        for (int e = E_SQLITE; e < NENG; e++) {
+            result *p = &rs[e][run];
+            p->rate[R_W1T] = p->rate[R_W1];
+            p->syncs[R_W1T] = p->syncs[R_W1];
+            p->rate[R_W3T] = p->rate[R_W3];
+            p->rate[R_W6T] = p->rate[R_W6];
+        }
         fprintf(stderr, "bench_db: run %d of %d done\n", run + 1, c.runs);
     }
     if (want(&c, R_W7))
