@@ -90,6 +90,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     if (rc) goto fail;
     rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)64 << 20);
     if (rc) goto fail;
+    if ((rc = strata_db__cache_new(db))) goto fail;
     *out = db;
     return 0;
 fail:
@@ -100,6 +101,7 @@ fail:
 void strata_db_close(strata_db *db)
 {
     if (!db) return;
+    strata_db__cache_free(db);
     strata_db__tree_close(db);
     strata_store__close(db->store);
     pthread_mutex_destroy(&db->write_mu);
@@ -215,18 +217,16 @@ static int check_ro(const strata_read_options *ro)
 }
 
 /* The tenant's current manifest (not dropped). STRATA_ENOTFOUND with a message otherwise. */
-int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m)
+int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m)
 {
     int rc = strata_store__root(db->store, tenant, moid);
     if (rc == STRATA_ENOTFOUND)
-        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist (strata_tenant_init creates it)", tenant);
+        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant);
     if (rc) return rc;
-    rc = strata_db__load_manifest(db, moid, m);
+    rc = strata_db__manifest_summary(db, moid, tenant, m);
     if (rc) return rc;
-    if (m->flags & STRATA_MANIFEST_DROPPED) {
-        strata_db__manifest_clear(m);
+    if (m->flags & STRATA_MANIFEST_DROPPED)
         return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist (dropped)", tenant);
-    }
     return 0;
 }
 
@@ -239,32 +239,47 @@ int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, c
     rc = strata_db__current_manifest(db, tenant, &v->moid, &v->m);
     if (rc) return rc;
     if (ro && ro->snapshot) {
-        strata_db__manifest_clear(&v->m);
         v->moid = *ro->snapshot;
-        rc = strata_db__load_manifest(db, &v->moid, &v->m);
+        rc = strata_db__manifest_summary(db, &v->moid, tenant, &v->m);
         if (rc) return rc;
-        if (strcmp(v->m.tenant, tenant) != 0 || (v->m.flags & STRATA_MANIFEST_DROPPED)) {
-            strata_db__manifest_clear(&v->m);
+        if (v->m.flags & STRATA_MANIFEST_DROPPED) {
             char hex[65];
             strata_oid_fmt(hex, ro->snapshot);
             return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
         }
     } else if (ro && ro->as_of_us) {
         while (v->m.time_us > ro->as_of_us) {
-            if (v->m.nparents == 0) {
-                strata_db__manifest_clear(&v->m);
+            if (v->m.nparents == 0)
                 return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' did not exist at that time", tenant);
-            }
-            strata_oid p = v->m.parent;
-            strata_db__manifest_clear(&v->m);
-            v->moid = p;
-            if ((rc = strata_db__load_manifest(db, &p, &v->m))) return rc;
+            v->moid = v->m.parent;
+            if ((rc = strata_db__manifest_summary(db, &v->moid, tenant, &v->m))) return rc;
         }
     }
     return 0;
 }
 
-void strata_db__view_close(strata_db_view *v) { strata_db__manifest_clear(&v->m); }
+void strata_db__view_close(strata_db_view *v) { (void)v; }
+
+int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
+                    strata_db_head *out)
+{
+    int rc = strata_db__check_name(entry, "entry name");
+    if (rc) return rc;
+    strata_db_view v;
+    strata_read_options head = STRATA_READ_OPTIONS_INIT;
+    int at = ro && ro->at;
+    if ((rc = check_ro(ro))) return rc;
+    /* the tenant must exist now, whatever the read point */
+    if ((rc = strata_db__view_open(&v, db, tenant, at ? &head : ro))) return rc;
+    if (at) return strata_db__commit_summary(db, ro->at, tenant, entry, out);
+    uint8_t kind;
+    strata_oid commit;
+    rc = strata_db__view_head(db, &v, entry, &kind, &commit);
+    if (rc == STRATA_ENOTFOUND)
+        return strata_err__set(STRATA_ENOTFOUND, "entry '%s' does not exist in tenant '%s'", entry, tenant);
+    if (rc) return rc;
+    return strata_db__commit_summary(db, &commit, tenant, entry, out);
+}
 
 int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *entry, uint8_t *kind,
                          strata_oid *commit)
@@ -324,11 +339,10 @@ int strata_tenant_exists(strata_db *db, const char *tenant)
     int rc = strata_db__check_name(tenant, "tenant name");
     if (rc) return rc;
     strata_oid moid;
-    strata_manifest m;
+    strata_db_manifest_sum m;
     rc = strata_db__current_manifest(db, tenant, &moid, &m);
     if (rc == STRATA_ENOTFOUND) return 0;
     if (rc) return rc;
-    strata_db__manifest_clear(&m);
     return 1;
 }
 

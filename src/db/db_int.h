@@ -86,6 +86,7 @@ struct strata_db {
     size_t nlisteners, caplisteners;
     uint64_t next_listener_id;
     uint64_t listener_failures;
+    struct strata_db_cache *cache; /* decoded commit/manifest summaries (cache.c) */
 };
 
 typedef struct strata_db_listener {
@@ -129,10 +130,41 @@ struct strata_commit {
     strata_commit_rec rec;
 };
 
+/* ---- cache.c: summaries of immutable commits and manifests ---- */
+
+/* What readers need of a commit (strings owned by the cache slot, in `strings`). */
+typedef struct strata_db_commit_sum {
+    uint8_t kind;
+    strata_oid data;
+    uint64_t generation;
+    char *tenant, *entry, *pk, *sk, *ttl;
+    char *strings;
+} strata_db_commit_sum;
+
+/* What readers need of a manifest. */
+typedef struct strata_db_manifest_sum {
+    uint32_t flags;
+    size_t nparents;
+    strata_oid parent;
+    strata_oid entries;
+    uint64_t generation;
+    int64_t time_us;
+    char *tenant; /* owned by the cache slot; NULL in copies handed out */
+} strata_db_manifest_sum;
+
+/* An entry's head as readers need it: copied out, no ownership. */
+typedef struct strata_db_head {
+    strata_oid commit;
+    uint8_t kind;
+    strata_oid data;
+    uint64_t generation;
+    char pk[256], sk[256], ttl[256]; /* tables: the key schema ("" when none) */
+} strata_db_head;
+
 /* A resolved read point of one tenant: the manifest in force. */
 typedef struct strata_db_view {
     strata_oid moid;
-    strata_manifest m;
+    strata_db_manifest_sum m;
 } strata_db_view;
 
 /* db.c */
@@ -141,7 +173,7 @@ void strata_db__tree_close(strata_db *db);                    /* kv.c */
 int strata_db__check_name(const char *name, const char *what);
 int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out);
 int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out);
-int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m);
+int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m);
 int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro);
 void strata_db__view_close(strata_db_view *v);
 /* The entry's kind and head commit in the view. STRATA_ENOTFOUND (no message) when absent. */
@@ -151,13 +183,12 @@ int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, con
                        strata_oid *commit_oid, strata_commit_rec *commit);
 
 /* txn.c: internals shared with ops.c. */
-struct strata_doc_builder;
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
 int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *commit);
 /* The result of op i: the entry's new commit, or its unchanged head. */
 const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);
 /* Encode a record key (a name) with the key codec, appended to out. */
-int strata_db__record_key(struct strata_doc_builder *kb, strata_buf *out, const char *key);
+int strata_db__record_key(strata_buf *out, const char *key);
 
 /* ---- iterators (ops.c) ---- */
 enum { IT_NAMES = 1, IT_RECORDS, IT_HISTORY, IT_DIFF, IT_ENTRIES, IT_ITEMS };
@@ -227,6 +258,18 @@ int strata_db__txn_item(strata_txn *t, const char *entry, const strata_db_item *
 strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item);
 /* 1 when `item` has TTL attribute `ttl` holding a number before now_s. */
 int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s);
+
+int strata_db__cache_new(strata_db *db);
+void strata_db__cache_free(strata_db *db);
+/* The summary of commit `oid`, which must belong to tenant/entry when those are not NULL
+ * (else STRATA_ENOTFOUND). Served from the cache or loaded and cached. */
+int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *tenant, const char *entry,
+                              strata_db_head *out);
+/* The summary of manifest `oid`, which must belong to `tenant` (else STRATA_ENOTFOUND). */
+int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_db_manifest_sum *out);
+/* Resolve (tenant, entry, read options) to the entry's commit summary: the fast read path. */
+int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
+                    strata_db_head *out);
 
 /* verify.c: check every object reachable from every tenant root. */
 int strata_db__verify(strata_db *db, uint64_t *problems);

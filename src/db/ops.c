@@ -179,38 +179,28 @@ int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_opt
 int strata_exists(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_oid oid;
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
-    if (rc == STRATA_ENOTFOUND) {
-        /* a missing tenant is an error only when the tenant name itself is bad */
-        return 0;
-    }
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
+    if (rc == STRATA_ENOTFOUND) return 0; /* no such entry (or tenant, or commit) */
     if (rc) return rc;
-    strata_db__commit_clear(&c);
     return 1;
 }
 
 int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
     if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_head: NULL argument");
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, ro, out, &c);
-    if (rc) return rc;
-    strata_db__commit_clear(&c);
-    return 0;
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
+    if (rc == 0) *out = h.commit;
+    return rc;
 }
 
 int strata_entry_kind_of(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_oid oid;
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
-    if (rc) return rc;
-    int kind = c.kind;
-    strata_db__commit_clear(&c);
-    return kind;
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
+    return rc ? rc : h.kind;
 }
 
 static int wrong_kind(const char *entry, int have, const char *want)
@@ -237,28 +227,23 @@ int strata_load(strata_value **out, strata_db *db, const char *tenant, const cha
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_load: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_oid oid;
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
     if (rc) return rc;
-    if (c.kind != STRATA_ENTRY_DOCUMENT) rc = wrong_kind(entry, c.kind, "a document (use strata_get)");
-    else rc = load_value(db, &c.data, out);
-    strata_db__commit_clear(&c);
-    return rc;
+    if (h.kind != STRATA_ENTRY_DOCUMENT) return wrong_kind(entry, h.kind, "a document");
+    return load_value(db, &h.data, out);
 }
 
 /* Resolve a records entry: its data tree root. */
 static int records_root(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                         strata_oid *root)
 {
-    strata_oid oid;
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, &c);
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
     if (rc) return rc;
-    if (c.kind != STRATA_ENTRY_RECORDS) rc = wrong_kind(entry, c.kind, "keyed records (use strata_load)");
-    else *root = c.data;
-    strata_db__commit_clear(&c);
-    return rc;
+    if (h.kind != STRATA_ENTRY_RECORDS) return wrong_kind(entry, h.kind, "keyed records");
+    *root = h.data;
+    return 0;
 }
 
 int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry, const char *key,
@@ -268,17 +253,15 @@ int strata_get(strata_value **out, strata_db *db, const char *tenant, const char
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_oid root;
-    strata_doc_builder *kb = NULL;
     strata_buf k = {0}, v = {0};
     int rc = strata_db__check_name(key, "record key");
     if (rc) return rc;
     if ((rc = records_root(db, tenant, entry, ro, &root))) goto done;
-    if ((rc = strata_doc__builder_new(&kb)) || (rc = strata_db__record_key(kb, &k, key))) goto done;
+    if ((rc = strata_db__record_key(&k, key))) goto done;
     rc = strata_db__tree_get(db, &root, k.data, k.len, &v);
     if (rc == STRATA_ENOTFOUND) rc = strata_err__set(STRATA_ENOTFOUND, "no record '%s' in entry '%s'", key, entry);
     if (rc == 0) rc = strata_db__value_new(out, v.data, v.len);
 done:
-    strata_doc__builder_free(kb);
     strata_buf__free(&k);
     strata_buf__free(&v);
     return rc;

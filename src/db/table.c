@@ -16,15 +16,11 @@
 
 /* The table's head commit at the read point (kind checked). */
 static int table_commit(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
-                        strata_commit_rec *c)
+                        strata_db_head *c)
 {
-    strata_oid oid;
-    int rc = strata_db__resolve(db, tenant, entry, ro, &oid, c);
+    int rc = strata_db__head(db, tenant, entry, ro, c);
     if (rc) return rc;
-    if (c->kind != STRATA_ENTRY_TABLE) {
-        strata_db__commit_clear(c);
-        return strata_err__set(STRATA_EINVALID, "entry '%s' is not a table", entry);
-    }
+    if (c->kind != STRATA_ENTRY_TABLE) return strata_err__set(STRATA_EINVALID, "entry '%s' is not a table", entry);
     return 0;
 }
 
@@ -190,7 +186,7 @@ static int item_write(strata_value **out, strata_db *db, const char *tenant, con
     if (kind == STRATA_DB_ITEM_UPDATE && !update) return strata_err__set(STRATA_EINVALID, "strata_update_item: update expression is NULL");
     int rc = check_io(io);
     if (rc) return rc;
-    strata_commit_rec c;
+    strata_db_head c;
     if ((rc = table_commit(db, tenant, entry, NULL, &c))) return rc;
     req_exprs r;
     memset(&r, 0, sizeof r);
@@ -229,7 +225,6 @@ done:
     strata_txn_abort(t);
     req_free(&r);
     strata_buf__free(&key);
-    strata_db__commit_clear(&c);
     return rc;
 }
 
@@ -256,7 +251,7 @@ static int txn_item(strata_txn *t, const char *entry, const strata_value *arg, i
 {
     if (!t) return strata_err__set(STRATA_EINVALID, "transaction is NULL");
     if (!arg) return strata_err__set(STRATA_EINVALID, "%s: NULL argument", kind == STRATA_DB_ITEM_PUT ? "strata_txn_put_item" : "strata_txn_delete_item");
-    strata_commit_rec c;
+    strata_db_head c;
     int rc = table_commit(strata_db__txn_db(t), strata_db__txn_tenant(t), entry, NULL, &c);
     if (rc) return strata_db__txn_poison(t, rc);
     strata_buf key = {0};
@@ -268,7 +263,6 @@ static int txn_item(strata_txn *t, const char *entry, const strata_value *arg, i
         rc = strata_db__txn_poison(t, rc);
     }
     strata_buf__free(&key);
-    strata_db__commit_clear(&c);
     return rc;
 }
 
@@ -292,7 +286,7 @@ int strata_get_item(strata_value **out, strata_db *db, const char *tenant, const
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_get_item: out is NULL");
     *out = NULL;
     if (!db || !key) return strata_err__set(STRATA_EINVALID, "strata_get_item: NULL argument");
-    strata_commit_rec c;
+    strata_db_head c;
     int rc = table_commit(db, tenant, entry, ro, &c);
     if (rc) return rc;
     req_exprs r;
@@ -319,7 +313,6 @@ done:
     strata_buf__free(&k);
     strata_buf__free(&v);
     strata_buf__free(&p);
-    strata_db__commit_clear(&c);
     return rc;
 }
 
@@ -329,7 +322,7 @@ int strata_table_describe(strata_value **out, strata_db *db, const char *tenant,
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_table_describe: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_commit_rec c;
+    strata_db_head c;
     int rc = table_commit(db, tenant, entry, ro, &c);
     if (rc) return rc;
     uint64_t n = 0;
@@ -348,7 +341,6 @@ int strata_table_describe(strata_value **out, strata_db *db, const char *tenant,
     rc = strata_db__value_new(out, res.data, res.len);
 done:
     strata_doc__builder_free(b);
-    strata_db__commit_clear(&c);
     return rc;
 }
 
@@ -549,7 +541,7 @@ static int items_open(strata_iter **out, strata_db *db, const char *tenant, cons
     if (q->total_segments > 1 && q->segment >= q->total_segments)
         return strata_err__set(STRATA_EINVALID, "segment %u is not below total_segments %u", q->segment, q->total_segments);
     if (is_query && q->total_segments > 1) return strata_err__set(STRATA_EINVALID, "strata_query: segments apply to scans");
-    strata_commit_rec c;
+    strata_db_head c;
     int rc = table_commit(db, tenant, entry, ro, &c);
     if (rc) return rc;
     strata_iter *it = NULL;
@@ -614,7 +606,6 @@ static int items_open(strata_iter **out, strata_db *db, const char *tenant, cons
     }
 done:
     strata_buf__free(&sk);
-    strata_db__commit_clear(&c);
     if (rc) strata_iter_free(it);
     else *out = it;
     return rc;
@@ -652,11 +643,10 @@ int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
 {
     if (removed) *removed = 0;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_commit_rec c;
+    strata_db_head c;
     int rc = table_commit(db, tenant, entry, NULL, &c);
     if (rc) return rc;
     if (!*c.ttl) {
-        strata_db__commit_clear(&c);
         return strata_err__set(STRATA_EINVALID, "table '%s' has no TTL attribute", entry);
     }
     if (when == 0) when = now_s();
@@ -686,6 +676,5 @@ int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
 done:
     strata_tree__cursor_free(cur);
     strata_txn_abort(t);
-    strata_db__commit_clear(&c);
     return rc;
 }

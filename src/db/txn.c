@@ -63,7 +63,6 @@ struct strata_txn {
     int poisoned;
     txn_op *ops;
     size_t nops, capops;
-    strata_doc_builder *kb; /* builds record keys */
 };
 
 static int poison(strata_txn *t, int rc)
@@ -101,7 +100,6 @@ static void txn_free(strata_txn *t)
         strata_mem__free(op->items);
     }
     strata_mem__free(t->ops);
-    strata_doc__builder_free(t->kb);
     strata_mem__free(t->tenant);
     strata_mem__free(t->user);
     strata_mem__free(t->message);
@@ -138,8 +136,7 @@ int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant, const 
     t->time_us = w.time_us;
     t->tz = w.tz_offset_min;
     if (!(t->tenant = strata_mem__strdup(tenant)) || !(t->user = dup_or_empty(w.user)) ||
-        !(t->message = dup_or_empty(w.message)) || !(t->origin = dup_or_empty(w.origin)) ||
-        (rc = strata_doc__builder_new(&t->kb)) != 0) {
+        !(t->message = dup_or_empty(w.message)) || !(t->origin = dup_or_empty(w.origin))) {
         txn_free(t);
         return STRATA_ENOMEM;
     }
@@ -204,15 +201,11 @@ int strata_txn_save(strata_txn *t, const char *entry, const strata_value *value)
 }
 
 /* Encode a record key (a string) with the key codec into `out`. */
-int strata_db__record_key(strata_doc_builder *kb, strata_buf *out, const char *key)
+int strata_db__record_key(strata_buf *out, const char *key)
 {
     int rc = strata_db__check_name(key, "record key");
     if (rc) return rc;
-    strata_doc__builder_reset(kb);
-    strata_slice s;
-    if ((rc = strata_doc__b_string(kb, key, strlen(key))) || (rc = strata_doc__builder_finish(kb, &s)))
-        return rc;
-    return strata_doc__key_encode(out, s, NULL);
+    return strata_doc__key_encode_string(out, key, strlen(key));
 }
 
 static int add_edit(strata_txn *t, const char *entry, const char *key, const strata_value *value, int del)
@@ -232,7 +225,7 @@ static int add_edit(strata_txn *t, const char *entry, const char *key, const str
     txn_edit *e = &op->edits[op->nedits];
     size_t mark = op->arena.len;
     e->koff = op->arena.len;
-    if ((rc = strata_db__record_key(t->kb, &op->arena, key))) {
+    if ((rc = strata_db__record_key(&op->arena, key))) {
         op->arena.len = mark;
         return poison(t, rc);
     }
@@ -552,7 +545,7 @@ static const char *kind_name(int kind)
 
 /* Compute one op against the current manifest: on a change, write its commit and set
  * op->changed, *mkind and op->result. */
-static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t *mkind)
+static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, uint8_t *mkind)
 {
     strata_db *db = t->db;
     uint8_t kind = 0;
@@ -564,7 +557,9 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t
     strata_db_edit *edits = NULL;
     strata_buf enc = {0}, tvals = {0};
 
-    strata_db_view v = {{{0}}, *m};
+    strata_db_view v;
+    memset(&v, 0, sizeof v);
+    v.m = *m;
     rc = strata_db__view_head(db, &v, op->entry, &kind, &head);
     if (rc == 0) have_head = 1;
     else if (rc != STRATA_ENOTFOUND) goto done;
@@ -817,7 +812,8 @@ done:
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
 {
     strata_db *db = t->db;
-    strata_manifest m, nm;
+    strata_db_manifest_sum m;
+    strata_manifest nm;
     strata_oid moid, entries;
     strata_buf enc = {0}, mvals = {0};
     strata_db_edit *medits = NULL;
@@ -887,7 +883,7 @@ done:
         rc = strata_store__wait_durable(db->store, ticket);
         if (rc == 0) notify_listeners(t);
     }
-    if (have_m) strata_db__manifest_clear(&m);
+    (void)have_m;
     strata_mem__free(medits);
     strata_buf__free(&enc);
     strata_buf__free(&mvals);

@@ -314,6 +314,10 @@ int strata_doc__to_ddb_json(strata_buf *out, strata_slice v, int flags);
  * part of another type. */
 int strata_doc__key_encode(strata_buf *out, strata_slice pk, const strata_slice *sk);
 
+/* Append the key bytes of a one-part key whose part is the string s (UTF-8, checked): the same
+ * bytes as strata_doc__key_encode of the encoded string, without building the value first. */
+int strata_doc__key_encode_string(strata_buf *out, const void *s, size_t len);
+
 /* Append one part's key bytes to out (for building range bounds by hand). */
 int strata_doc__key_encode_part(strata_buf *out, strata_slice part);
 

@@ -58,6 +58,18 @@ int strata_doc__key_encode_part(strata_buf *out, strata_slice part)
     return rc;
 }
 
+int strata_doc__key_encode_string(strata_buf *out, const void *s, size_t len)
+{
+    if (!out || (!s && len)) return strata_err__set(STRATA_EINVALID, "key_encode_string: NULL argument");
+    if (!strata_doc__utf8_valid(s, len)) return strata_err__set(STRATA_EINVALID, "a string key part must be valid UTF-8");
+    size_t save = out->len;
+    int rc = strata_buf__putc(out, (uint8_t)STRATA_DOC_STRING);
+    if (!rc) rc = put_escaped(out, s, len);
+    if (!rc) rc = strata_buf__append(out, "\x00\x01", 2);
+    if (rc) out->len = save;
+    return rc;
+}
+
 int strata_doc__key_encode(strata_buf *out, strata_slice pk, const strata_slice *sk)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "key_encode: NULL buffer");

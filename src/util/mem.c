@@ -8,16 +8,22 @@
 
 #include "util/error.h"
 
-static atomic_long alloc_count;
-static atomic_long fail_target;  /* allocation number that fails; 0 = disarmed */
+/* Allocations are counted only while a failure is armed, so the disarmed fast path is one
+ * relaxed load (no shared counter bouncing between threads' caches). */
+static atomic_int armed;
+static atomic_long alloc_count;  /* allocations since arming */
+static atomic_long fail_target;  /* allocation number that fails */
 static atomic_int fail_sticky;
 static atomic_int fail_fired;
 
 void strata_mem__fail_at(long n, int sticky)
 {
+    atomic_store(&armed, 0);
     atomic_store(&fail_fired, 0);
     atomic_store(&fail_sticky, sticky);
-    atomic_store(&fail_target, n > 0 ? atomic_load(&alloc_count) + n : 0);
+    atomic_store(&alloc_count, 0);
+    atomic_store(&fail_target, n > 0 ? n : 0);
+    atomic_store(&armed, n > 0);
 }
 
 long strata_mem__count(void) { return atomic_load(&alloc_count); }
@@ -25,6 +31,7 @@ int strata_mem__failed(void) { return atomic_load(&fail_fired); }
 
 static int should_fail(void)
 {
+    if (!atomic_load_explicit(&armed, memory_order_relaxed)) return 0;
     long n = atomic_fetch_add(&alloc_count, 1) + 1;
     long t = atomic_load(&fail_target);
     if (t == 0) return 0;
