@@ -14,8 +14,9 @@ from ._ffi import lib as _lib, ffi as _cffi
 from .errors import (StrataError, NotFound, AlreadyExists, Conflict, InvalidArgument, Busy,
                      Corrupt, VersionError, OutOfMemory, StrataIOError, ConditionFailed,
                      LimitExceeded, Poisoned, DbException)
-from .values import (InlineHandler, RefHandler, HandlerRegistry, handlers, register_handler,
-                     REFS_ENTRY)
+from .values import (InlineHandler, RefHandler, HandlerRegistry, register_handler,
+                     unregister_handler, REFS_ENTRY)
+from . import handlers  # the module: handlers.handlers is the process-wide registry
 from .db import (Database, Transaction, Commit, Change, WriteResult, ABSENT, NO_HEAD, open)
 from .engine import DbEngine
 
@@ -29,7 +30,7 @@ def library_version():
 
 __all__ = ["open", "Database", "Transaction", "Commit", "Change", "WriteResult", "ABSENT",
            "NO_HEAD", "DbEngine", "InlineHandler", "RefHandler", "HandlerRegistry", "handlers",
-           "register_handler", "REFS_ENTRY", "StrataError", "NotFound", "AlreadyExists",
+           "register_handler", "unregister_handler", "REFS_ENTRY", "StrataError", "NotFound", "AlreadyExists",
            "Conflict", "InvalidArgument", "Busy", "Corrupt", "VersionError", "OutOfMemory",
            "StrataIOError", "ConditionFailed", "LimitExceeded", "Poisoned", "DbException",
            "library_version"]

@@ -8,6 +8,8 @@ order, keys lost) while ``get_all`` returns the dict; metadata (__parent__, __us
 lives in commits (``commit(tenant, digest)``), not inside the loaded object.
 """
 
+import os
+
 from .db import Database
 from .errors import InvalidArgument, NotFound
 from .values import HandlerRegistry
@@ -22,6 +24,9 @@ class DbEngine:
 
     def __init__(self, root=".strata", **options):
         self.root = root
+        if options.get("create", True) and not options.get("read_only", False):
+            parent = os.path.dirname(os.path.abspath(os.fspath(root)))
+            os.makedirs(parent, exist_ok=True)  # the seed creates its root's parents too
         self.db = Database(root, **options)
 
     def close(self):

@@ -7,7 +7,8 @@ becomes ``from strata.handlers import …`` and nothing else changes.
 
 from .values import InlineHandler as BaseInlineHandler
 from .values import RefHandler as BaseRefHandler
-from .values import InlineHandler, RefHandler, HandlerRegistry, handlers, register_handler
+from .values import (InlineHandler, RefHandler, HandlerRegistry, handlers, register_handler,
+                     unregister_handler)
 
 __all__ = ["BaseInlineHandler", "BaseRefHandler", "InlineHandler", "RefHandler",
-           "HandlerRegistry", "handlers", "register_handler"]
+           "HandlerRegistry", "handlers", "register_handler", "unregister_handler"]

@@ -152,6 +152,11 @@ def register_handler(handler):
     handlers.register_handler(handler)
 
 
+def unregister_handler(tag):
+    """Remove the process-wide handler of ``tag`` (nothing happens when there is none)."""
+    handlers.unregister_handler(tag)
+
+
 def _number_text(x):
     """The exact decimal text of an int, float or Decimal; InvalidArgument when not finite.
     Range and precision (38 digits) are checked by the library, which names the problem."""

@@ -28,6 +28,7 @@ def db(db_path):
 @pytest.fixture
 def clean_handlers():
     """Restore the process-wide handler registry after a test that registers handlers."""
-    saved = (list(strata.handlers._handlers), dict(strata.handlers._by_tag))
-    yield strata.handlers
-    strata.handlers._handlers, strata.handlers._by_tag = saved
+    reg = strata.values.handlers
+    saved = (list(reg._handlers), dict(reg._by_tag))
+    yield reg
+    reg._handlers, reg._by_tag = saved
