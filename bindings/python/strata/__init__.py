@@ -19,6 +19,7 @@ from .values import (InlineHandler, RefHandler, HandlerRegistry, register_handle
 from . import handlers  # the module: handlers.handlers is the process-wide registry
 from .db import (Database, Transaction, Commit, Change, WriteResult, ABSENT, NO_HEAD, open)
 from .engine import DbEngine
+from .tables import Table, Page, BatchWriter
 
 __version__ = "0.1.0"
 
@@ -29,7 +30,7 @@ def library_version():
 
 
 __all__ = ["open", "Database", "Transaction", "Commit", "Change", "WriteResult", "ABSENT",
-           "NO_HEAD", "DbEngine", "InlineHandler", "RefHandler", "HandlerRegistry", "handlers",
+           "NO_HEAD", "DbEngine", "Table", "Page", "BatchWriter", "InlineHandler", "RefHandler", "HandlerRegistry", "handlers",
            "register_handler", "unregister_handler", "REFS_ENTRY", "StrataError", "NotFound", "AlreadyExists",
            "Conflict", "InvalidArgument", "Busy", "Corrupt", "VersionError", "OutOfMemory",
            "StrataIOError", "ConditionFailed", "LimitExceeded", "Poisoned", "DbException",

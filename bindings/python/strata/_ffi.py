@@ -159,6 +159,53 @@ int strata_txn_delete(strata_txn *txn, const char *entry, const char *key);
 int strata_txn_expect_head(strata_txn *txn, const char *entry, const strata_oid *head);
 int strata_txn_commit(strata_oid *out, strata_txn *txn);
 void strata_txn_abort(strata_txn *txn);
+typedef struct strata_table_schema {
+    unsigned int version; const char *pk; const char *sk; const char *ttl;
+} strata_table_schema;
+int strata_table_create(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                        const strata_table_schema *schema, const strata_write_options *wo);
+int strata_table_describe(strata_value **out, strata_db *db, const char *tenant,
+                          const char *entry, const strata_read_options *ro);
+typedef struct strata_item_options {
+    unsigned int version; const char *condition; const strata_value *names;
+    const strata_value *values; int return_values;
+} strata_item_options;
+int strata_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                    const strata_value *item, const strata_item_options *io,
+                    const strata_write_options *wo);
+int strata_delete_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                       const strata_value *key, const strata_item_options *io,
+                       const strata_write_options *wo);
+int strata_update_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                       const strata_value *key, const char *update,
+                       const strata_item_options *io, const strata_write_options *wo);
+int strata_get_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+                    const strata_value *key, const char *projection, const strata_value *names,
+                    const strata_read_options *ro);
+typedef struct strata_query_options {
+    unsigned int version; const char *key_condition; const char *filter;
+    const char *projection; const strata_value *names; const strata_value *values;
+    int reverse; size_t limit; const strata_value *start_key; unsigned int segment;
+    unsigned int total_segments;
+} strata_query_options;
+int strata_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                 const strata_query_options *q, const strata_read_options *ro);
+int strata_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+                const strata_query_options *q, const strata_read_options *ro);
+int strata_iter_last_key(strata_value **out, const strata_iter *it);
+uint64_t strata_iter_count(const strata_iter *it);
+uint64_t strata_iter_scanned_count(const strata_iter *it);
+int strata_txn_put_item(strata_txn *txn, const char *entry, const strata_value *item);
+int strata_txn_delete_item(strata_txn *txn, const char *entry, const strata_value *key);
+int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
+                           const char *entry, int64_t now_s);
+typedef int (*strata_listener_fn)(const char *tenant, const char *entry, const strata_value *key,
+                                  const strata_value *old_value, const strata_value *new_value,
+                                  void *payload);
+int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
+int strata_unlisten(strata_db *db, uint64_t id);
+uint64_t strata_listener_failures(strata_db *db);
+const strata_value *strata_iter_key_value(const strata_iter *it);
 """
 
 # Constants of strata.h (restated: ABI mode cannot read #defines).
@@ -190,6 +237,12 @@ ENTRY_RECORDS = 2
 ENTRY_TABLE = 3
 TIME_SEEDS = 0
 TIME_ISO = 1
+TABLE_SCHEMA_VERSION = 1
+ITEM_OPTIONS_VERSION = 1
+QUERY_OPTIONS_VERSION = 1
+RETURN_NONE = 0
+RETURN_ALL_OLD = 1
+RETURN_ALL_NEW = 2
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)

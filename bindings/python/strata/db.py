@@ -34,6 +34,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 _TZ_CACHE = {}
 _MISSING = object()
+_HAS_TABLES = hasattr(lib, "strata_iter_key_value")  # a library from before tables lacks them
 
 
 class _Absent:
@@ -258,6 +259,7 @@ class Database:
         self._ptr = None
         self._txns = set()
         self._iters = set()
+        self._listeners = {}
         opt = ffi.new("strata_db_options *")
         check(lib.strata_db_options_init(opt, C.DB_OPTIONS_VERSION))
         opt.create = 1 if create else 0
@@ -810,7 +812,8 @@ class Database:
     def diff(self, tenant, entry, a, b=None):
         """What changed in ``entry`` from commit ``a`` to commit ``b`` (None: the head): a list
         of Change(key, old, new) in key order; ABSENT marks a side where the key did not
-        exist. A document gives one Change with key "" when its value changed."""
+        exist. Records give the key str, tables the dict of key attributes; a document gives
+        one Change with key "" when its value changed."""
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         pa = _oid(a, "a")
         pb = _oid(b, "b") if b is not None else ffi.NULL
@@ -819,7 +822,9 @@ class Database:
         def each(it):
             old = lib.strata_iter_old_value(it)
             new = lib.strata_iter_value(it)
-            return Change(self._iter_key(it),
+            kv = lib.strata_iter_key_value(it) if _HAS_TABLES else ffi.NULL
+            key = self._decode(kv, decoder) if kv != ffi.NULL else self._iter_key(it)
+            return Change(key,
                           ABSENT if old == ffi.NULL else self._decode(old, decoder),
                           ABSENT if new == ffi.NULL else self._decode(new, decoder))
         return self._iterate(lambda out, db: lib.strata_diff(out, db, t, e, pa, pb), each)
@@ -851,6 +856,91 @@ class Database:
             self._leave()
         check(rc)
         return problems[0]
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def create_table(self, tenant, entry, pk, sk=None, ttl=None, **write):
+        """Create table ``entry`` keyed by attribute ``pk`` (and sort key ``sk``); ``ttl``
+        names a number attribute holding an expiry time (seconds since 1970). Returns the
+        Table. AlreadyExists when the entry exists."""
+        from .tables import Table
+        _reserved(entry)
+        wo = self._write_options(**write)
+        t, e = _text(tenant, "tenant"), _text(entry, "entry")
+        keep = []
+        sc = ffi.new("strata_table_schema *")
+        sc.version = C.TABLE_SCHEMA_VERSION
+        for field, val in (("pk", pk), ("sk", sk), ("ttl", ttl)):
+            if val is not None:
+                keep.append(ffi.new("char[]", _text(val, field)))
+                setattr(sc, field, keep[-1])
+        out = ffi.new("strata_oid *")
+        db = self._enter()
+        try:
+            rc = lib.strata_table_create(out, db, t, e, sc, wo.ptr)
+        finally:
+            self._leave()
+        check(rc)
+        return Table(self, tenant, entry)
+
+    def table(self, tenant, entry):
+        """A handle on existing table ``entry`` (strata.tables.Table)."""
+        from .tables import Table
+        return Table(self, tenant, entry)
+
+    def listen(self, fn):
+        """Call ``fn(tenant, entry, key, old, new)`` once per changed item after each durable
+        commit, on the committing thread (key: records → str, tables → dict of key attributes,
+        documents → None; old/new ABSENT on creation/deletion). An exception in ``fn`` is
+        counted (listener_failures) and ignored. Returns an id for unlisten."""
+        if not callable(fn):
+            raise InvalidArgument("listener must be callable")
+        decoder_cache = {}
+
+        def trampoline(tenant_c, entry_c, key, old, new, payload):
+            try:
+                tenant_b = ffi.string(tenant_c)
+                dec = decoder_cache.get(tenant_b)
+                if dec is None:
+                    dec = decoder_cache[tenant_b] = self._decoder(tenant_b)
+                fn(tenant_b.decode("utf-8"), ffi.string(entry_c).decode("utf-8"),
+                   None if key == ffi.NULL else self._decode(key, dec),
+                   ABSENT if old == ffi.NULL else self._decode(old, dec),
+                   ABSENT if new == ffi.NULL else self._decode(new, dec))
+                return 0
+            except BaseException:  # counted by the library; never propagates into C
+                return 1
+
+        cb = ffi.callback("strata_listener_fn", trampoline)
+        out = ffi.new("uint64_t *")
+        db = self._enter()
+        try:
+            rc = lib.strata_listen(out, db, cb, ffi.NULL)
+        finally:
+            self._leave()
+        check(rc)
+        with self._lock:
+            self._listeners[out[0]] = cb  # keeps the C callback alive
+        return out[0]
+
+    def unlisten(self, listener_id):
+        """Remove a listener registered with listen (NotFound for an unknown id)."""
+        db = self._enter()
+        try:
+            rc = lib.strata_unlisten(db, listener_id)
+        finally:
+            self._leave()
+        check(rc)
+        with self._lock:
+            self._listeners.pop(listener_id, None)
+
+    def listener_failures(self):
+        """How many listener calls failed (raised) since the database was opened."""
+        db = self._enter()
+        try:
+            return lib.strata_listener_failures(db)
+        finally:
+            self._leave()
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -934,6 +1024,33 @@ class Transaction:
         """Delete record ``key`` of ``entry`` as part of the transaction."""
         _reserved(entry)
         self._call(lib.strata_txn_delete, _text(entry, "entry"), _text(key, "key"))
+
+    def put_item(self, entry, item):
+        """Put a table item as part of the transaction (the last write to a key wins)."""
+        _reserved(entry)
+        e = _text(entry, "entry")
+        vptr, refs = self._db._value(item)
+        try:
+            if refs:
+                for h, data in refs.items():
+                    rptr, _ = self._db._value(data)
+                    try:
+                        self._call(lib.strata_txn_put, REFS_ENTRY.encode(), h.encode(), rptr)
+                    finally:
+                        lib.strata_value_free(rptr)
+            self._call(lib.strata_txn_put_item, e, vptr)
+        finally:
+            lib.strata_value_free(vptr)
+
+    def delete_item(self, entry, key):
+        """Delete a table item (key: dict of the key attributes) as part of the transaction."""
+        _reserved(entry)
+        e = _text(entry, "entry")
+        vptr, _ = self._db._value(key)
+        try:
+            self._call(lib.strata_txn_delete_item, e, vptr)
+        finally:
+            lib.strata_value_free(vptr)
 
     def expect_head(self, entry, head):
         """Commit only if ``entry``'s head is still ``head`` (None or NO_HEAD: only if the
