@@ -70,7 +70,19 @@ run restore users "$short" -m "undo the tour's edits"
 run get users user-003
 run log users -n 1
 
-step "9. check every stored object"
+step "9. tables: partition key + sort key, queried like DynamoDB"
+run create-table orders --pk customer --sk date -m "orders table"
+strata put-item orders '{"customer":"ada","date":"2026-10-02","total":30}' >/dev/null
+strata put-item orders '{"customer":"ada","date":"2026-11-05","total":12}' >/dev/null
+strata put-item orders '{"customer":"bob","date":"2026-11-07","total":99}' >/dev/null
+echo "(three orders written with put-item)"
+run query orders --key-condition 'customer = :c AND begins_with(#d, :m)' \
+    --names '{"#d":"date"}' --values '{":c":"ada",":m":"2026-11"}'
+run update-item orders '{"customer":"ada","date":"2026-11-05"}' --update 'SET total = total + :x' \
+    --condition 'total < :cap' --values '{":x":8,":cap":100}' --return new
+run scan orders --filter 'total > :t' --values '{":t":25}' --projection 'customer, total'
+
+step "10. check every stored object"
 run verify
 echo
 echo "more: strata help, strata COMMAND --help, man docs/strata.1, docs/cli.md"

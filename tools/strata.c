@@ -37,6 +37,8 @@ enum {
     OPT_PAGE = 1u << 11,   /* --limit N --start-key JSON */
     OPT_REVERSE = 1u << 12,/* --reverse */
     OPT_SEGMENT = 1u << 13,/* --segment I --segments N */
+    OPT_KEYCOND = 1u << 14,/* --key-condition EXPR */
+    OPT_UPDATE = 1u << 15, /* --update EXPR */
     OPT_GLOBAL = 1u << 30  /* accepted by every command */
 };
 
@@ -67,6 +69,7 @@ struct cli {
     const char *expect;   /* --expect-head */
     const char *pk, *sk, *ttl;          /* create-table */
     const char *condition, *filter, *projection; /* expressions */
+    const char *key_condition, *update; /* --key-condition / --update (or their positional forms) */
     const char *names, *values;         /* placeholder maps (JSON text) */
     const char *ret;                    /* --return */
     const char *start_key;              /* --start-key (JSON text) */
@@ -1436,7 +1439,7 @@ static int item_write(cli *c, char kind)
         int w;
         if (kind == 'p') w = strata_put_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
         else if (kind == 'u')
-            w = strata_update_item(&out, c->db, c->tenant, table, t.arg, c->args[2], &io, &wo);
+            w = strata_update_item(&out, c->db, c->tenant, table, t.arg, c->update, &io, &wo);
         else w = strata_delete_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
         if (w < 0) rc = lib_fail(c, w, NULL);
         else if (kind == 'd' && w == STRATA_UNCHANGED) {
@@ -1478,7 +1481,8 @@ static int cmd_get_item(cli *c)
     return rc;
 }
 
-/* query and scan: {"items": [...], "count": n, "scanned": m[, "last_key": key]}. */
+/* query and scan, in DynamoDB's response shape:
+ * {"Items": [...], "Count": n, "ScannedCount": m[, "LastEvaluatedKey": key]}. */
 static int query_or_scan(cli *c, int is_query)
 {
     const char *table = c->args[0];
@@ -1493,7 +1497,7 @@ static int query_or_scan(cli *c, int is_query)
     strata_iter *it = NULL;
     if (!rc) {
         strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
-        q.key_condition = is_query ? c->args[1] : NULL;
+        q.key_condition = is_query ? c->key_condition : NULL;
         q.filter = c->filter;
         q.projection = c->projection;
         q.names = t.names;
@@ -1509,7 +1513,7 @@ static int query_or_scan(cli *c, int is_query)
     }
     if (!rc) {
         cli_buf b = {0};
-        cli_buf_puts(&b, "{\"items\":[");
+        cli_buf_puts(&b, "{\"Items\":[");
         int r, first = 1;
         while (!rc && (r = strata_iter_next(it)) == 0) {
             if (!first) cli_buf_putc(&b, ',');
@@ -1519,14 +1523,14 @@ static int query_or_scan(cli *c, int is_query)
         if (!rc && r != STRATA_ITEROVER) rc = lib_fail(c, r, NULL);
         if (!rc) {
             char num[96];
-            snprintf(num, sizeof num, "],\"count\":%llu,\"scanned\":%llu",
+            snprintf(num, sizeof num, "],\"Count\":%llu,\"ScannedCount\":%llu",
                      (unsigned long long)strata_iter_count(it),
                      (unsigned long long)strata_iter_scanned_count(it));
             cli_buf_puts(&b, num);
             strata_value *last = NULL;
             int lr = strata_iter_last_key(&last, it);
             if (lr == 0 && last) {
-                cli_buf_puts(&b, ",\"last_key\":");
+                cli_buf_puts(&b, ",\"LastEvaluatedKey\":");
                 rc = add_value(c, &b, last, json_flags(c, 1));
             } else if (lr < 0 && lr != STRATA_ENOTFOUND) {
                 rc = lib_fail(c, lr, NULL);
@@ -1632,23 +1636,25 @@ static const command COMMANDS[] = {
     {"get-item", "TABLE KEY", 2, 2, OPT_AT | OPT_PROJ | OPT_PH | OPT_DDB, DB_READ, cmd_get_item,
      "print one item",
      "Prints the item of TABLE whose key attributes are KEY (a JSON object), or exit 1.\n"},
-    {"update-item", "TABLE KEY UPDATE", 3, 3, RW | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB, DB_NONE,
-     cmd_update_item, "apply an update expression to one item",
-     "Applies update expression UPDATE (SET, REMOVE, ADD, DELETE) to the item of TABLE with key\n"
-     "KEY, creating it when absent. --return old|new also prints the item before/after.\n"},
+    {"update-item", "TABLE KEY --update EXPR", 2, 3, RW | OPT_UPDATE | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB,
+     DB_NONE, cmd_update_item, "apply an update expression to one item",
+     "Applies update expression EXPR (SET, REMOVE, ADD, DELETE) to the item of TABLE with key\n"
+     "KEY, creating it when absent. --return old|new also prints the item before/after. The\n"
+     "expression may also be given as a third argument instead of --update.\n"},
     {"delete-item", "TABLE KEY", 2, 2, RW | OPT_COND | OPT_PH | OPT_RETURN | OPT_DDB, DB_NONE,
      cmd_delete_item, "delete one item",
      "Deletes the item of TABLE with key KEY in one commit; exit 1 when there is none.\n"},
-    {"query", "TABLE KEY_CONDITION", 2, 2,
-     OPT_AT | OPT_FILTER | OPT_PROJ | OPT_PH | OPT_PAGE | OPT_REVERSE | OPT_DDB, DB_READ, cmd_query,
+    {"query", "TABLE --key-condition EXPR", 1, 2,
+     OPT_KEYCOND | OPT_AT | OPT_FILTER | OPT_PROJ | OPT_PH | OPT_PAGE | OPT_REVERSE | OPT_DDB, DB_READ, cmd_query,
      "items of one partition, in sort-key order",
-     "Prints {\"items\": [...], \"count\", \"scanned\"} for the items of TABLE matching\n"
-     "KEY_CONDITION (partition key equality [AND a sort-key condition]). With --limit, a\n"
-     "\"last_key\" is printed when more items remain; pass it to --start-key to continue.\n"},
+     "Prints DynamoDB's response shape {\"Items\": [...], \"Count\": n, \"ScannedCount\": m} for\n"
+     "the items of TABLE matching the key condition EXPR (partition key equality [AND a\n"
+     "sort-key condition]; it may also be given as a second argument). With --limit, a\n"
+     "\"LastEvaluatedKey\" is printed when more items remain; pass it to --start-key.\n"},
     {"scan", "TABLE", 1, 1, OPT_AT | OPT_FILTER | OPT_PROJ | OPT_PH | OPT_PAGE | OPT_SEGMENT | OPT_DDB,
      DB_READ, cmd_scan, "every item of a table, in key order",
-     "Prints {\"items\": [...], \"count\", \"scanned\"} for the items of TABLE (all, or those\n"
-     "passing --filter), in key order; paging as for query.\n"},
+     "Prints {\"Items\": [...], \"Count\", \"ScannedCount\"} for the items of TABLE (all, or\n"
+     "those passing --filter), in key order; paging (\"LastEvaluatedKey\") as for query.\n"},
     {"help", "[COMMAND]", 0, 1, 0, DB_NONE, cmd_help, "show help", "Shows help for COMMAND, or the command list.\n"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -1749,6 +1755,7 @@ static const optdef OPTIONS[] = {
     {"filter", 0, 1, OPT_FILTER},   {"limit", 0, 1, OPT_PAGE},
     {"start-key", 0, 1, OPT_PAGE},  {"reverse", 0, 0, OPT_REVERSE},
     {"segment", 0, 1, OPT_SEGMENT}, {"segments", 0, 1, OPT_SEGMENT},
+    {"key-condition", 0, 1, OPT_KEYCOND}, {"update", 0, 1, OPT_UPDATE},
 };
 
 /* An argument that is an option (not "-", not a negative number such as -5 or -.5). */
@@ -1901,6 +1908,8 @@ int main(int argc, char **argv)
         else if (strcmp(n, "return") == 0) c.ret = val;
         else if (strcmp(n, "projection") == 0) c.projection = val;
         else if (strcmp(n, "filter") == 0) c.filter = val;
+        else if (strcmp(n, "key-condition") == 0) c.key_condition = val;
+        else if (strcmp(n, "update") == 0) c.update = val;
         else if (strcmp(n, "start-key") == 0) c.start_key = val;
         else if (strcmp(n, "reverse") == 0) c.reverse = 1;
         else if (strcmp(n, "limit") == 0 || strcmp(n, "segment") == 0 || strcmp(n, "segments") == 0) {
@@ -1966,7 +1975,17 @@ int main(int argc, char **argv)
     else if (c.nargs < c.cmd->min_args) rc = usage_fail(&c, "missing arguments");
     else if (c.nargs > c.cmd->max_args) rc = usage_fail(&c, "too many arguments");
     else if (!c.db_path[0]) rc = usage_fail(&c, "--db is empty");
-    else if (c.cmd->access != DB_NONE && check_name(&c, "tenant name", c.tenant) != 0) rc = EXIT_USAGE;
+    /* query's key condition and update-item's update: an option or a trailing argument */
+    if (!rc && (c.cmd->opts & (OPT_KEYCOND | OPT_UPDATE))) {
+        int pos_at = (c.cmd->opts & OPT_KEYCOND) ? 1 : 2;
+        const char **slot = (c.cmd->opts & OPT_KEYCOND) ? &c.key_condition : &c.update;
+        const char *opt = (c.cmd->opts & OPT_KEYCOND) ? "--key-condition" : "--update";
+        if (c.nargs > pos_at && *slot) rc = usage_fail(&c, "give the expression once: as %s or as an argument", opt);
+        else if (c.nargs > pos_at) *slot = c.args[pos_at];
+        else if (!*slot) rc = usage_fail(&c, "missing %s EXPR", opt);
+    }
+    if (rc) {
+    } else if (c.cmd->access != DB_NONE && check_name(&c, "tenant name", c.tenant) != 0) rc = EXIT_USAGE;
     if (!rc && (c.cmd->opts & RW) && check_name(&c, "tenant name", c.tenant) != 0) rc = EXIT_USAGE;
     if (!rc && c.cmd->access != DB_NONE) rc = open_db(&c, c.cmd->access == DB_WRITE);
     if (!rc) rc = c.cmd->run(&c);

@@ -12,15 +12,21 @@ run put-item orders '{"id":3}'
 run get-item orders '{"customer":"ada","id":2}'
 run get-item orders '{"customer":"ada","id":2}' --projection '#t' --names '{"#t":"total"}'
 run get-item orders '{"customer":"ada","id":9}'
-run query orders 'customer = :c' --values '{":c":"ada"}'
-run query orders 'customer = :c AND id > :i' --values '{":c":"ada",":i":1}' --reverse
-run query orders 'customer = = 1'
+run query orders --key-condition 'customer = :c' --values '{":c":"ada"}'
+run query orders --key-condition 'customer = :c AND id > :i' --values '{":c":"ada",":i":1}' --reverse
+run query orders 'customer = :c' --values '{":c":"ada"}' --limit 1
+run query orders --key-condition 'customer = = 1'
+run query orders
+run query orders 'customer = :c' --key-condition 'customer = :c' --values '{":c":"ada"}'
 run scan orders --filter 'total > :t' --values '{":t":8}' --projection 'customer, total'
 run scan orders --limit 2
 run scan orders --start-key '{"customer":"ada","id":2}'
 run scan orders --segment 1
 note "conditions: a false condition exits 3 and changes nothing"
-run update-item orders '{"customer":"ada","id":1}' 'SET total = total + :d' --values '{":d":5}' --return new
+run update-item orders '{"customer":"ada","id":1}' --update 'SET total = total + :d' --values '{":d":5}' --return new
+run update-item orders '{"customer":"ada","id":1}' --update 'SET total = total - :d' --values '{":d":5}'
+run update-item orders '{"customer":"ada","id":1}' 'SET total = total + :d' --values '{":d":5}'
+run update-item orders '{"customer":"ada","id":1}' -m "no update given"
 run put-item orders '{"customer":"ada","id":1,"total":0}' --condition 'attribute_not_exists(customer)'
 run update-item orders '{"customer":"ada","id":1}' 'SET total = :z' --condition 'total < :m' --values '{":z":0,":m":1}'
 run get-item orders '{"customer":"ada","id":1}'
