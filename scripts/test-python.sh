@@ -3,6 +3,7 @@
 # Usage: scripts/test-python.sh BUILD_DIR [extra pytest arguments]
 # Builds the strata_shared target first when the library is missing. Uses the first python3
 # that has cffi and pytest (Debian's python3-cffi and python3-pytest); exits non-zero on failure.
+# Works on a sanitizer build too (preloads ASan/UBSan, leak detection off).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
@@ -22,5 +23,14 @@ if [ -z "$py" ]; then
   exit 2
 fi
 export STRATA_LIB="$build/libstrata.so"
+# A sanitizer build (make test-asan's build-asan): the runtimes must be loaded before Python.
+# Python itself is not leak-clean, so leak detection is off; memory errors still abort.
+if ldd "$STRATA_LIB" 2>/dev/null | grep -q libasan; then
+  pre="$(gcc -print-file-name=libasan.so)"
+  ldd "$STRATA_LIB" | grep -q libubsan && pre="$pre $(gcc -print-file-name=libubsan.so)"
+  export LD_PRELOAD="$pre${LD_PRELOAD:+ $LD_PRELOAD}"
+  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+fi
 cd "$root/bindings/python"
 exec "$py" -m pytest -p no:cacheprovider -q -ra tests "$@"

@@ -214,3 +214,12 @@ def test_closed_database_raises_instead_of_crashing(db_path):
         d.save("t", "e", 1)
     with pytest.raises(strata.InvalidArgument, match="closed"):
         d.tenants()
+
+
+def test_bad_strata_lib_path_fails_import_with_a_clear_oserror(tmp_path):
+    env = dict(os.environ, STRATA_LIB=str(tmp_path / "nope.so"))
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import strata"
+                        % pkg], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "OSError" in p.stderr and "nope.so" in p.stderr
