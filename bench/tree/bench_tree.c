@@ -165,7 +165,7 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
     char (*kb)[16] = malloc(c->batch * sizeof *kb);
     char (*vb)[VLEN] = malloc(c->batch * sizeof *vb);
 
-    double t0 = now();
+    double t0 = now(), t_apply = 0, t_publish = 0;
     for (size_t b = 0; b < c->n; b += c->batch) {
         size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
         for (size_t i = 0; i < nb; i++) {
@@ -178,8 +178,12 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
             ed[i].del = 0;
         }
         strata_oid next;
+        double ta = now();
         CHECK(strata_tree__apply(ctx, &root, ed, nb, &next));
+        double tp = now();
         CHECK(strata_store__publish(st, "bench", &next));
+        t_apply += tp - ta;
+        t_publish += now() - tp;
         root = next;
     }
     r->rate[PH_BUILD] = c->n / (now() - t0);
@@ -240,7 +244,7 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
     for (size_t i = 0; i < c->diffn && i < c->batch; i++) {
         ed[i].key = kb[i];
         ed[i].klen = (size_t)key_of(kb[i], w->chg[i]);
-        val_of(vb[i], w->chg[i], 2);
+        val_of(vb[i], w->chg[i], 1000);
         ed[i].val = vb[i];
         ed[i].vlen = VLEN;
     }
@@ -265,6 +269,8 @@ static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
         strata_tree__stats(ctx, &fs);
         printf("strata tree: %zu items, height %d, %zu leaves, %zu internal nodes\n", c->n, rn->level + 1,
                sz.n[0], sz.n[1]);
+        printf("strata build: %.1f s in apply, %.1f s in publish (sync); %.1f MiB of nodes written\n",
+               t_apply, t_publish, s0.node_bytes_written / 1048576.0);
         for (int k2 = 0; k2 < 2; k2++) {
             if (!sz.n[k2]) continue;
             qsort(sz.v[k2], sz.n[k2], sizeof *sz.v[k2], cmp_u32);

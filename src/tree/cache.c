@@ -1,7 +1,7 @@
 /* The tree context: the object store plus a cache of decoded nodes with a byte budget, shared
- * by threads. The cache is split into stripes (chosen by digest), each a hash table with an LRU
- * list under its own mutex; a mutex is held only for table and list updates, never across store
- * I/O or decoding. Nodes are reference counted: the cache holds one reference while a node is
+ * by threads. The cache is split into stripes (chosen by digest), each a hash table with a
+ * CLOCK list (second-chance LRU) under its own mutex; a mutex is held only for table and list
+ * updates, never across store I/O or decoding. Nodes are reference counted: the cache holds one reference while a node is
  * cached, every reader one per pin, and the last release frees the node. */
 #include <pthread.h>
 #include <string.h>
@@ -18,7 +18,7 @@ typedef struct stripe {
     tnode **tab;        /* hash buckets (power of two) */
     size_t nbuckets;
     size_t count;
-    tnode lru;          /* sentinel: lru.lnext = most recent */
+    tnode lru;          /* sentinel of the CLOCK list: lru.lnext = newest, lru.lprev = next to check */
     size_t bytes;       /* charged bytes of cached nodes */
     size_t budget;
     uint64_t hits, misses;
@@ -101,7 +101,7 @@ void tnode_unpin(tnode *nd)
     if (nd && __atomic_sub_fetch(&nd->refs, 1, __ATOMIC_ACQ_REL) == 0) tnode_free(nd);
 }
 
-/* Under s->mu: unlink `nd` from the LRU list. */
+/* Under s->mu: unlink `nd` from the CLOCK list. */
 static inline void lru_unlink(tnode *nd)
 {
     nd->lprev->lnext = nd->lnext;
@@ -160,8 +160,8 @@ static void grow(stripe *s)
 
 /* Insert a freshly decoded node (refs = 1, the caller's) into its stripe and return the node to
  * use: `nd`, now also referenced by the cache, or the copy another thread inserted first (then
- * `nd` is freed and the other copy is pinned for the caller). Evicts from the LRU tail to stay
- * within the budget; a zero budget caches nothing. */
+ * `nd` is freed and the other copy is pinned for the caller). Evicts from the CLOCK list's old
+ * end to stay within the budget; a zero budget caches nothing. */
 static tnode *cache_insert(stripe *s, tnode *nd)
 {
     if (s->budget == 0) return nd;
@@ -184,8 +184,19 @@ static tnode *cache_insert(stripe *s, tnode *nd)
         nd->refs = 2; /* the cache's and the caller's */
         s->count++;
         s->bytes += nd->charge;
+        /* CLOCK eviction from the old end: a node referenced since it was last passed gets a
+         * second chance at the new end; each node is passed over at most once per insert. */
+        size_t chances = s->count;
         while (s->bytes > s->budget && s->lru.lprev != nd) {
-            tnode *v = evict(s, s->lru.lprev);
+            tnode *v = s->lru.lprev;
+            if (v->referenced && chances) {
+                chances--;
+                v->referenced = 0;
+                lru_unlink(v);
+                lru_push_front(s, v);
+                continue;
+            }
+            evict(s, v);
             v->hnext = victims;
             victims = v;
         }
@@ -206,10 +217,7 @@ int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
     tnode *nd = lookup(s, oid);
     if (nd) {
         tnode_pin(nd);
-        if (s->lru.lnext != nd) {
-            lru_unlink(nd);
-            lru_push_front(s, nd);
-        }
+        nd->referenced = 1; /* CLOCK: no list surgery (and its cache misses) on a hit */
         s->hits++;
         pthread_mutex_unlock(&s->mu);
         *out = nd;

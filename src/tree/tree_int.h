@@ -44,6 +44,7 @@ typedef struct tnode {
     struct tnode *lprev, *lnext;     /* cache: LRU list links */
     int refs;                        /* pins (atomic); the cache holds one while cached */
     int cached;                      /* in a cache stripe (guarded by the stripe's mutex) */
+    int referenced;                  /* CLOCK bit: read since last passed (stripe's mutex) */
     size_t charge;                   /* bytes charged to the cache */
     strata_oid oid;                  /* this node's digest */
     uint8_t level;                   /* 0 = leaf */
@@ -71,12 +72,26 @@ static inline uint64_t tnode_count(const tnode *nd, uint32_t i)
     return nd->level ? nd->cum[i + 1] - nd->cum[i] : 1;
 }
 
-/* Compare two byte strings: memcmp order, shorter first on a common prefix. */
+/* Compare two byte strings: memcmp order, shorter first on a common prefix. Inline, eight bytes
+ * at a time (keys are short; a call to memcmp costs more than the comparison). */
 static inline int tkey_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
+    const uint8_t *p = a, *q = b;
     size_t m = alen < blen ? alen : blen;
-    int c = m ? memcmp(a, b, m) : 0;
-    if (c) return c;
+    for (; m >= 8; m -= 8, p += 8, q += 8) {
+        uint64_t x, y;
+        memcpy(&x, p, 8);
+        memcpy(&y, q, 8);
+        if (x != y) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+#endif
+            return x < y ? -1 : 1;
+        }
+    }
+    for (; m; m--, p++, q++)
+        if (*p != *q) return *p < *q ? -1 : 1;
     return alen < blen ? -1 : alen > blen;
 }
 
