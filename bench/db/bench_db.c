@@ -13,7 +13,8 @@
  * (fdatasync/fsync) are counted by wrapping them in this program: the peers' shared libraries
  * and strata's vfs all resolve them here.
  * Usage: bench_db [--smoke] [--n N] [--secs T] [--runs K] [--threads W] [--only LIST]
- *                 [--engine strata|sqlite|lmdb] [--dir D]   (LIST: e.g. 2,3,7 — W1/W6 always run) */
+ *                 [--engine strata|sqlite|lmdb] [--dir D] [--scans S]
+ * (LIST: e.g. 2,3,7 — W1/W6 always run; --scans changes W3's 100 scans, for profiling) */
 #include <errno.h>
 #include <ftw.h>
 #include <lmdb.h>
@@ -1117,7 +1118,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--smoke] [--n N] [--secs T] [--runs K] [--threads W] [--only LIST]\n"
-            "          [--engine strata|sqlite|lmdb] [--dir D]\n"
+            "          [--engine strata|sqlite|lmdb] [--dir D] [--scans S]\n"
             "  LIST: workloads among 1t,2,3,3t,3a,4,4b,5,7,7j,8 (W1 and W6 always run; 3t and 7\n"
             "        load the table of 1t)\n",
             argv0);
@@ -1172,6 +1173,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--secs") && v) { c.secs = atof(v); i++; }
         else if (!strcmp(a, "--runs") && v) { c.runs = atoi(v); i++; }
         else if (!strcmp(a, "--threads") && v) { c.threads = atoi(v); i++; }
+        else if (!strcmp(a, "--scans") && v) { c.scans = strtoul(v, NULL, 10); i++; }
         else if (!strcmp(a, "--only") && v) { c.only = parse_only(v, argv[0]); i++; }
         else if (!strcmp(a, "--dir") && v) { c.dir = v; i++; }
         else if (!strcmp(a, "--engine") && v) {
@@ -1185,6 +1187,7 @@ int main(int argc, char **argv)
     if (c.runs < 1 || c.runs > 15) DIE("--runs must be between 1 and 15");
     if (c.threads < 1 || c.threads > 64) DIE("--threads must be between 1 and 64");
     if (c.secs <= 0) DIE("--secs must be positive");
+    if (c.scans < 1 || c.scans > 10000000) DIE("--scans must be between 1 and 10000000");
     c.reads = c.n;
     if (c.w8_puts > c.n) c.w8_puts = c.n;
     if (!c.dir) {
