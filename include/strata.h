@@ -526,6 +526,128 @@ STRATA_API uint64_t strata_listener_failures(strata_db *db);
  * records: a string). NULL for other iterators. */
 STRATA_API const strata_value *strata_iter_key_value(const strata_iter *it);
 
+/* ---- space: GC and retention ------------------------------------------------------------ */
+
+/* strata never rewrites history by itself: space is reclaimed only by a GC run (docs/gc.md).
+ * A run marks every object reachable from every tenant's current manifest — the manifest
+ * chain, entries trees, commit chains, data trees and values — within the retention policies,
+ * plus everything reachable from pinned snapshots, then rewrites sealed segments whose dead
+ * share passes a threshold and deletes the old files. Readers and writers keep working during a
+ * run; a crash at any point loses nothing. Dropped tenants and superseded data become garbage
+ * only through GC: until then nothing changes. */
+
+/* Progress of a run, passed to strata_gc_options.progress. */
+typedef struct strata_gc_progress {
+    const char *phase; /* "mark", "copy" or "finish" */
+    uint64_t done;     /* mark: objects marked so far; copy: segments examined */
+    uint64_t total;    /* copy: candidate segments; otherwise 0 */
+} strata_gc_progress;
+
+typedef struct strata_gc_options {
+    unsigned int version;  /* STRATA_GC_OPTIONS_VERSION */
+    double min_dead_share; /* rewrite a sealed segment when at least this share of its bytes is
+                              dead (0 = default 0.25; a tiny value rewrites anything with garbage) */
+    int compress_level;    /* zstd level for rewritten objects stored uncompressed (0 = 9, <0 = off) */
+    /* called now and then; a nonzero return stops the run, which then deletes nothing and
+     * returns that value */
+    int (*progress)(const strata_gc_progress *p, void *payload);
+    void *payload;
+} strata_gc_options;
+
+#define STRATA_GC_OPTIONS_VERSION 1
+#define STRATA_GC_OPTIONS_INIT {STRATA_GC_OPTIONS_VERSION, 0, 0, NULL, NULL}
+
+STRATA_API int strata_gc_options_init(strata_gc_options *opt, unsigned int version);
+
+/* What a run did. Bytes are bytes of segment files on disk. */
+typedef struct strata_gc_report {
+    uint64_t live_objects;    /* objects marked live */
+    uint64_t live_bytes;      /* their records' bytes on disk */
+    uint64_t segments_before; /* sealed segments when the run began */
+    uint64_t segments_swept;  /* rewritten and deleted */
+    uint64_t objects_copied;  /* live objects moved out of swept segments */
+    uint64_t bytes_copied;
+    uint64_t bytes_before;    /* segment file bytes before and after the run */
+    uint64_t bytes_after;
+    uint64_t pinned;          /* pinned snapshots honoured */
+    uint64_t truncated;       /* entries (and tenant manifest chains) whose history retention cut */
+    int64_t duration_us;      /* whole run */
+    int64_t blocked_us;       /* the final step, during which commits wait */
+} strata_gc_report;
+
+/* Run a GC now (one at a time per database: a second concurrent call gets STRATA_EBUSY).
+ * opt and out may be NULL. A reachable object that is missing or damaged stops the run before
+ * anything is deleted (STRATA_ECORRUPT / STRATA_ENOTFOUND naming it). Read-only handles get
+ * STRATA_EINVALID. */
+STRATA_API int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *out);
+
+/* Pin a tenant snapshot (a manifest digest of `tenant`, e.g. from strata_tenant_snapshot): until
+ * unpinned (or the handle closes), GC keeps everything a read at that snapshot can reach — its
+ * entries and every entry's head commit and data — even past retention or after the tenant was
+ * dropped. Pins nest (count). Readers that read at the head need no pin: see docs/gc.md for the
+ * exact promise. STRATA_ENOTFOUND when the snapshot is not a manifest of that tenant. */
+STRATA_API int strata_snapshot_pin(strata_db *db, const char *tenant, const strata_oid *snapshot);
+STRATA_API int strata_snapshot_unpin(strata_db *db, const strata_oid *snapshot);
+
+/* Retention: how much history GC keeps, per tenant (entry NULL) or per entry (overriding the
+ * tenant's). keep_commits > 0 keeps the newest keep_commits commits of an entry; keep_age_s > 0
+ * keeps commits younger than that many seconds (at GC time); with both, a commit is kept when
+ * either keeps it; the head is always kept; 0 and 0 removes the policy (keep everything).
+ * A tenant policy also bounds the tenant's manifest chain (snapshots and as_of reads) the same
+ * way. With `audit` nonzero, GC records who/when/why/what of every commit it drops (readable
+ * with strata_retention_audit). Policies are stored durably in the tenant (a commit of its own,
+ * made with `wo`'s who/why) and take effect at the next GC. Kept commits keep their digests:
+ * the oldest kept commit's parent is simply gone, and history ends there (docs/gc.md). */
+STRATA_API int strata_retention_set(strata_db *db, const char *tenant, const char *entry,
+                                    uint64_t keep_commits, int64_t keep_age_s, int audit,
+                                    const strata_write_options *wo);
+/* The policy in force for (tenant, entry) — the entry's own, else the tenant's (entry NULL: the
+ * tenant's). STRATA_ENOTFOUND when none. Any out pointer may be NULL. */
+STRATA_API int strata_retention_get(uint64_t *keep_commits, int64_t *keep_age_s, int *audit,
+                                    strata_db *db, const char *tenant, const char *entry);
+/* 1 when GC has cut the history of `entry` (its oldest kept commit has generation > 1 and its
+ * parent is gone), 0 when not; *oldest_generation (optional) receives the generation below
+ * which commits may be missing. */
+STRATA_API int strata_retention_truncated(uint64_t *oldest_generation, strata_db *db,
+                                          const char *tenant, const char *entry);
+/* The audit trail of commits GC dropped from `entry` as one value (owned): a list of maps
+ * {"digest", "generation", "time_us", "user", "message", "origin", "operation"}, oldest first.
+ * An empty list when nothing was recorded. */
+STRATA_API int strata_retention_audit(strata_value **out, strata_db *db, const char *tenant,
+                                      const char *entry);
+
+/* Automatic GC: a background thread of this (writer) handle runs strata_db_gc whenever the dead
+ * share of the store (estimated, see strata_db_stats) passes `dead_share`, checking every
+ * `check_ms` milliseconds. dead_share <= 0 stops it. A commit waits for a run only during the
+ * run's final step (strata_gc_report.blocked_us). */
+STRATA_API int strata_db_auto_gc(strata_db *db, double dead_share, unsigned check_ms,
+                                 const strata_gc_options *opt);
+
+/* Space statistics. Live/dead bytes are estimates between runs: live = what the last run marked
+ * plus everything written since; dead = the rest of the file bytes (0 before any run: then only
+ * duplicates and superseded roots the store counts itself). */
+typedef struct strata_space_stats {
+    unsigned int version;   /* STRATA_DB_STATS_VERSION (set by the caller) */
+    uint64_t file_bytes;    /* bytes in segment files */
+    uint64_t segments;      /* segment files */
+    uint64_t objects;       /* object records indexed */
+    uint64_t live_bytes;    /* estimate, see above */
+    uint64_t dead_bytes;    /* estimate, see above */
+    uint64_t gc_runs;       /* completed GC runs by this handle */
+    int64_t last_gc_us;     /* when the last run finished (UTC µs), 0 = never */
+    uint64_t last_gc_freed; /* bytes the last run removed (net of copies) */
+} strata_space_stats;
+
+#define STRATA_DB_STATS_VERSION 1
+
+STRATA_API int strata_db_stats(strata_db *db, strata_space_stats *out);
+
+/* Per-tenant usage measured by the last GC run: bytes of the records first reached from the
+ * tenant (an object shared by tenants is counted once, for the first tenant in byte order that
+ * reaches it) and their number. STRATA_ENOTFOUND before any run or for an unknown tenant. */
+STRATA_API int strata_tenant_usage(uint64_t *bytes, uint64_t *objects, strata_db *db,
+                                   const char *tenant);
+
 #ifdef __cplusplus
 }
 #endif

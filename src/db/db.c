@@ -91,6 +91,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)64 << 20);
     if (rc) goto fail;
     if ((rc = strata_db__cache_new(db))) goto fail;
+    if ((rc = strata_db__gc_open(db))) goto fail; /* gc.c: pins, GC statistics */
     *out = db;
     return 0;
 fail:
@@ -101,6 +102,7 @@ fail:
 void strata_db_close(strata_db *db)
 {
     if (!db) return;
+    strata_db__gc_close(db); /* gc.c: stops the automatic GC thread first */
     strata_db__cache_free(db);
     strata_db__tree_close(db);
     strata_store__close(db->store);

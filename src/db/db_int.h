@@ -87,6 +87,7 @@ struct strata_db {
     uint64_t next_listener_id;
     uint64_t listener_failures;
     struct strata_db_cache *cache; /* decoded commit/manifest summaries (cache.c) */
+    struct strata_db_gcstate *gc;  /* gc.c: pins, GC statistics, the automatic GC thread */
 };
 
 typedef struct strata_db_listener {
@@ -224,6 +225,8 @@ struct strata_iter {
     strata_oid next;
     int has_next;
     size_t left;              /* commits still to return (SIZE_MAX: unlimited) */
+    uint64_t gc_cut;          /* gc.c: history ends at this generation (retention); 0 = none */
+    int gc_cut_known;         /* gc_cut loaded */
     /* IT_DIFF */
     diff_item *items;
     size_t nitems, capitems, idx;
@@ -270,6 +273,22 @@ int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char
 /* Resolve (tenant, entry, read options) to the entry's commit summary: the fast read path. */
 int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                     strata_db_head *out);
+
+/* gc.c: garbage collection and retention. open/close create and tear down db->gc (close stops
+ * the automatic GC thread first). The hidden entry STRATA_DB_GC_ENTRY of a tenant holds its
+ * retention policies and the truncation marks GC leaves (docs/format.md); entry names given to
+ * the API can never be it (they may not contain control characters). */
+#define STRATA_DB_GC_ENTRY "\x01gc"
+int strata_db__gc_open(strata_db *db);
+void strata_db__gc_close(strata_db *db);
+/* 1 when the commit of `entry` at `generation` is the start of its history because GC cut the
+ * entry's history there (the generation is at or below the recorded cut), else 0. */
+int strata_db__gc_truncated(strata_db *db, const char *tenant, const char *entry, uint64_t generation);
+/* The same for the tenant's manifest chain. */
+int strata_db__gc_manifest_truncated(strata_db *db, const char *tenant, uint64_t generation);
+/* The generation at which GC cut the history of `entry` (NULL: the tenant's manifest chain):
+ * commits below it are beyond retention (they may or may not still be stored); 0 = never cut. */
+uint64_t strata_db__gc_cut(strata_db *db, const char *tenant, const char *entry);
 
 /* verify.c: check every object reachable from every tenant root. */
 int strata_db__verify(strata_db *db, uint64_t *problems);

@@ -381,6 +381,9 @@ int strata_iter_next(strata_iter *it)
     case IT_ENTRIES: {
         strata_slice k, v;
         if ((rc = strata_db__cursor_next(it->cur, &k, &v))) return rc;
+        /* gc.c: skip the hidden retention entry (no API name can start with a control byte) */
+        if (k.len && ((const uint8_t *)k.data)[0] == 0x01 && (rc = strata_db__cursor_next(it->cur, &k, &v)))
+            return rc;
         return strata_buf__append(&it->key, k.data, k.len);
     }
     case IT_RECORDS: {
@@ -405,6 +408,12 @@ int strata_iter_next(strata_iter *it)
         c->digest = it->next;
         it->has_next = c->rec.nparents > 0;
         if (it->has_next) it->next = c->rec.parents[0];
+        /* gc.c: history ends where GC cut it by retention (the parent may be gone) */
+        if (it->has_next && !it->gc_cut_known) {
+            it->gc_cut = strata_db__gc_cut(it->db, it->tenant, it->entry);
+            it->gc_cut_known = 1;
+        }
+        if (it->has_next && c->rec.generation <= it->gc_cut) it->has_next = 0;
         if (it->left != SIZE_MAX) it->left--;
         it->commit = c;
         return 0;

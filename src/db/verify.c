@@ -116,12 +116,19 @@ static int check_tree(vctx *v, const strata_oid *root)
 
 static int check_commit_chain(vctx *v, const char *tenant, const char *entry, strata_oid oid)
 {
+    /* gc.c: commits below a retention cut are beyond history; GC may have removed them */
+    uint64_t cut = strata_db__gc_cut(v->db, tenant, entry);
     for (;;) {
+        if (cut && strata_store__has(v->db->store, &oid) == 0) return 0;
         int rc = check_obj(v, &oid);
         if (rc <= 0) return rc; /* seen: the rest of the chain was checked */
         strata_commit_rec c;
         if ((rc = strata_db__load_commit(v->db, &oid, &c))) {
             problem(v, rc);
+            return 0;
+        }
+        if (cut && c.generation < cut) { /* gc.c: beyond retention, not checked */
+            strata_db__commit_clear(&c);
             return 0;
         }
         if (strcmp(c.tenant, tenant) != 0 || strcmp(c.entry, entry) != 0) {
@@ -131,6 +138,8 @@ static int check_commit_chain(vctx *v, const char *tenant, const char *entry, st
         else rc = check_tree(v, &c.data);
         int more = c.nparents > 0;
         strata_oid parent = c.parents[0];
+        /* gc.c: history ends where a retention policy cut it (the parent may be gone) */
+        if (more && cut && c.generation <= cut) more = 0;
         strata_db__commit_clear(&c);
         if (rc < 0) return rc;
         if (!more) return 0;
@@ -177,6 +186,8 @@ static int check_tenant(const char *tenant, const strata_oid *root, void *payloa
         }
         int more = m.nparents > 0;
         strata_oid parent = m.parent;
+        if (more && strata_db__gc_manifest_truncated(v->db, tenant, m.generation))
+            more = 0; /* gc.c: the manifest chain cut by the tenant's retention */
         strata_db__manifest_clear(&m);
         if (rc < 0) return rc;
         if (!more) return 0;

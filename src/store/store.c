@@ -223,16 +223,32 @@ int store_list_segments(const char *dir, uint64_t **out, size_t *n)
     return 0;
 }
 
-/* Remove leftover "*.tmp" files of an interrupted rotation (writers only). */
+/* Remove leftover "*.tmp" files of an interrupted rotation, and index files whose segment is
+ * gone (GC deletes a swept segment before its index; a crash in between leaves the index). Writers
+ * only. */
 static int tmp_cb(const char *name, void *payload)
 {
     const char *dir = payload;
     size_t n = strlen(name);
+    uint64_t no;
     if (n > 4 && strcmp(name + n - 4, ".tmp") == 0) {
         char *p = dir_path(dir, name);
         if (!p) return STRATA_ENOMEM;
         strata_vfs__remove(p);
         strata_mem__free(p);
+    } else if (parse_segname(name, "idx", &no)) {
+        char *sp = store_seg_path(dir, no, "seg");
+        if (!sp) return STRATA_ENOMEM;
+        if (!strata_vfs__exists(sp)) {
+            char *p = dir_path(dir, name);
+            if (!p) {
+                strata_mem__free(sp);
+                return STRATA_ENOMEM;
+            }
+            strata_vfs__remove(p);
+            strata_mem__free(p);
+        }
+        strata_mem__free(sp);
     }
     return 0;
 }
@@ -334,6 +350,25 @@ static void seg_free(store_seg *g)
     strata_vfs__unmap(g->map, g->map_len);
     store_otab_free(&g->ram);
     strata_mem__free(g);
+}
+
+void store_seg_ref(store_seg *g) { __atomic_add_fetch(&g->refs, 1, __ATOMIC_ACQ_REL); }
+
+void store_seg_unref(strata_store *s, store_seg *g)
+{
+    if (!g || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (g->doomed) {
+        /* swept by GC and no reader holds it any more: its live objects were copied into newer,
+         * sealed segments before it left the list. Best effort: a file left behind is only
+         * space (a later GC sweeps it again); an orphan index is removed at the next open. */
+        char *sp = store_seg_path(s->dir, g->no, "seg"), *ip = store_seg_path(s->dir, g->no, "idx");
+        if (sp) strata_vfs__remove(sp);
+        if (ip) strata_vfs__remove(ip);
+        strata_mem__free(sp);
+        strata_mem__free(ip);
+        strata_error_clear();
+    }
+    seg_free(g);
 }
 
 /* Map and parse index file `path` for segment g. 0, STRATA_ENOTFOUND, STRATA_ECORRUPT,
@@ -453,6 +488,7 @@ static int load_sealed(strata_store *s, uint64_t no, store_seg *reuse, store_seg
     if (!g || !path || !ipath) goto done;
     rc = 0;
     g->no = no;
+    if (!reuse) g->refs = 1;
     if (!g->f) rc = strata_vfs__open(&g->f, path, STRATA_VFS_RDONLY);
     if (rc) goto done;
     rc = strata_vfs__size(g->f, &g->size);
@@ -686,6 +722,7 @@ static int open_active(strata_store *s, uint64_t no)
     int rc = STRATA_ENOMEM;
     if (!g || !path) goto done;
     g->no = no;
+    g->refs = 1;
     rc = strata_vfs__open(&g->f, path, s->read_only ? STRATA_VFS_RDONLY : STRATA_VFS_RDWR);
     if (rc) goto done;
     uint64_t size;
@@ -771,6 +808,7 @@ static void store_free(strata_store *s)
     pthread_cond_destroy(&s->scond);
     pthread_mutex_destroy(&s->tmu);
     pthread_cond_destroy(&s->tcond);
+    pthread_mutex_destroy(&s->gcmu);
     strata_mem__free(s->dir);
     strata_mem__free(s);
 }
@@ -809,6 +847,7 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
     pthread_cond_init(&s->scond, NULL);
     pthread_mutex_init(&s->tmu, NULL);
     pthread_cond_init(&s->tcond, NULL);
+    pthread_mutex_init(&s->gcmu, NULL);
     s->opt = o;
     s->read_only = o.read_only;
     uint64_t *segs = NULL;
@@ -965,6 +1004,7 @@ static int rotate(strata_store *s)
     ng = strata_mem__calloc(1, sizeof *ng);
     if (!ng) { rc = STRATA_ENOMEM; goto done; }
     ng->no = old->no + 1;
+    ng->refs = 1;
     /* 1. the whole segment durable */
     rc = strata_vfs__sync(old->f);
     pthread_mutex_lock(&s->smu);
@@ -1027,6 +1067,32 @@ static int make_room(strata_store *s, uint64_t reclen)
     return 0;
 }
 
+int store_rotate_locked(strata_store *s) { return rotate(s); }
+
+int store_is_poisoned(strata_store *s) { return is_poisoned(s); }
+
+int store_append_copy_locked(strata_store *s, const uint8_t *rec, size_t len, const store_rec *r)
+{
+    if (is_poisoned(s)) return poisoned_err();
+    uint64_t o;
+    if (store_otab_find(&s->act, &r->oid, &o)) return 0; /* already in the active segment */
+    int rc = make_room(s, len);
+    if (rc) return rc;
+    pthread_rwlock_wrlock(&s->rw);
+    rc = store_otab_reserve(&s->act);
+    pthread_rwlock_unlock(&s->rw);
+    if (rc) return rc;
+    rc = strata_vfs__write(s->active->f, s->end, rec, len);
+    if (rc) return rc;
+    pthread_rwlock_wrlock(&s->rw);
+    store_otab_put(&s->act, &r->oid, s->end);
+    s->act_raw += r->raw_len;
+    pthread_rwlock_unlock(&s->rw);
+    s->end += len;
+    s->chain = store_chain_next(s->chain, r->sum);
+    return 0;
+}
+
 static int writable(strata_store *s, const char *what)
 {
     if (!s) return strata_err__set(STRATA_EINVALID, "%s: store is NULL", what);
@@ -1049,6 +1115,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
     int found = store_lookup_locked(s, &oid, &g, &off);
+    if (found && g->gc_cand) store_gc_note_hit(s, g, &oid); /* deduplicated against GC's input */
     pthread_rwlock_unlock(&s->rw);
     if (found) {
         *out = oid;
@@ -1061,6 +1128,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
     }
     pthread_rwlock_rdlock(&s->rw);
     found = store_lookup_locked(s, &oid, &g, &off);
+    if (found && g->gc_cand) store_gc_note_hit(s, g, &oid);
     pthread_rwlock_unlock(&s->rw);
     if (found) goto done;
 
@@ -1330,13 +1398,16 @@ int strata_store__get(strata_store *s, const strata_oid *oid, uint8_t *type, uin
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
     int found = store_lookup_locked(s, oid, &g, &off);
+    if (found) store_seg_ref(g); /* a GC switch may drop the segment from the list meanwhile */
     pthread_rwlock_unlock(&s->rw);
     if (!found) {
         char hex[STRATA_OID_HEXSIZE + 1];
         strata_oid_fmt(hex, oid);
         return strata_err__set(STRATA_ENOTFOUND, "object %s not in the store", hex);
     }
-    return store_read_object(s, g, off, oid, type, data, len);
+    int rc = store_read_object(s, g, off, oid, type, data, len);
+    store_seg_unref(s, g);
+    return rc;
 }
 
 int strata_store__has(strata_store *s, const strata_oid *oid)
@@ -1346,6 +1417,7 @@ int strata_store__has(strata_store *s, const strata_oid *oid)
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
     int found = store_lookup_locked(s, oid, &g, &off);
+    if (found && g->gc_cand) store_gc_note_hit(s, g, oid);
     pthread_rwlock_unlock(&s->rw);
     return found;
 }
@@ -1527,12 +1599,14 @@ int strata_store__foreach(strata_store *s,
     store_seg *ag = s->active;
     if (segs && act) {
         memcpy(segs, s->sealed, ns * sizeof *segs);
+        for (size_t i = 0; i < ns; i++) store_seg_ref(segs[i]);
         for (size_t i = 0; i < s->act.cap; i++)
             if (s->act.e[i].off) act[na++] = s->act.e[i];
     }
     pthread_rwlock_unlock(&s->rw);
     int rc = 0;
     if (!segs || !act) {
+        ns = 0;
         rc = STRATA_ENOMEM;
         goto done;
     }
@@ -1570,6 +1644,7 @@ int strata_store__foreach(strata_store *s,
         }
     }
 done:
+    for (size_t i = 0; i < ns; i++) store_seg_unref(s, segs[i]);
     strata_mem__free(segs);
     strata_mem__free(act);
     return rc;

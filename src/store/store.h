@@ -130,4 +130,67 @@ typedef struct strata_store_repair_report {
  * Errors: STRATA_ENOTFOUND, STRATA_EBUSY, STRATA_EIO, STRATA_ENOMEM. */
 int strata_store__repair(const char *dir, strata_store_repair_report *out);
 
+/* ---- garbage collection (gc.c) ------------------------------------------------------------
+ * A GC run reclaims the space of objects nothing needs any more. The caller marks every live
+ * object; the store copies the marked objects out of sparse sealed segments into new sealed
+ * segments and deletes the old files. Essay: the top of src/store/gc.c; docs/gc.md.
+ *
+ *   begin   seals the active segment and fixes the candidates: the segments sealed now. Everything
+ *           written later is never swept (the grace rule: a commit racing the GC keeps its
+ *           objects). From here until finish/free, any put or has that finds an object in a
+ *           candidate segment marks it live by itself (a deduplicated put is never lost). A get
+ *           does not: a caller that names an object it only read (without a put) during the run
+ *           must mark it (the database does: its final step re-marks under its write mutex).
+ *   mark    the caller marks live objects (any order; 1 = newly marked, 0 = marked before).
+ *   copy    picks the candidates whose dead share reaches the threshold and copies their live
+ *           records into the active segment stream (one record per writer-lock hold: writers
+ *           interleave). May be followed by more marks.
+ *   finish  copies what was marked or found after copy began, seals the active segment (sync
+ *           + index: the copies and the roots table are durable in a segment numbered above
+ *           every swept one), switches the segment list atomically and deletes the swept files
+ *           once no in-flight read holds them.
+ * A crash at any point leaves the old segments in place until the switch, so nothing is lost;
+ * duplicates left by an interrupted run are swept by the next one. One run at a time. */
+
+typedef struct strata_store_gc strata_store_gc;
+
+typedef struct strata_store_gc_options {
+    unsigned int version;   /* 1 */
+    double min_dead_share;  /* sweep a candidate when at least this share of its bytes is dead
+                               (0 = default 0.25; tiny values sweep anything with dead bytes) */
+    int compress_level;     /* zstd level for copied records stored uncompressed (0 = default 9,
+                               < 0 = copy records verbatim) */
+    /* progress: called after each candidate examined; nonzero stops the run (returned) */
+    int (*progress)(uint64_t done, uint64_t total, void *payload);
+    void *payload;
+} strata_store_gc_options;
+
+#define STRATA_STORE_GC_OPTIONS_INIT {1, 0, 0, NULL, NULL}
+
+typedef struct strata_store_gc_report {
+    uint64_t candidates;     /* sealed segments when the run began */
+    uint64_t swept;          /* segments rewritten and removed */
+    uint64_t marked;         /* objects marked live */
+    uint64_t hits;           /* objects kept because a lookup found them during the run */
+    uint64_t objects_copied; /* records copied out of swept segments */
+    uint64_t bytes_copied;   /* bytes of those copies (after recompression) */
+    uint64_t bytes_removed;  /* file bytes of the swept segments */
+    uint64_t recompressed;   /* copies stored compressed that were not before */
+} strata_store_gc_report;
+
+int strata_store__gc_begin(strata_store_gc **out, strata_store *s, const strata_store_gc_options *opt);
+/* 1 when newly marked, 0 when marked before, STRATA_ENOMEM. */
+int strata_store__gc_mark(strata_store_gc *g, const strata_oid *oid);
+/* 1 when marked by strata_store__gc_mark, else 0 (objects kept by a lookup hit do not count:
+ * a walk must still enter them). */
+int strata_store__gc_is_marked(strata_store_gc *g, const strata_oid *oid);
+int strata_store__gc_copy(strata_store_gc *g);
+/* `out` (may be NULL) receives the run's report. After finish, only free is allowed. */
+int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out);
+/* End the run (aborting it when not finished: nothing is deleted). NULL is fine. */
+void strata_store__gc_free(strata_store_gc *g);
+
+/* Bytes the object's record takes on disk (header + stored payload). STRATA_ENOTFOUND. */
+int strata_store__object_size(strata_store *s, const strata_oid *oid, uint64_t *out);
+
 #endif

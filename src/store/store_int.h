@@ -270,9 +270,14 @@ typedef struct store_rmap {
     size_t cap, n;
 } store_rmap;
 
-/* One segment file. Segments live until the store closes (GC will add reference counts). */
+/* One segment file. The segment list holds one reference, every in-flight read of the segment
+ * another (store_seg_ref/unref); a segment swept by GC leaves the list and is freed, and its
+ * files deleted, when the last reference goes. */
 typedef struct store_seg {
     uint64_t no;           /* segment number */
+    int refs;              /* references (atomic): the list's one + in-flight reads */
+    int gc_cand;           /* a candidate of the running GC: lookups that find it record a hit (rw) */
+    int doomed;            /* swept by GC: delete its files when the last reference goes */
     strata_file *f;        /* open for reading (the active one of a writer: read-write) */
     uint64_t size;         /* sealed: exact length */
     const uint8_t *map;    /* mapped index file, or NULL */
@@ -313,6 +318,9 @@ struct strata_store {
     int poisoned;               /* a sync failed: writes refused until reopen (smu) */
     uint64_t nsyncs, npublish;  /* statistics (smu) */
 
+    struct store_gc *gc;        /* the running GC, or NULL (rw; set/cleared under wmu too) */
+    pthread_mutex_t gcmu;       /* guards the running GC's hit set */
+
     pthread_mutex_t tmu;        /* NORMAL-mode background syncer */
     pthread_cond_t tcond;
     pthread_t thread;
@@ -331,6 +339,23 @@ void store_otab_free(store_otab *t);
 
 /* Find the segment and offset of an object (caller holds s->rw for reading). 1 found, 0 not. */
 int store_lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg, uint64_t *off);
+
+/* ---- GC support (gc.c uses these; store.c implements them) ---------------------------------- */
+
+/* Take / drop a reference to a segment. The last unref of a doomed segment deletes its files. */
+void store_seg_ref(store_seg *g);
+void store_seg_unref(strata_store *s, store_seg *g);
+/* A lookup found `oid` in candidate segment g of a running GC: remember it as live (the caller
+ * holds rw for reading). Never fails: on ENOMEM the GC is told to keep every segment. */
+void store_gc_note_hit(strata_store *s, store_seg *g, const strata_oid *oid);
+/* Append one complete, verified object record (header + payload, `len` bytes; r decoded from
+ * it) to the active segment as a new copy of its object, rotating first when it does not fit.
+ * Caller holds wmu. 0, STRATA_EIO (poisoned), STRATA_ENOMEM. */
+int store_append_copy_locked(strata_store *s, const uint8_t *rec, size_t len, const store_rec *r);
+/* Seal the active segment and start the next one (caller holds wmu). */
+int store_rotate_locked(strata_store *s);
+/* 1 when the store refuses writes after a failed sync. */
+int store_is_poisoned(strata_store *s);
 /* Read, verify and decode the object record at `off` of `seg`, expecting digest `oid` (NULL =
  * any). *data owned. 0, STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
 int store_read_object(strata_store *s, store_seg *seg, uint64_t off, const strata_oid *oid,

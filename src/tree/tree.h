@@ -187,4 +187,17 @@ typedef int (*strata_tree_leaf_cb)(const void *key, size_t klen, const void *val
 int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
                              strata_tree_leaf_cb leaf, void *payload);
 
+/* A pruning walk (garbage collection's mark phase): visit(oid, type) is called for the root,
+ * then for each child node and each blob, a node before its children; visit returns 0 to
+ * descend into a node, STRATA_TREE_SKIP to skip its subtree unread (return value ignored for
+ * blobs), or a negative error that stops the walk. For every item of every leaf descended into,
+ * leaf (may be NULL) gets the key and either the inline value (blob = 0) or the 32-byte blob
+ * digest (blob = 1); nonzero stops. Nodes are read from the store, not the node cache. */
+#define STRATA_TREE_SKIP 1
+typedef int (*strata_tree_visit_cb)(const strata_oid *oid, uint8_t type, void *payload);
+typedef int (*strata_tree_leaf_cb)(const void *key, size_t klen, const void *val, size_t vlen, int blob,
+                                   void *payload);
+int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
+                             strata_tree_leaf_cb leaf, void *payload);
+
 #endif
