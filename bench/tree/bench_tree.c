@@ -1,6 +1,6 @@
 /* Benchmark of the prolly tree against LMDB and SQLite on the same workload: bulk build in
- * durable batches, random point gets, range scans, a single-item change, a diff of two versions,
- * and the node-size distribution. Every figure is the median of --runs runs (default 3);
+ * durable batches, random point gets, range scans, single-item durable changes, a diff of two
+ * versions, and the node-size distribution. Each phase runs for the three systems back to back. Every figure is the median of --runs runs (default 3);
  * --smoke runs tiny sizes once (for CTest). Usage: bench_tree [--smoke] [--n N] [--runs R]. */
 #include <ftw.h>
 #include <lmdb.h>
@@ -148,302 +148,374 @@ static int diff_count(const void *k, size_t kl, const void *o, size_t ol, const 
     return 0;
 }
 
-static void run_strata(const cfg *c, const work *w, result *r, int report_sizes)
-{
-    char *dir = mktmp("strata");
-    strata_store *st;
-    strata_store_options o = STRATA_STORE_OPTIONS_INIT;
-    o.create = 1;
-    o.durability = STRATA_DURABILITY_FULL;
-    o.compress_level = c->compress;
-    CHECK(strata_store__open(&st, dir, &o));
-    strata_tree_ctx *ctx;
-    CHECK(strata_tree__ctx_new(&ctx, st, c->cache));
-    strata_oid root;
-    CHECK(strata_tree__empty(ctx, &root));
-    strata_tree_edit *ed = calloc(c->batch, sizeof *ed);
-    char (*kb)[16] = malloc(c->batch * sizeof *kb);
-    char (*vb)[VLEN] = malloc(c->batch * sizeof *vb);
+/* Each system runs one phase at a time (PH_BUILD opens and builds, PH_CLOSE releases), and the
+ * driver runs each phase for all three systems back to back, so that they meet the same machine
+ * load (the machine is shared). */
+enum { PH_CLOSE = NPH };
 
-    double t0 = now(), t_apply = 0, t_publish = 0;
-    for (size_t b = 0; b < c->n; b += c->batch) {
-        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
-        for (size_t i = 0; i < nb; i++) {
-            uint32_t id = w->ins[b + i];
+typedef struct strata_sys {
+    char *dir;
+    strata_store *st;
+    strata_tree_ctx *ctx;
+    strata_oid root;
+    double t_apply, t_publish;
+    strata_tree_stats s0, s1;
+    size_t ndiff;
+} strata_sys;
+
+enum { ONE_REPS = 20, DIFF_REPS = 20 };
+
+static void strata_phase(strata_sys *y, const cfg *c, const work *w, result *r, int ph, int report)
+{
+    char k[16];
+    double t0;
+    switch (ph) {
+    case PH_BUILD: {
+        y->dir = mktmp("strata");
+        strata_store_options o = STRATA_STORE_OPTIONS_INIT;
+        o.create = 1;
+        o.durability = STRATA_DURABILITY_FULL;
+        o.compress_level = c->compress;
+        CHECK(strata_store__open(&y->st, y->dir, &o));
+        CHECK(strata_tree__ctx_new(&y->ctx, y->st, c->cache));
+        CHECK(strata_tree__empty(y->ctx, &y->root));
+        strata_tree_edit *ed = calloc(c->batch, sizeof *ed);
+        char (*kb)[16] = malloc(c->batch * sizeof *kb);
+        char (*vb)[VLEN] = malloc(c->batch * sizeof *vb);
+        t0 = now();
+        for (size_t b = 0; b < c->n; b += c->batch) {
+            size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+            for (size_t i = 0; i < nb; i++) {
+                uint32_t id = w->ins[b + i];
+                ed[i].key = kb[i];
+                ed[i].klen = (size_t)key_of(kb[i], id);
+                val_of(vb[i], id, 0);
+                ed[i].val = vb[i];
+                ed[i].vlen = VLEN;
+                ed[i].del = 0;
+            }
+            strata_oid next;
+            double ta = now();
+            CHECK(strata_tree__apply(y->ctx, &y->root, ed, nb, &next));
+            double tp = now();
+            CHECK(strata_store__publish(y->st, "bench", &next));
+            y->t_apply += tp - ta;
+            y->t_publish += now() - tp;
+            y->root = next;
+        }
+        r->rate[PH_BUILD] = c->n / (now() - t0);
+        free(ed);
+        free(kb);
+        free(vb);
+        break;
+    }
+    case PH_GET: {
+        size_t found = 0;
+        t0 = now();
+        for (size_t i = 0; i < c->gets; i++) {
+            strata_tree_value v;
+            int kl = key_of(k, w->get[i]);
+            if (strata_tree__get(y->ctx, &y->root, k, (size_t)kl, &v) == 0) {
+                found += v.len == VLEN;
+                strata_tree__value_release(y->ctx, &v);
+            }
+        }
+        r->rate[PH_GET] = c->gets / (now() - t0);
+        if (found != c->gets) { fprintf(stderr, "strata: %zu of %zu gets found\n", found, c->gets); exit(1); }
+        break;
+    }
+    case PH_SCAN: {
+        strata_tree_cursor *cur;
+        CHECK(strata_tree__cursor_open(&cur, y->ctx, &y->root));
+        size_t bytes = 0;
+        t0 = now();
+        for (size_t s = 0; s < c->scans; s++) {
+            int kl = key_of(k, w->scan[s]);
+            int rc = strata_tree__cursor_seek(cur, k, (size_t)kl);
+            for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = strata_tree__cursor_next(cur)) {
+                const void *kp, *vp;
+                size_t klen, vlen;
+                strata_tree__cursor_key(cur, &kp, &klen);
+                CHECK(strata_tree__cursor_value(cur, &vp, &vlen));
+                bytes += klen + vlen;
+            }
+        }
+        r->rate[PH_SCAN] = c->scans / (now() - t0);
+        strata_tree__cursor_free(cur);
+        break;
+    }
+    case PH_ONE: /* single-item changes, each published durably */
+        strata_tree__stats(y->ctx, &y->s0);
+        t0 = now();
+        for (int i = 0; i < ONE_REPS; i++) {
+            key_of(k, w->chg[i % c->diffn]);
+            char nv[VLEN];
+            val_of(nv, w->chg[i % c->diffn], 1 + (uint32_t)i);
+            strata_tree_edit one = {k, strlen(k), nv, VLEN, 0};
+            strata_oid r1;
+            CHECK(strata_tree__apply(y->ctx, &y->root, &one, 1, &r1));
+            CHECK(strata_store__publish(y->st, "bench", &r1));
+            y->root = r1;
+        }
+        r->rate[PH_ONE] = ONE_REPS / (now() - t0);
+        strata_tree__stats(y->ctx, &y->s1);
+        break;
+    case PH_DIFF: { /* two versions differing in diffn items */
+        strata_tree_edit *ed = calloc(c->diffn, sizeof *ed);
+        char (*kb)[16] = malloc(c->diffn * sizeof *kb);
+        char (*vb)[VLEN] = malloc(c->diffn * sizeof *vb);
+        for (size_t i = 0; i < c->diffn; i++) {
             ed[i].key = kb[i];
-            ed[i].klen = (size_t)key_of(kb[i], id);
-            val_of(vb[i], id, 0);
+            ed[i].klen = (size_t)key_of(kb[i], w->chg[i]);
+            val_of(vb[i], w->chg[i], 1000);
             ed[i].val = vb[i];
             ed[i].vlen = VLEN;
-            ed[i].del = 0;
         }
-        strata_oid next;
-        double ta = now();
-        CHECK(strata_tree__apply(ctx, &root, ed, nb, &next));
-        double tp = now();
-        CHECK(strata_store__publish(st, "bench", &next));
-        t_apply += tp - ta;
-        t_publish += now() - tp;
-        root = next;
-    }
-    r->rate[PH_BUILD] = c->n / (now() - t0);
-
-    char k[16];
-    size_t found = 0;
-    t0 = now();
-    for (size_t i = 0; i < c->gets; i++) {
-        strata_tree_value v;
-        int kl = key_of(k, w->get[i]);
-        if (strata_tree__get(ctx, &root, k, (size_t)kl, &v) == 0) {
-            found += v.len == VLEN;
-            strata_tree__value_release(ctx, &v);
+        strata_oid r2;
+        CHECK(strata_tree__apply(y->ctx, &y->root, ed, c->diffn, &r2));
+        t0 = now();
+        for (int i = 0; i < DIFF_REPS; i++) {
+            y->ndiff = 0;
+            CHECK(strata_tree__diff(y->ctx, &y->root, &r2, diff_count, &y->ndiff));
         }
+        r->rate[PH_DIFF] = DIFF_REPS / (now() - t0);
+        free(ed);
+        free(kb);
+        free(vb);
+        break;
     }
-    r->rate[PH_GET] = c->gets / (now() - t0);
-    if (found != c->gets) { fprintf(stderr, "strata: %zu of %zu gets found\n", found, c->gets); exit(1); }
-
-    strata_tree_cursor *cur;
-    CHECK(strata_tree__cursor_open(&cur, ctx, &root));
-    size_t seen = 0, bytes = 0;
-    t0 = now();
-    for (size_t s = 0; s < c->scans; s++) {
-        int kl = key_of(k, w->scan[s]);
-        int rc = strata_tree__cursor_seek(cur, k, (size_t)kl);
-        for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = strata_tree__cursor_next(cur)) {
-            const void *kp, *vp;
-            size_t klen, vlen;
-            strata_tree__cursor_key(cur, &kp, &klen);
-            CHECK(strata_tree__cursor_value(cur, &vp, &vlen));
-            bytes += klen + vlen;
-            seen++;
+    case PH_CLOSE:
+        if (report) {
+            sizes sz = {0};
+            sz.ctx = y->ctx;
+            CHECK(strata_tree__walk(y->ctx, &y->root, size_cb, &sz));
+            tnode *rn;
+            CHECK(tnode_load(y->ctx, &y->root, &rn));
+            strata_tree_stats fs;
+            strata_tree__stats(y->ctx, &fs);
+            printf("strata tree: %zu items, height %d, %zu leaves, %zu internal nodes\n", c->n,
+                   rn->level + 1, sz.n[0], sz.n[1]);
+            printf("strata build: %.1f s in apply, %.1f s in publish (sync); %.1f MiB of nodes written\n",
+                   y->t_apply, y->t_publish, y->s0.node_bytes_written / 1048576.0);
+            for (int k2 = 0; k2 < 2; k2++) {
+                if (!sz.n[k2]) continue;
+                qsort(sz.v[k2], sz.n[k2], sizeof *sz.v[k2], cmp_u32);
+                printf("  %s bytes: min %u / median %u / max %u\n", k2 ? "internal node" : "leaf",
+                       sz.v[k2][0], sz.v[k2][sz.n[k2] / 2], sz.v[k2][sz.n[k2] - 1]);
+            }
+            printf("strata single change: %.1f nodes, %.0f bytes written per change (%d changes); "
+                   "diff found %zu changes (%zu made)\n",
+                   (double)(y->s1.nodes_written - y->s0.nodes_written) / ONE_REPS,
+                   (double)(y->s1.node_bytes_written - y->s0.node_bytes_written) / ONE_REPS, ONE_REPS,
+                   y->ndiff, c->diffn);
+            printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses; store zstd level %d\n",
+                   c->cache / 1048576.0, fs.cached_bytes / 1048576.0, (unsigned long long)fs.hits,
+                   (unsigned long long)fs.misses, c->compress);
+            tnode_unpin(rn);
+            free(sz.v[0]);
+            free(sz.v[1]);
         }
+        strata_tree__ctx_free(y->ctx);
+        strata_store__close(y->st);
+        rmtmp(y->dir);
+        memset(y, 0, sizeof *y);
+        break;
     }
-    r->rate[PH_SCAN] = c->scans / (now() - t0);
-    strata_tree__cursor_free(cur);
-    (void)bytes;
-
-    /* single-item changes, each published durably: the rate over ONE_REPS of them */
-    enum { ONE_REPS = 20 };
-    strata_tree_stats s0, s1;
-    strata_tree__stats(ctx, &s0);
-    t0 = now();
-    for (int i = 0; i < ONE_REPS; i++) {
-        key_of(k, w->chg[i % c->diffn]);
-        char nv[VLEN];
-        val_of(nv, w->chg[i % c->diffn], 1 + (uint32_t)i);
-        strata_tree_edit one = {k, strlen(k), nv, VLEN, 0};
-        strata_oid r1;
-        CHECK(strata_tree__apply(ctx, &root, &one, 1, &r1));
-        CHECK(strata_store__publish(st, "bench", &r1));
-        root = r1;
-    }
-    r->rate[PH_ONE] = ONE_REPS / (now() - t0);
-    strata_tree__stats(ctx, &s1);
-
-    /* two versions differing in diffn items */
-    for (size_t i = 0; i < c->diffn && i < c->batch; i++) {
-        ed[i].key = kb[i];
-        ed[i].klen = (size_t)key_of(kb[i], w->chg[i]);
-        val_of(vb[i], w->chg[i], 1000);
-        ed[i].val = vb[i];
-        ed[i].vlen = VLEN;
-    }
-    strata_oid r2;
-    CHECK(strata_tree__apply(ctx, &root, ed, c->diffn, &r2));
-    size_t nd = 0;
-    int reps = 20;
-    t0 = now();
-    for (int i = 0; i < reps; i++) {
-        nd = 0;
-        CHECK(strata_tree__diff(ctx, &root, &r2, diff_count, &nd));
-    }
-    r->rate[PH_DIFF] = reps / (now() - t0);
-
-    if (report_sizes) {
-        sizes sz = {0};
-        sz.ctx = ctx;
-        CHECK(strata_tree__walk(ctx, &root, size_cb, &sz));
-        tnode *rn;
-        CHECK(tnode_load(ctx, &root, &rn));
-        strata_tree_stats fs;
-        strata_tree__stats(ctx, &fs);
-        printf("strata tree: %zu items, height %d, %zu leaves, %zu internal nodes\n", c->n, rn->level + 1,
-               sz.n[0], sz.n[1]);
-        printf("strata build: %.1f s in apply, %.1f s in publish (sync); %.1f MiB of nodes written\n",
-               t_apply, t_publish, s0.node_bytes_written / 1048576.0);
-        for (int k2 = 0; k2 < 2; k2++) {
-            if (!sz.n[k2]) continue;
-            qsort(sz.v[k2], sz.n[k2], sizeof *sz.v[k2], cmp_u32);
-            printf("  %s bytes: min %u / median %u / max %u\n", k2 ? "internal node" : "leaf",
-                   sz.v[k2][0], sz.v[k2][sz.n[k2] / 2], sz.v[k2][sz.n[k2] - 1]);
-        }
-        printf("strata single change: %.1f nodes, %.0f bytes written per change (%d changes); "
-               "diff found %zu changes (%zu made)\n",
-               (double)(s1.nodes_written - s0.nodes_written) / ONE_REPS,
-               (double)(s1.node_bytes_written - s0.node_bytes_written) / ONE_REPS, ONE_REPS, nd, c->diffn);
-        printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses; store zstd level %d\n",
-               c->cache / 1048576.0, fs.cached_bytes / 1048576.0, (unsigned long long)fs.hits,
-               (unsigned long long)fs.misses, c->compress);
-        tnode_unpin(rn);
-        free(sz.v[0]);
-        free(sz.v[1]);
-    }
-    free(ed);
-    free(kb);
-    free(vb);
-    strata_tree__ctx_free(ctx);
-    strata_store__close(st);
-    rmtmp(dir);
 }
 
 /* ---- SQLite ---------------------------------------------------------------------------------- */
 
-#define SQ(x) do { if ((x) != SQLITE_OK) { fprintf(stderr, "sqlite: %s: %s\n", #x, sqlite3_errmsg(db)); exit(1); } } while (0)
+#define SQ(x) do { if ((x) != SQLITE_OK) { fprintf(stderr, "sqlite: %s: %s\n", #x, sqlite3_errmsg(q->db)); exit(1); } } while (0)
 
-static void run_sqlite(const cfg *c, const work *w, result *r)
-{
-    char *dir = mktmp("sqlite");
-    char path[512];
-    snprintf(path, sizeof path, "%s/db.sqlite", dir);
+typedef struct sqlite_sys {
+    char *dir;
     sqlite3 *db;
-    SQ(sqlite3_open(path, &db));
-    SQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                        "CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;", NULL, NULL, NULL));
     sqlite3_stmt *ins, *get, *scan;
-    SQ(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)", -1, &ins, NULL));
-    SQ(sqlite3_prepare_v2(db, "SELECT v FROM t WHERE k = ?1", -1, &get, NULL));
-    SQ(sqlite3_prepare_v2(db, "SELECT k, v FROM t WHERE k >= ?1 ORDER BY k LIMIT ?2", -1, &scan, NULL));
+} sqlite_sys;
+
+static void sqlite_phase(sqlite_sys *q, const cfg *c, const work *w, result *r, int ph)
+{
     char k[16], v[VLEN];
-    double t0 = now();
-    for (size_t b = 0; b < c->n; b += c->batch) {
-        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
-        SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
-        for (size_t i = 0; i < nb; i++) {
-            uint32_t id = w->ins[b + i];
-            int kl = key_of(k, id);
-            val_of(v, id, 0);
-            sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
-            if (sqlite3_step(ins) != SQLITE_DONE) { fprintf(stderr, "sqlite insert failed\n"); exit(1); }
-            sqlite3_reset(ins);
+    double t0;
+    switch (ph) {
+    case PH_BUILD: {
+        q->dir = mktmp("sqlite");
+        char path[512];
+        snprintf(path, sizeof path, "%s/db.sqlite", q->dir);
+        SQ(sqlite3_open(path, &q->db));
+        SQ(sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                               "CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;", NULL, NULL, NULL));
+        SQ(sqlite3_prepare_v2(q->db, "INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)", -1, &q->ins, NULL));
+        SQ(sqlite3_prepare_v2(q->db, "SELECT v FROM t WHERE k = ?1", -1, &q->get, NULL));
+        SQ(sqlite3_prepare_v2(q->db, "SELECT k, v FROM t WHERE k >= ?1 ORDER BY k LIMIT ?2", -1, &q->scan, NULL));
+        t0 = now();
+        for (size_t b = 0; b < c->n; b += c->batch) {
+            size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+            SQ(sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL));
+            for (size_t i = 0; i < nb; i++) {
+                uint32_t id = w->ins[b + i];
+                int kl = key_of(k, id);
+                val_of(v, id, 0);
+                sqlite3_bind_text(q->ins, 1, k, kl, SQLITE_STATIC);
+                sqlite3_bind_text(q->ins, 2, v, VLEN, SQLITE_STATIC);
+                if (sqlite3_step(q->ins) != SQLITE_DONE) { fprintf(stderr, "sqlite insert failed\n"); exit(1); }
+                sqlite3_reset(q->ins);
+            }
+            SQ(sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL));
         }
-        SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+        r->rate[PH_BUILD] = c->n / (now() - t0);
+        break;
     }
-    r->rate[PH_BUILD] = c->n / (now() - t0);
-
-    size_t found = 0;
-    SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
-    t0 = now();
-    for (size_t i = 0; i < c->gets; i++) {
-        int kl = key_of(k, w->get[i]);
-        sqlite3_bind_text(get, 1, k, kl, SQLITE_STATIC);
-        if (sqlite3_step(get) == SQLITE_ROW) found += sqlite3_column_bytes(get, 0) == VLEN;
-        sqlite3_reset(get);
-    }
-    r->rate[PH_GET] = c->gets / (now() - t0);
-    if (found != c->gets) { fprintf(stderr, "sqlite: %zu of %zu gets found\n", found, c->gets); exit(1); }
-    size_t bytes = 0;
-    t0 = now();
-    for (size_t s = 0; s < c->scans; s++) {
-        int kl = key_of(k, w->scan[s]);
-        sqlite3_bind_text(scan, 1, k, kl, SQLITE_STATIC);
-        sqlite3_bind_int(scan, 2, (int)c->scanlen);
-        while (sqlite3_step(scan) == SQLITE_ROW) {
-            const void *kp = sqlite3_column_text(scan, 0), *vp = sqlite3_column_text(scan, 1);
-            bytes += (size_t)sqlite3_column_bytes(scan, 0) + (size_t)sqlite3_column_bytes(scan, 1);
-            (void)kp; (void)vp;
+    case PH_GET: { /* inside one read transaction: a snapshot, like a strata root */
+        size_t found = 0;
+        SQ(sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL));
+        t0 = now();
+        for (size_t i = 0; i < c->gets; i++) {
+            int kl = key_of(k, w->get[i]);
+            sqlite3_bind_text(q->get, 1, k, kl, SQLITE_STATIC);
+            if (sqlite3_step(q->get) == SQLITE_ROW) found += sqlite3_column_bytes(q->get, 0) == VLEN;
+            sqlite3_reset(q->get);
         }
-        sqlite3_reset(scan);
+        r->rate[PH_GET] = c->gets / (now() - t0);
+        SQ(sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL));
+        if (found != c->gets) { fprintf(stderr, "sqlite: %zu of %zu gets found\n", found, c->gets); exit(1); }
+        break;
     }
-    r->rate[PH_SCAN] = c->scans / (now() - t0);
-    SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
-
-    t0 = now();
-    for (int i = 0; i < 20; i++) {
-        int kl = key_of(k, w->chg[i % c->diffn]);
-        val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
-        SQ(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
-        sqlite3_bind_text(ins, 1, k, kl, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, v, VLEN, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE) exit(1);
-        sqlite3_reset(ins);
-        SQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+    case PH_SCAN: {
+        size_t bytes = 0;
+        SQ(sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL));
+        t0 = now();
+        for (size_t s = 0; s < c->scans; s++) {
+            int kl = key_of(k, w->scan[s]);
+            sqlite3_bind_text(q->scan, 1, k, kl, SQLITE_STATIC);
+            sqlite3_bind_int(q->scan, 2, (int)c->scanlen);
+            while (sqlite3_step(q->scan) == SQLITE_ROW) {
+                (void)sqlite3_column_text(q->scan, 0);
+                (void)sqlite3_column_text(q->scan, 1);
+                bytes += (size_t)sqlite3_column_bytes(q->scan, 0) + (size_t)sqlite3_column_bytes(q->scan, 1);
+            }
+            sqlite3_reset(q->scan);
+        }
+        r->rate[PH_SCAN] = c->scans / (now() - t0);
+        SQ(sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL));
+        break;
     }
-    r->rate[PH_ONE] = 20 / (now() - t0);
-    r->rate[PH_DIFF] = 0;
-    sqlite3_finalize(ins);
-    sqlite3_finalize(get);
-    sqlite3_finalize(scan);
-    sqlite3_close(db);
-    rmtmp(dir);
+    case PH_ONE:
+        t0 = now();
+        for (int i = 0; i < ONE_REPS; i++) {
+            int kl = key_of(k, w->chg[i % c->diffn]);
+            val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
+            SQ(sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL));
+            sqlite3_bind_text(q->ins, 1, k, kl, SQLITE_STATIC);
+            sqlite3_bind_text(q->ins, 2, v, VLEN, SQLITE_STATIC);
+            if (sqlite3_step(q->ins) != SQLITE_DONE) exit(1);
+            sqlite3_reset(q->ins);
+            SQ(sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL));
+        }
+        r->rate[PH_ONE] = ONE_REPS / (now() - t0);
+        break;
+    case PH_DIFF:
+        r->rate[PH_DIFF] = 0; /* no native diff */
+        break;
+    case PH_CLOSE:
+        sqlite3_finalize(q->ins);
+        sqlite3_finalize(q->get);
+        sqlite3_finalize(q->scan);
+        sqlite3_close(q->db);
+        rmtmp(q->dir);
+        memset(q, 0, sizeof *q);
+        break;
+    }
 }
 
 /* ---- LMDB ------------------------------------------------------------------------------------ */
 
 #define MD(x) do { int rc_ = (x); if (rc_) { fprintf(stderr, "lmdb: %s: %s\n", #x, mdb_strerror(rc_)); exit(1); } } while (0)
 
-static void run_lmdb(const cfg *c, const work *w, result *r)
-{
-    char *dir = mktmp("lmdb");
+typedef struct lmdb_sys {
+    char *dir;
     MDB_env *env;
-    MD(mdb_env_create(&env));
-    MD(mdb_env_set_mapsize(env, (size_t)8 << 30));
-    MD(mdb_env_open(env, dir, 0, 0644));
-    MDB_txn *txn;
     MDB_dbi dbi;
-    MD(mdb_txn_begin(env, NULL, 0, &txn));
-    MD(mdb_dbi_open(txn, NULL, 0, &dbi));
-    MD(mdb_txn_commit(txn));
+} lmdb_sys;
+
+static void lmdb_phase(lmdb_sys *l, const cfg *c, const work *w, result *r, int ph)
+{
     char k[16], v[VLEN];
-    double t0 = now();
-    for (size_t b = 0; b < c->n; b += c->batch) {
-        size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
-        MD(mdb_txn_begin(env, NULL, 0, &txn));
-        for (size_t i = 0; i < nb; i++) {
-            uint32_t id = w->ins[b + i];
-            MDB_val mk = {(size_t)key_of(k, id), k}, mv = {VLEN, v};
-            val_of(v, id, 0);
-            MD(mdb_put(txn, dbi, &mk, &mv, 0));
+    double t0;
+    MDB_txn *txn;
+    switch (ph) {
+    case PH_BUILD:
+        l->dir = mktmp("lmdb");
+        MD(mdb_env_create(&l->env));
+        MD(mdb_env_set_mapsize(l->env, (size_t)8 << 30));
+        MD(mdb_env_open(l->env, l->dir, 0, 0644));
+        MD(mdb_txn_begin(l->env, NULL, 0, &txn));
+        MD(mdb_dbi_open(txn, NULL, 0, &l->dbi));
+        MD(mdb_txn_commit(txn));
+        t0 = now();
+        for (size_t b = 0; b < c->n; b += c->batch) {
+            size_t nb = c->n - b < c->batch ? c->n - b : c->batch;
+            MD(mdb_txn_begin(l->env, NULL, 0, &txn));
+            for (size_t i = 0; i < nb; i++) {
+                uint32_t id = w->ins[b + i];
+                MDB_val mk = {(size_t)key_of(k, id), k}, mv = {VLEN, v};
+                val_of(v, id, 0);
+                MD(mdb_put(txn, l->dbi, &mk, &mv, 0));
+            }
+            MD(mdb_txn_commit(txn));
         }
-        MD(mdb_txn_commit(txn));
+        r->rate[PH_BUILD] = c->n / (now() - t0);
+        break;
+    case PH_GET: {
+        MD(mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn));
+        size_t found = 0;
+        t0 = now();
+        for (size_t i = 0; i < c->gets; i++) {
+            MDB_val mk = {(size_t)key_of(k, w->get[i]), k}, mv;
+            if (mdb_get(txn, l->dbi, &mk, &mv) == 0) found += mv.mv_size == VLEN;
+        }
+        r->rate[PH_GET] = c->gets / (now() - t0);
+        mdb_txn_abort(txn);
+        if (found != c->gets) { fprintf(stderr, "lmdb: %zu of %zu gets found\n", found, c->gets); exit(1); }
+        break;
     }
-    r->rate[PH_BUILD] = c->n / (now() - t0);
-
-    MD(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
-    size_t found = 0;
-    t0 = now();
-    for (size_t i = 0; i < c->gets; i++) {
-        MDB_val mk = {(size_t)key_of(k, w->get[i]), k}, mv;
-        if (mdb_get(txn, dbi, &mk, &mv) == 0) found += mv.mv_size == VLEN;
+    case PH_SCAN: {
+        MD(mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn));
+        MDB_cursor *cur;
+        MD(mdb_cursor_open(txn, l->dbi, &cur));
+        size_t bytes = 0;
+        t0 = now();
+        for (size_t s = 0; s < c->scans; s++) {
+            MDB_val mk = {(size_t)key_of(k, w->scan[s]), k}, mv;
+            int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+            for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+                bytes += mk.mv_size + mv.mv_size;
+        }
+        r->rate[PH_SCAN] = c->scans / (now() - t0);
+        mdb_cursor_close(cur);
+        mdb_txn_abort(txn);
+        break;
     }
-    r->rate[PH_GET] = c->gets / (now() - t0);
-    if (found != c->gets) { fprintf(stderr, "lmdb: %zu of %zu gets found\n", found, c->gets); exit(1); }
-    MDB_cursor *cur;
-    MD(mdb_cursor_open(txn, dbi, &cur));
-    size_t bytes = 0;
-    t0 = now();
-    for (size_t s = 0; s < c->scans; s++) {
-        MDB_val mk = {(size_t)key_of(k, w->scan[s]), k}, mv;
-        int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-        for (size_t i = 0; i < c->scanlen && rc == 0; i++, rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
-            bytes += mk.mv_size + mv.mv_size;
+    case PH_ONE:
+        t0 = now();
+        for (int i = 0; i < ONE_REPS; i++) {
+            MD(mdb_txn_begin(l->env, NULL, 0, &txn));
+            MDB_val mk = {(size_t)key_of(k, w->chg[i % c->diffn]), k}, mv = {VLEN, v};
+            val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
+            MD(mdb_put(txn, l->dbi, &mk, &mv, 0));
+            MD(mdb_txn_commit(txn));
+        }
+        r->rate[PH_ONE] = ONE_REPS / (now() - t0);
+        break;
+    case PH_DIFF:
+        r->rate[PH_DIFF] = 0;
+        break;
+    case PH_CLOSE:
+        mdb_env_close(l->env);
+        rmtmp(l->dir);
+        memset(l, 0, sizeof *l);
+        break;
     }
-    r->rate[PH_SCAN] = c->scans / (now() - t0);
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-
-    t0 = now();
-    for (int i = 0; i < 20; i++) {
-        MD(mdb_txn_begin(env, NULL, 0, &txn));
-        MDB_val mk = {(size_t)key_of(k, w->chg[i % c->diffn]), k}, mv = {VLEN, v};
-        val_of(v, w->chg[i % c->diffn], 1 + (uint32_t)i);
-        MD(mdb_put(txn, dbi, &mk, &mv, 0));
-        MD(mdb_txn_commit(txn));
-    }
-    r->rate[PH_ONE] = 20 / (now() - t0);
-    r->rate[PH_DIFF] = 0;
-    mdb_env_close(env);
-    rmtmp(dir);
 }
 
 /* ---- driver ---------------------------------------------------------------------------------- */
@@ -483,16 +555,21 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (c.diffn > c.n) c.diffn = c.n;
     work w;
     work_make(&w, &c);
     result rs[3][16];
+    memset(rs, 0, sizeof rs);
+    int on[3] = {!only || !strcmp(only, "strata"), !only || !strcmp(only, "sqlite"), !only || !strcmp(only, "lmdb")};
     for (int run = 0; run < c.runs; run++) {
-        memset(&rs[0][run], 0, sizeof rs[0][run]);
-        memset(&rs[1][run], 0, sizeof rs[1][run]);
-        memset(&rs[2][run], 0, sizeof rs[2][run]);
-        if (!only || !strcmp(only, "strata")) run_strata(&c, &w, &rs[0][run], run == 0);
-        if (!only || !strcmp(only, "sqlite")) run_sqlite(&c, &w, &rs[1][run]);
-        if (!only || !strcmp(only, "lmdb")) run_lmdb(&c, &w, &rs[2][run]);
+        strata_sys y = {0};
+        sqlite_sys q = {0};
+        lmdb_sys l = {0};
+        for (int ph = 0; ph <= PH_CLOSE; ph++) {
+            if (on[0]) strata_phase(&y, &c, &w, &rs[0][run], ph, run == 0);
+            if (on[1]) sqlite_phase(&q, &c, &w, &rs[1][run], ph);
+            if (on[2]) lmdb_phase(&l, &c, &w, &rs[2][run], ph);
+        }
         fprintf(stderr, "run %d done\n", run + 1);
     }
     printf("\n%zu items (user#%%08d keys, %d-byte values), batches of %zu, median of %d run(s)\n", c.n,
@@ -506,7 +583,7 @@ int main(int argc, char **argv)
         else if (q > 0 || l > 0) printf(" %14.0f %14.0f\n", q, l);
         else printf(" %14s %14s %10s %10s\n", "n/a", "n/a", "-", "-");
     }
-    printf("(ratios are strata's rate over the peer's: > 1 means strata is faster)\n");
+    printf("(rates per second; ratios are strata's rate over the peer's: > 1 means strata is faster)\n");
     free(w.ins);
     free(w.get);
     free(w.scan);

@@ -20,6 +20,7 @@
  * one region; if it yields several nodes, new levels are built on top until one node remains, and
  * a root with a single child is replaced by that child (a level with one node is the top). The
  * result is a pure function of the item set: history independence. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,8 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
 {
     if (!ctx || !root || !out || (n && !edits))
         return strata_err__set(STRATA_EINVALID, "strata_tree__apply: NULL argument");
+    if (n > SIZE_MAX / sizeof(tedit))
+        return strata_err__set(STRATA_ELIMIT, "strata_tree__apply: %zu edits are too many", n);
     for (size_t i = 0; i < n; i++) {
         const strata_tree_edit *e = &edits[i];
         if (!e->key && e->klen) return strata_err__set(STRATA_EINVALID, "edit %zu: NULL key", i);

@@ -422,7 +422,10 @@ static int walk(strata_tree_ctx *ctx, const strata_oid *oid, const tnode *parent
     tnode *nd;
     int rc = parent ? tnode_load_child(ctx, parent, pi, &nd) : tnode_load(ctx, oid, &nd);
     if (rc) return rc;
-    if ((rc = cb(&nd->oid, STRATA_TREE_NODE_TYPE, payload)) != 0) goto done;
+    if ((rc = cb(&nd->oid, STRATA_TREE_NODE_TYPE, payload)) != 0) {
+        if (rc == STRATA_TREE_WALK_SKIP) rc = 0;
+        goto done;
+    }
     for (uint32_t i = 0; i < nd->n && !rc; i++) {
         if (nd->level) rc = walk(ctx, NULL, nd, i, cb, payload);
         else if (nd->vkind[i]) {

@@ -170,22 +170,12 @@ int strata_tree__diff(strata_tree_ctx *ctx, const strata_oid *a, const strata_oi
 /* ---- reachability ------------------------------------------------------------------------ */
 
 /* Call cb for every object reachable from `root` (nodes and blobs), each node before its
- * children; shared subtrees are visited once per reference. Nonzero from cb stops the walk. */
+ * children; shared subtrees are visited once per reference. cb returns 0 to go on,
+ * STRATA_TREE_WALK_SKIP on a node to skip its children and blobs (e.g. a GC mark phase that has
+ * seen the node already), or anything else to stop the walk (returned). */
+#define STRATA_TREE_WALK_SKIP 1
 int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root,
                       int (*cb)(const strata_oid *oid, uint8_t type, void *payload), void *payload);
-
-/* A pruning walk (garbage collection's mark phase): visit(oid, type) is called for the root,
- * then for each child node and each blob, a node before its children; visit returns 0 to
- * descend into a node, STRATA_TREE_SKIP to skip its subtree unread (return value ignored for
- * blobs), or a negative error that stops the walk. For every item of every leaf descended into,
- * leaf (may be NULL) gets the key and either the inline value (blob = 0) or the 32-byte blob
- * digest (blob = 1); nonzero stops. Nodes are read from the store, not the node cache. */
-#define STRATA_TREE_SKIP 1
-typedef int (*strata_tree_visit_cb)(const strata_oid *oid, uint8_t type, void *payload);
-typedef int (*strata_tree_leaf_cb)(const void *key, size_t klen, const void *val, size_t vlen, int blob,
-                                   void *payload);
-int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
-                             strata_tree_leaf_cb leaf, void *payload);
 
 /* A pruning walk (garbage collection's mark phase): visit(oid, type) is called for the root,
  * then for each child node and each blob, a node before its children; visit returns 0 to

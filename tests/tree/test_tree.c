@@ -995,8 +995,6 @@ static void test_tree_large_values_are_blobs(void **state)
     assert_int_equal(nd->vkind[2], 1);
     assert_true(nd->rawlen < 1200 + 200);
     tnode_unpin(nd);
-    /* walk reports the node and both blobs */
-    int count[2] = {0, 0};
     assert_int_equal(strata_tree__walk(e.ctx, &r2, NULL, NULL), STRATA_EINVALID);
     strata_tree_cursor *c;
     assert_int_equal(strata_tree__cursor_open(&c, e.ctx, &r2), 0);
@@ -1007,7 +1005,6 @@ static void test_tree_large_values_are_blobs(void **state)
     assert_int_equal(cvl, sizeof big);
     assert_memory_equal(cv, big, sizeof big);
     strata_tree__cursor_free(c);
-    (void)count;
     /* diff reports the fetched values */
     big[5] ^= 1;
     strata_oid r3;
@@ -1029,6 +1026,47 @@ static int walk_count(const strata_oid *oid, uint8_t type, void *payload)
     int *c = payload;
     c[type == 'B']++;
     return 0;
+}
+
+static int walk_skip_internal(const strata_oid *oid, uint8_t type, void *payload)
+{
+    walk_count(oid, type, payload);
+    return type == 'N' ? STRATA_TREE_WALK_SKIP : 0;
+}
+
+/* walk reports every node and blob once per reference, and can skip a node's subtree. */
+static void test_tree_walk_visits_nodes_and_blobs_and_can_skip(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, "tree_walk", 1 << 20);
+    strata_oid r, r2;
+    assert_int_equal(strata_tree__empty(e.ctx, &r), 0);
+    enum { N = 4000 };
+    strata_tree_edit *ed = calloc(N, sizeof *ed);
+    char (*kb)[16] = malloc(N * sizeof *kb);
+    static char big[2000];
+    memset(big, 'b', sizeof big);
+    for (int i = 0; i < N; i++) {
+        ed[i].key = kb[i];
+        ed[i].klen = (size_t)sprintf(kb[i], "w%06d", i);
+        ed[i].val = i % 500 == 0 ? big : kb[i];
+        ed[i].vlen = i % 500 == 0 ? sizeof big - (size_t)(i / 500) : ed[i].klen;
+    }
+    assert_int_equal(strata_tree__apply(e.ctx, &r, ed, N, &r2), 0);
+    int counts[2] = {0, 0};
+    assert_int_equal(strata_tree__walk(e.ctx, &r2, walk_count, counts), 0);
+    strata_tree_stats st;
+    strata_tree__stats(e.ctx, &st);
+    assert_int_equal(counts[0], (int)st.nodes_written - 1); /* every node but the empty root */
+    assert_int_equal(counts[1], N / 500);
+    int skipped[2] = {0, 0};
+    assert_int_equal(strata_tree__walk(e.ctx, &r2, walk_skip_internal, skipped), 0);
+    assert_int_equal(skipped[0], 1);
+    assert_int_equal(skipped[1], 0);
+    free(ed);
+    free(kb);
+    env_close(&e);
 }
 
 /* A tiny cache keeps working (eviction under pins), and walk sees every node. */
@@ -1094,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_tree_corrupt_child_is_detected),
         cmocka_unit_test(test_tree_large_values_are_blobs),
         cmocka_unit_test(test_tree_small_cache_evicts_and_still_reads),
+        cmocka_unit_test(test_tree_walk_visits_nodes_and_blobs_and_can_skip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
