@@ -39,6 +39,8 @@ enum {
     OPT_SEGMENT = 1u << 13,/* --segment I --segments N */
     OPT_KEYCOND = 1u << 14,/* --key-condition EXPR */
     OPT_UPDATE = 1u << 15, /* --update EXPR */
+    OPT_GC = 1u << 16,     /* --min-dead-share F */
+    OPT_RETAIN = 1u << 17, /* --keep N --keep-age S --audit */
     OPT_GLOBAL = 1u << 30  /* accepted by every command */
 };
 
@@ -46,6 +48,8 @@ enum {
 enum { DB_NONE, DB_READ, DB_WRITE };
 
 typedef struct cli cli;
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out);
 
 typedef struct command {
     const char *name;
@@ -70,6 +74,9 @@ struct cli {
     const char *pk, *sk, *ttl;          /* create-table */
     const char *condition, *filter, *projection; /* expressions */
     const char *key_condition, *update; /* --key-condition / --update (or their positional forms) */
+    const char *gc_dead_share;          /* gc --min-dead-share */
+    const char *keep, *keep_age;        /* retention --keep / --keep-age */
+    int audit;                          /* retention --audit */
     const char *names, *values;         /* placeholder maps (JSON text) */
     const char *ret;                    /* --return */
     const char *start_key;              /* --start-key (JSON text) */
@@ -142,8 +149,8 @@ static int usage_fail(const cli *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (c->cmd)
-        say(c, "%s (usage: strata %s %s; see 'strata %s --help')", msg, c->cmd->name,
-            c->cmd->args, c->cmd->name);
+        say(c, "%s (usage: strata %s%s%s; see 'strata %s --help')", msg, c->cmd->name,
+            c->cmd->args[0] ? " " : "", c->cmd->args, c->cmd->name);
     else
         say(c, "%s (see 'strata help')", msg);
     return EXIT_USAGE;
@@ -1300,12 +1307,139 @@ static int cmd_stats(cli *c)
         snprintf(num, sizeof num, ",\"tenants\":%lld,\"entries\":%lld,\"versions\":%lld,\"records\":%lld",
                  (long long)ntenants, (long long)nentries, (long long)versions, (long long)records);
         cli_buf_puts(&b, num);
+        strata_space_stats sp;
+        memset(&sp, 0, sizeof sp);
+        sp.version = STRATA_DB_STATS_VERSION;
+        r = strata_db_stats(c->db, &sp);
+        if (r < 0) {
+            cli_buf_free(&b);
+            cli_buf_free(&body);
+            return lib_fail(c, r, NULL);
+        }
+        char space[512];
+        snprintf(space, sizeof space,
+                 ",\"space\":{\"file_bytes\":%llu,\"segments\":%llu,\"objects\":%llu,\"live_bytes\":%llu,"
+                 "\"dead_bytes\":%llu,\"gc_runs\":%llu,\"last_gc_us\":%lld,\"last_gc_freed\":%llu}",
+                 (unsigned long long)sp.file_bytes, (unsigned long long)sp.segments, (unsigned long long)sp.objects,
+                 (unsigned long long)sp.live_bytes, (unsigned long long)sp.dead_bytes, (unsigned long long)sp.gc_runs,
+                 (long long)sp.last_gc_us, (unsigned long long)sp.last_gc_freed);
+        cli_buf_puts(&b, space);
         cli_buf_add(&b, body.data, body.len);
         emit(c, &b);
         cli_buf_free(&b);
     }
     cli_buf_free(&body);
     return rc;
+}
+
+/* ---- space: gc and retention ----------------------------------------------------------- */
+
+static int gc_progress(const strata_gc_progress *p, void *payload)
+{
+    progress *pg = payload;
+    pg->label = p->phase;
+    progress_show(pg, p->done, p->total, p->done, p->total ? "segments" : "objects", 0);
+    return 0;
+}
+
+static int cmd_gc(cli *c)
+{
+    progress pg = {c->progress, 0, "gc", 0};
+    strata_gc_options o = STRATA_GC_OPTIONS_INIT;
+    o.progress = gc_progress;
+    o.payload = &pg;
+    if (c->gc_dead_share) {
+        char *end;
+        double d = strtod(c->gc_dead_share, &end);
+        if (end == c->gc_dead_share || *end || d < 0 || d > 1)
+            return usage_fail(c, "--min-dead-share '%s' is not a number between 0 and 1", c->gc_dead_share);
+        o.min_dead_share = d;
+    }
+    strata_gc_report rep;
+    memset(&rep, 0, sizeof rep);
+    int r = strata_db_gc(c->db, &o, &rep);
+    progress_end(&pg);
+    if (r < 0) return lib_fail(c, r, NULL);
+    char out[640];
+    snprintf(out, sizeof out,
+             "{\"live_objects\":%llu,\"live_bytes\":%llu,\"segments_before\":%llu,\"segments_swept\":%llu,"
+             "\"objects_copied\":%llu,\"bytes_before\":%llu,\"bytes_after\":%llu,\"truncated\":%llu,"
+             "\"duration_us\":%lld,\"blocked_us\":%lld}",
+             (unsigned long long)rep.live_objects, (unsigned long long)rep.live_bytes,
+             (unsigned long long)rep.segments_before, (unsigned long long)rep.segments_swept,
+             (unsigned long long)rep.objects_copied, (unsigned long long)rep.bytes_before,
+             (unsigned long long)rep.bytes_after, (unsigned long long)rep.truncated, (long long)rep.duration_us,
+             (long long)rep.blocked_us);
+    cli_buf b = {0};
+    cli_buf_puts(&b, out);
+    emit(c, &b);
+    cli_buf_free(&b);
+    return EXIT_OK;
+}
+
+/* retention [ENTRY] [--keep N] [--keep-age SECONDS] [--audit]: set a policy when --keep or
+ * --keep-age is given (0 and 0 removes it), then print the policy in force and, for an entry,
+ * whether its history was cut. */
+static int cmd_retention(cli *c)
+{
+    const char *entry = c->nargs > 0 ? c->args[0] : NULL;
+    if (entry && check_name(c, "entry name", entry) != 0) return EXIT_USAGE;
+    long long keep = 0, age = 0;
+    if (c->keep && parse_int(c->keep, 0, LLONG_MAX, &keep) != 0)
+        return usage_fail(c, "--keep '%s' is not a number of commits", c->keep);
+    if (c->keep_age && parse_int(c->keep_age, 0, LLONG_MAX, &age) != 0)
+        return usage_fail(c, "--keep-age '%s' is not a number of seconds", c->keep_age);
+    if (c->keep || c->keep_age || c->audit) {
+        strata_write_options wo;
+        write_opts(c, &wo);
+        int r = strata_retention_set(c->db, c->tenant, entry, (uint64_t)keep, (int64_t)age, c->audit, &wo);
+        if (r < 0) return lib_fail(c, r, entry);
+    }
+    uint64_t kc = 0;
+    int64_t ka = 0;
+    int au = 0;
+    int r = strata_retention_get(&kc, &ka, &au, c->db, c->tenant, entry);
+    cli_buf b = {0};
+    if (r == STRATA_ENOTFOUND) {
+        cli_buf_puts(&b, "{\"policy\":null");
+    } else if (r < 0) {
+        return lib_fail(c, r, entry);
+    } else {
+        char num[160];
+        snprintf(num, sizeof num, "{\"policy\":{\"keep_commits\":%llu,\"keep_age_s\":%lld,\"audit\":%s}",
+                 (unsigned long long)kc, (long long)ka, au ? "true" : "false");
+        cli_buf_puts(&b, num);
+    }
+    if (entry) {
+        uint64_t oldest = 0;
+        int t = strata_retention_truncated(&oldest, c->db, c->tenant, entry);
+        if (t < 0 && t != STRATA_ENOTFOUND) {
+            cli_buf_free(&b);
+            return lib_fail(c, t, entry);
+        }
+        char num[96];
+        snprintf(num, sizeof num, ",\"truncated\":%s", t == 1 ? "true" : "false");
+        cli_buf_puts(&b, num);
+        if (t == 1) {
+            snprintf(num, sizeof num, ",\"oldest_generation\":%llu", (unsigned long long)oldest);
+            cli_buf_puts(&b, num);
+        }
+        strata_value *audit = NULL;
+        t = strata_retention_audit(&audit, c->db, c->tenant, entry);
+        if (t == 0 && audit) {
+            cli_buf_puts(&b, ",\"audit\":");
+            int rc = add_value(c, &b, audit, json_flags(c, 1));
+            strata_value_free(audit);
+            if (rc) {
+                cli_buf_free(&b);
+                return rc;
+            }
+        }
+    }
+    cli_buf_putc(&b, '}');
+    emit(c, &b);
+    cli_buf_free(&b);
+    return EXIT_OK;
 }
 
 /* ---- tables ---------------------------------------------------------------------------- */
@@ -1619,6 +1753,17 @@ static const command COMMANDS[] = {
     {"stats", "", 0, 0, 0, DB_READ, cmd_stats, "tenants, entries, versions and records",
      "Prints what the public API can tell: per tenant its entries with kind, number of\n"
      "versions and (records entries) number of records, plus totals. Walks everything.\n"},
+    {"gc", "", 0, 0, OPT_GC, DB_WRITE, cmd_gc, "reclaim space (garbage collection)",
+     "Marks everything reachable from every tenant (within retention policies) and rewrites\n"
+     "the segment files whose dead share passes --min-dead-share (default 0.25), deleting\n"
+     "the old ones. Readers and writers may go on meanwhile. Prints what the run did; a\n"
+     "progress line is shown on a terminal. See docs/gc.md.\n"},
+    {"retention", "[ENTRY] [--keep N] [--keep-age SECONDS] [--audit]", 0, 1, RW | OPT_RETAIN, DB_WRITE,
+     cmd_retention, "show or set how much history GC keeps",
+     "With --keep N (newest N commits) and/or --keep-age SECONDS, sets the tenant's policy\n"
+     "(or ENTRY's, overriding it); --keep 0 --keep-age 0 removes it; --audit keeps who/when/why\n"
+     "of dropped commits. Without them, prints the policy in force. For an ENTRY it also says\n"
+     "whether GC has cut its history (and the audit trail). Policies act at the next gc.\n"},
     {"create-table", "TABLE --pk ATTR [--sk ATTR] [--ttl ATTR]", 1, 1, RW | OPT_SCHEMA, DB_NONE,
      cmd_create_table, "create a table (items addressed by partition/sort key)",
      "Creates table entry TABLE whose items are maps addressed by the partition-key attribute\n"
@@ -1703,6 +1848,11 @@ static void print_command_help(const command *cmd)
                    "  --start-key JSON  continue after this key (a previous \"last_key\")\n");
         if (cmd->opts & OPT_REVERSE) printf("  --reverse         descending sort-key order\n");
         if (cmd->opts & OPT_SEGMENT) printf("  --segment I --segments N  scan only segment I of N (parallel scans)\n");
+        if (cmd->opts & OPT_GC) printf("  --min-dead-share F rewrite segments at least this share dead (0..1)\n");
+        if (cmd->opts & OPT_RETAIN)
+            printf("  --keep N          keep the newest N commits of each entry\n"
+                   "  --keep-age S      keep commits younger than S seconds\n"
+                   "  --audit           record who/when/why of the commits GC drops\n");
         if (cmd->opts & OPT_DDB) printf("  --dynamodb-json   values in and out are DynamoDB typed JSON\n");
     }
     printf("\n%s", GLOBAL_HELP);
@@ -1756,6 +1906,8 @@ static const optdef OPTIONS[] = {
     {"start-key", 0, 1, OPT_PAGE},  {"reverse", 0, 0, OPT_REVERSE},
     {"segment", 0, 1, OPT_SEGMENT}, {"segments", 0, 1, OPT_SEGMENT},
     {"key-condition", 0, 1, OPT_KEYCOND}, {"update", 0, 1, OPT_UPDATE},
+    {"min-dead-share", 0, 1, OPT_GC},
+    {"keep", 0, 1, OPT_RETAIN},     {"keep-age", 0, 1, OPT_RETAIN}, {"audit", 0, 0, OPT_RETAIN},
 };
 
 /* An argument that is an option (not "-", not a negative number such as -5 or -.5). */
@@ -1910,6 +2062,10 @@ int main(int argc, char **argv)
         else if (strcmp(n, "filter") == 0) c.filter = val;
         else if (strcmp(n, "key-condition") == 0) c.key_condition = val;
         else if (strcmp(n, "update") == 0) c.update = val;
+        else if (strcmp(n, "min-dead-share") == 0) c.gc_dead_share = val;
+        else if (strcmp(n, "keep") == 0) c.keep = val;
+        else if (strcmp(n, "keep-age") == 0) c.keep_age = val;
+        else if (strcmp(n, "audit") == 0) c.audit = 1;
         else if (strcmp(n, "start-key") == 0) c.start_key = val;
         else if (strcmp(n, "reverse") == 0) c.reverse = 1;
         else if (strcmp(n, "limit") == 0 || strcmp(n, "segment") == 0 || strcmp(n, "segments") == 0) {

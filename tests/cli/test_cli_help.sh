@@ -2,7 +2,7 @@
 run help
 run --help
 for cmd in init save load put put-many get delete exists digest log show diff restore import export tenants entries verify stats \
-    create-table describe-table put-item get-item update-item delete-item query scan help; do
+    gc retention create-table describe-table put-item get-item update-item delete-item query scan help; do
     run "$cmd" --help
 done
 run help get
