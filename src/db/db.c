@@ -70,7 +70,16 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         strata_mem__free(db);
         return rc;
     }
-    if (pthread_mutex_init(&db->listen_mu, NULL) != 0) {
+    /* recursive: a listener runs with listen_mu held and may call strata_listen/strata_unlisten
+     * or commit (which notifies again) on the same thread */
+    pthread_mutexattr_t ma;
+    int mrc = pthread_mutexattr_init(&ma);
+    if (mrc == 0) {
+        pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+        mrc = pthread_mutex_init(&db->listen_mu, &ma);
+        pthread_mutexattr_destroy(&ma);
+    }
+    if (mrc != 0) {
         rc = strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
         pthread_mutex_destroy(&db->write_mu);
         strata_mem__free(db->path);
@@ -221,7 +230,10 @@ static int check_ro(const strata_read_options *ro)
 /* The tenant's current manifest (not dropped). STRATA_ENOTFOUND with a message otherwise. */
 int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m)
 {
-    int rc = strata_store__root(db->store, tenant, moid);
+    /* a read-only handle picks up what the writer published since the last read */
+    int rc = db->read_only ? strata_store__refresh(db->store) : 0;
+    if (rc) return rc;
+    rc = strata_store__root(db->store, tenant, moid);
     if (rc == STRATA_ENOTFOUND)
         return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant);
     if (rc) return rc;

@@ -462,6 +462,7 @@ int strata_tenants(strata_iter **out, strata_db *db)
     strata_buf raw = {0};
     tenants_ctx tc = {db, &raw};
     char **v = NULL;
+    if (db->read_only && (rc = strata_store__refresh(db->store))) goto done;
     if ((rc = strata_store__roots(db->store, add_tenant, &tc))) goto done;
     /* sort the names bytewise */
     size_t n = 0;

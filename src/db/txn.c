@@ -737,13 +737,23 @@ typedef struct notify_ctx {
     const strata_commit_rec *c;
 } notify_ctx;
 
-/* Call every listener for one changed item (under listen_mu). */
+/* Call every listener for one changed item (under listen_mu, which is recursive: a listener may
+ * register or remove listeners, itself included). Listeners registered during the walk are not
+ * called for this item; after a removal the walk continues with the listener that followed. */
 static void notify_one(notify_ctx *n, const strata_value *key, const strata_value *old, const strata_value *nw)
 {
     strata_db *db = n->t->db;
-    for (size_t i = 0; i < db->nlisteners; i++)
-        if (db->listeners[i].fn(n->t->tenant, n->entry, key, old, nw, db->listeners[i].payload) != 0)
-            db->listener_failures++;
+    uint64_t newest = db->next_listener_id; /* ids at or above this were added during the walk */
+    for (size_t i = 0; i < db->nlisteners;) {
+        strata_db_listener l = db->listeners[i];
+        if (l.id >= newest) {
+            i++;
+            continue;
+        }
+        if (l.fn(n->t->tenant, n->entry, key, old, nw, l.payload) != 0) db->listener_failures++;
+        /* step on unless the list shifted under us (this listener or an earlier one was removed) */
+        if (i < db->nlisteners && db->listeners[i].id == l.id) i++;
+    }
 }
 
 static int notify_item(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload)
