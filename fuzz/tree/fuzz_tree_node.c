@@ -24,11 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t total = 0;
     for (uint32_t i = 0; i < nd->n; i++) {
         if (nd->ioff[i] >= nd->ioff[i + 1] || nd->ioff[i + 1] > nd->rawlen) abort();
-        if ((size_t)nd->koff[i] + nd->klen[i] > nd->rawlen) abort();
+        if ((size_t)nd->kx[i].off + nd->kx[i].len > nd->rawlen) abort();
         size_t span = nd->level ? STRATA_OID_SIZE : nd->vkind[i] ? STRATA_OID_SIZE : nd->vlen[i];
         if ((size_t)nd->voff[i] + span > nd->rawlen) abort();
-        if (i && tkey_cmp(tnode_key(nd, i - 1), nd->klen[i - 1], tnode_key(nd, i), nd->klen[i]) >= 0) abort();
-        if (tnode_search(nd, tnode_key(nd, i), nd->klen[i]) != i) abort();
+        if (i && tkey_cmp(tnode_key(nd, i - 1), nd->kx[i - 1].len, tnode_key(nd, i), nd->kx[i].len) >= 0) abort();
+        if (tnode_search(nd, tnode_key(nd, i), nd->kx[i].len) != i) abort();
         total += tnode_count(nd, i);
     }
     if (total != nd->total) abort();

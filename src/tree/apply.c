@@ -180,7 +180,7 @@ static int builder_add_old(builder *b, const tnode *nd, uint32_t i)
 {
     size_t at = b->buf.len, span = nd->ioff[i + 1] - nd->ioff[i];
     if (strata_buf__append(&b->buf, nd->raw + nd->ioff[i], span) != 0) return STRATA_ENOMEM;
-    return builder_added(b, at, at + (nd->koff[i] - nd->ioff[i]), nd->klen[i], tnode_count(nd, i));
+    return builder_added(b, at, at + (nd->kx[i].off - nd->ioff[i]), nd->kx[i].len, tnode_count(nd, i));
 }
 
 static void builder_free(builder *b) { strata_buf__free(&b->buf); }
@@ -213,7 +213,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
             const tnode *N = p->node[L];
             int last = path_at_last(p, L);
             const uint8_t *maxk = N->n ? tnode_key(N, N->n - 1) : NULL;
-            uint32_t maxkl = N->n ? N->klen[N->n - 1] : 0;
+            uint32_t maxkl = N->n ? N->kx[N->n - 1].len : 0;
             if (L < p->top) {
                 tedit o = {{0}, 1};
                 o.it.key = arena_copy(ar, maxk, maxkl);
@@ -229,7 +229,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                                 (last || tkey_cmp(E[ei].it.key, E[ei].it.klen, maxk, maxkl) <= 0);
                 if (!have_old && !have_edit) break;
                 int c = !have_old ? 1 : !have_edit ? -1
-                      : tkey_cmp(tnode_key(N, j), N->klen[j], E[ei].it.key, E[ei].it.klen);
+                      : tkey_cmp(tnode_key(N, j), N->kx[j].len, E[ei].it.key, E[ei].it.klen);
                 if (c < 0) {
                     rc = builder_add_old(&b, N, j++);
                 } else {

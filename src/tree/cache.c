@@ -250,9 +250,11 @@ int tnode_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnod
     tnode *nd;
     int rc = tnode_load(ctx, tnode_child(parent, i), &nd);
     if (rc) return rc;
+    /* Level, count and largest key must be what the parent says (nd->n >= 1 follows from
+     * total == count >= 1, checked first). */
     if (nd->level + 1 != parent->level || nd->total != tnode_count(parent, i) ||
-        tkey_cmp(tnode_key(nd, nd->n - 1), nd->klen[nd->n - 1], tnode_key(parent, i),
-                 parent->klen[i]) != 0) {
+        tkey_cmp(tnode_key(nd, nd->n - 1), nd->kx[nd->n - 1].len, tnode_key(parent, i),
+                 parent->kx[i].len) != 0) {
         char hex[STRATA_OID_HEXSIZE + 1];
         strata_oid_fmt(hex, &nd->oid);
         tnode_unpin(nd);

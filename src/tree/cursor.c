@@ -100,7 +100,7 @@ int strata_tree__get(strata_tree_ctx *ctx, const strata_oid *root, const void *k
         uint32_t i = tnode_search(nd, key, klen);
         if (i == nd->n) break;
         if (nd->level == 0) {
-            if (tkey_cmp(tnode_key(nd, i), nd->klen[i], key, klen) != 0) break;
+            if (tkey_cmp(tnode_key(nd, i), nd->kx[i].len, key, klen) != 0) break;
             if (nd->vkind[i]) {
                 uint8_t *blob;
                 uint32_t vlen = nd->vlen[i];
@@ -302,7 +302,7 @@ void strata_tree__cursor_key(const strata_tree_cursor *c, const void **key, size
     }
     const tnode *nd = c->p.node[0];
     *key = tnode_key(nd, c->p.idx[0]);
-    *klen = nd->klen[c->p.idx[0]];
+    *klen = nd->kx[c->p.idx[0]].len;
 }
 
 int strata_tree__cursor_value(strata_tree_cursor *c, const void **val, size_t *vlen)

@@ -49,7 +49,7 @@ static int unit_start(dside *s, const uint8_t **key, size_t *klen)
     if (s->p.bottom == 0) {
         const tnode *nd = s->p.node[0];
         *key = tnode_key(nd, s->p.idx[0]);
-        *klen = nd->klen[s->p.idx[0]];
+        *klen = nd->kx[s->p.idx[0]].len;
         return 0;
     }
     if (!s->have_start) {
@@ -62,7 +62,7 @@ static int unit_start(dside *s, const uint8_t **key, size_t *klen)
             if (rc) return rc;
             nd = child;
         }
-        s->startlen = nd->klen[0];
+        s->startlen = nd->kx[0].len;
         memcpy(s->start, tnode_key(nd, 0), s->startlen);
         tnode_unpin(nd);
         s->have_start = 1;
@@ -126,7 +126,7 @@ static int report(dside *a, dside *b, strata_tree_diff_cb cb, void *payload)
     int rc = 0;
     if (a && (rc = item_value(a, &ov, &ol, &oo)) != 0) goto done;
     if (b && (rc = item_value(b, &nv, &nl, &no)) != 0) goto done;
-    rc = cb(tnode_key(kn, ki), kn->klen[ki], ov, ol, nv, nl, payload);
+    rc = cb(tnode_key(kn, ki), kn->kx[ki].len, ov, ol, nv, nl, payload);
 done:
     strata_mem__free(oo);
     strata_mem__free(no);

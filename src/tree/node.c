@@ -128,7 +128,7 @@ int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
     if (level > 0 && n64 == 0) { rc = corrupt(oid, 2, "internal node without items"); goto done; }
     uint32_t n = (uint32_t)n64;
 
-    /* One block: struct | cum[n+1] (internal) | ioff[n+1] koff voff vlen klen [n] | vkind[n] */
+    /* One block: struct | cum[n+1] (internal) | kx[n] | ioff[n+1] voff vlen [n] | vkind[n] */
     size_t ncum = level ? (size_t)n + 1 : 0;
     size_t bytes = sizeof(tnode) + ncum * 8 + ((size_t)n + 1) * 4 + (size_t)n * 16 + (level ? 0 : n);
     nd = strata_mem__alloc(bytes);
@@ -137,9 +137,8 @@ int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
     uint8_t *m = (uint8_t *)(nd + 1);
     nd->cum = level ? (uint64_t *)(void *)m : NULL;
     m += ncum * 8;
+    nd->kx = (tkref *)(void *)m; m += (size_t)n * sizeof(tkref);
     nd->ioff = (uint32_t *)(void *)m; m += ((size_t)n + 1) * 4;
-    nd->koff = (uint32_t *)(void *)m; m += (size_t)n * 4;
-    nd->klen = (uint32_t *)(void *)m; m += (size_t)n * 4;
     nd->voff = (uint32_t *)(void *)m; m += (size_t)n * 4;
     nd->vlen = (uint32_t *)(void *)m; m += (size_t)n * 4;
     nd->vkind = level ? NULL : m;
@@ -163,9 +162,9 @@ int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
             rc = corrupt(oid, (size_t)(start - nd->raw), "key length out of bounds");
             goto done;
         }
-        nd->koff[i] = (uint32_t)(p - nd->raw);
-        nd->klen[i] = (uint32_t)kl;
-        if (i > 0 && tkey_cmp(nd->raw + nd->koff[i - 1], nd->klen[i - 1], p, (size_t)kl) >= 0) {
+        nd->kx[i].off = (uint32_t)(p - nd->raw);
+        nd->kx[i].len = (uint32_t)kl;
+        if (i > 0 && tkey_cmp(nd->raw + nd->kx[i - 1].off, nd->kx[i - 1].len, p, (size_t)kl) >= 0) {
             rc = corrupt(oid, (size_t)(start - nd->raw), "keys not strictly ascending");
             goto done;
         }
@@ -221,7 +220,7 @@ uint32_t tnode_search(const tnode *nd, const void *key, size_t klen)
     uint32_t lo = 0, hi = nd->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tkey_cmp(nd->raw + nd->koff[mid], nd->klen[mid], key, klen) < 0) lo = mid + 1;
+        if (tkey_cmp(nd->raw + nd->kx[mid].off, nd->kx[mid].len, key, klen) < 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;

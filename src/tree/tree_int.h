@@ -37,6 +37,10 @@
 #define CHUNK_MIN 512u
 #define CHUNK_MAX 16384u
 
+typedef struct tkref {
+    uint32_t off, len;
+} tkref;
+
 /* A decoded node: the stored payload plus offset arrays for binary search. One allocation holds
  * the struct and its arrays; raw is the store's buffer, owned. */
 typedef struct tnode {
@@ -53,15 +57,15 @@ typedef struct tnode {
     uint8_t *raw;                    /* payload (owned) */
     size_t rawlen;
     uint32_t *ioff;                  /* [n+1] start of item i; ioff[n] = rawlen */
-    uint32_t *koff;                  /* [n] offset of key i */
-    uint32_t *klen;                  /* [n] length of key i */
+    tkref *kx;                       /* [n] offset and length of key i (adjacent: one cache
+                                        line per binary-search probe) */
     uint32_t *voff;                  /* [n] leaf: value bytes or blob digest; internal: child digest */
     uint32_t *vlen;                  /* [n] leaf: value length; internal: child count (low 32) */
     uint8_t *vkind;                  /* [n] leaf: 0 inline, 1 blob; internal: unused */
     uint64_t *cum;                   /* [n+1] internal: items before child i; cum[n] = total */
 } tnode;
 
-static inline const uint8_t *tnode_key(const tnode *nd, uint32_t i) { return nd->raw + nd->koff[i]; }
+static inline const uint8_t *tnode_key(const tnode *nd, uint32_t i) { return nd->raw + nd->kx[i].off; }
 static inline const uint8_t *tnode_val(const tnode *nd, uint32_t i) { return nd->raw + nd->voff[i]; }
 static inline const strata_oid *tnode_child(const tnode *nd, uint32_t i)
 {

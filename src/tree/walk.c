@@ -46,7 +46,7 @@ static int walk_pruned(strata_tree_ctx *ctx, const strata_oid *oid, int level_ex
                 if (rc == STRATA_TREE_SKIP) rc = 0;
             }
             if (!rc && leaf)
-                rc = leaf(tnode_key(nd, i), nd->klen[i], tnode_val(nd, i),
+                rc = leaf(tnode_key(nd, i), nd->kx[i].len, tnode_val(nd, i),
                           nd->vkind[i] ? STRATA_OID_SIZE : nd->vlen[i], nd->vkind[i], payload);
         }
     }

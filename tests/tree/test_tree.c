@@ -503,7 +503,7 @@ static void test_tree_node_codec_round_trips(void **state)
     assert_int_equal(nd->n, 3);
     assert_int_equal(nd->level, 0);
     assert_int_equal(nd->total, 3);
-    assert_int_equal(nd->klen[0], 0);
+    assert_int_equal(nd->kx[0].len, 0);
     assert_int_equal(nd->vlen[0], 9);
     assert_memory_equal(tnode_val(nd, 0), "empty-key", 9);
     assert_memory_equal(tnode_key(nd, 1), "apple", 5);
@@ -1028,13 +1028,22 @@ static int walk_count(const strata_oid *oid, uint8_t type, void *payload)
     return 0;
 }
 
+static int pruned_leaf(const void *k, size_t kl, const void *v, size_t vl, int blob, void *payload)
+{
+    (void)k; (void)kl; (void)v;
+    int *c = payload;
+    c[2]++;
+    if (blob && vl != STRATA_OID_SIZE) return -1;
+    return 0;
+}
+
 static int walk_skip_internal(const strata_oid *oid, uint8_t type, void *payload)
 {
     walk_count(oid, type, payload);
     return type == 'N' ? STRATA_TREE_WALK_SKIP : 0;
 }
 
-/* walk reports every node and blob once per reference, and can skip a node's subtree. */
+/* walk and walk_pruned report every node and blob once per reference, and can skip a subtree. */
 static void test_tree_walk_visits_nodes_and_blobs_and_can_skip(void **state)
 {
     (void)state;
@@ -1064,6 +1073,17 @@ static void test_tree_walk_visits_nodes_and_blobs_and_can_skip(void **state)
     assert_int_equal(strata_tree__walk(e.ctx, &r2, walk_skip_internal, skipped), 0);
     assert_int_equal(skipped[0], 1);
     assert_int_equal(skipped[1], 0);
+    /* the pruning walk (GC marking) sees the same objects and every leaf item */
+    int pc[3] = {0, 0, 0};
+    assert_int_equal(strata_tree__walk_pruned(e.ctx, &r2, walk_count, pruned_leaf, pc), 0);
+    assert_int_equal(pc[0], counts[0]);
+    assert_int_equal(pc[1], counts[1]);
+    assert_int_equal(pc[2], N);
+    int ps[3] = {0, 0, 0};
+    assert_int_equal(strata_tree__walk_pruned(e.ctx, &r2, walk_skip_internal, pruned_leaf, ps), 0);
+    assert_int_equal(ps[0], 1);
+    assert_int_equal(ps[2], 0);
+    assert_int_equal(strata_tree__walk_pruned(e.ctx, &r2, NULL, NULL, NULL), STRATA_EINVALID);
     free(ed);
     free(kb);
     env_close(&e);
