@@ -672,7 +672,8 @@ int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
     }
     if (rc != STRATA_ITEROVER) goto done;
     rc = n ? strata_db__txn_commit(t, NULL) : STRATA_UNCHANGED;
-    if (rc >= 0 && removed) *removed = n;
+    /* STRATA_UNCHANGED: every candidate was renewed (or not yet expired at commit time) */
+    if (rc == 0 && removed) *removed = n;
 done:
     strata_tree__cursor_free(cur);
     strata_txn_abort(t);
