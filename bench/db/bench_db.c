@@ -86,6 +86,7 @@ typedef struct result {
     double floor;       /* appends of 300 bytes + fdatasync per second in this run's directory */
     double rate[NROW];  /* ops/s (W6: bytes on disk); 0 = not measured */
     double syncs[NROW]; /* sync calls per commit; < 0 = not measured */
+    double wbytes[NROW]; /* bytes handed to write/pwrite per commit (/proc/self/io wchar) */
     uint64_t matches;   /* W7: records with age > 40 */
     double parse_us;    /* strata: µs to parse one document's JSON */
 } result;
@@ -116,6 +117,20 @@ int fsync(int fd)
 }
 
 static unsigned long syncs_now(void) { return atomic_load(&sync_calls); }
+
+/* Bytes this process has passed to write-like system calls so far (/proc/self/io "wchar");
+ * 0 when the file cannot be read. */
+static unsigned long long wchar_now(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    unsigned long long v = 0;
+    char line[128];
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %llu", &v) == 1) break;
+    fclose(f);
+    return v;
+}
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
@@ -273,8 +288,9 @@ typedef struct writer {
 /* Run fn on `threads` writers until the deadline; return the total commits per second and set
  * *syncs_per to the sync calls per commit. */
 static double run_writers(const cfg *c, void *(*fn)(void *), void *handle, void *dbi, int threads,
-                          uint64_t seed, double *syncs_per, uint64_t *busy)
+                          uint64_t seed, double *syncs_per, double *bytes_per, uint64_t *busy)
 {
+    unsigned long long w0 = wchar_now();
     writer w[64];
     pthread_t th[64];
     if (threads > 64) threads = 64;
@@ -293,6 +309,7 @@ static double run_writers(const cfg *c, void *(*fn)(void *), void *handle, void 
     }
     double dt = now() - t0;
     *syncs_per = total ? (double)(syncs_now() - s0) / (double)total : 0;
+    *bytes_per = total ? (double)(wchar_now() - w0) / (double)total : 0;
     if (busy) *busy += b;
     return total / dt;
 }
@@ -385,6 +402,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
 
     /* W1 */
     unsigned long s0 = syncs_now();
+    unsigned long long w0 = wchar_now();
     size_t commits = 0;
     double t0 = now();
     for (size_t b = 0; b < c->n; b += c->batch) {
@@ -400,6 +418,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
     }
     r->rate[R_W1] = c->n / (now() - t0);
     r->syncs[R_W1] = (double)(syncs_now() - s0) / (double)commits;
+    r->wbytes[R_W1] = (double)(wchar_now() - w0) / (double)commits;
 
     /* the share of W1 (and of every write) that is JSON parsing */
     size_t np = c->n < 200000 ? c->n : 200000;
@@ -418,6 +437,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         schema.pk = "k";
         CHECK(strata_table_create(NULL, db, TENANT, TABLE, &schema, NULL));
         s0 = syncs_now();
+        w0 = wchar_now();
         commits = 0;
         t0 = now();
         for (size_t b = 0; b < c->n; b += c->batch) {
@@ -437,6 +457,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         }
         r->rate[R_W1T] = c->n / (now() - t0);
         r->syncs[R_W1T] = (double)(syncs_now() - s0) / (double)commits;
+        r->wbytes[R_W1T] = (double)(wchar_now() - w0) / (double)commits;
         strata_db_close(db);
         r->rate[R_W6T] = (double)dir_bytes(dir) - r->rate[R_W6];
         db = strata_open_dir(dir, STRATA_DURABILITY_FULL);
@@ -549,14 +570,14 @@ static void run_strata(const cfg *c, const work *w, result *r)
     }
 
     if (want(c, R_W4))
-        r->rate[R_W4] = run_writers(c, strata_writer, db, NULL, 1, 4, &r->syncs[R_W4], NULL);
+        r->rate[R_W4] = run_writers(c, strata_writer, db, NULL, 1, 4, &r->syncs[R_W4], &r->wbytes[R_W4], NULL);
     if (want(c, R_W4B))
-        r->rate[R_W4B] = run_writers(c, strata_writer, db, NULL, c->threads, 5, &r->syncs[R_W4B], NULL);
+        r->rate[R_W4B] = run_writers(c, strata_writer, db, NULL, c->threads, 5, &r->syncs[R_W4B], &r->wbytes[R_W4B], NULL);
     strata_db_close(db);
 
     db = strata_open_dir(dir, STRATA_DURABILITY_OFF);
     if (want(c, R_W5))
-        r->rate[R_W5] = run_writers(c, strata_writer, db, NULL, 1, 6, &r->syncs[R_W5], NULL);
+        r->rate[R_W5] = run_writers(c, strata_writer, db, NULL, 1, 6, &r->syncs[R_W5], &r->wbytes[R_W5], NULL);
     if (want(c, R_W8_HIST)) run_strata_w8(c, w, db, r);
     strata_db_close(db);
     free(kb);
@@ -733,6 +754,7 @@ static void run_sqlite(const cfg *c, const work *w, result *r)
     SQ(db, sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)", -1, &ins, NULL));
 
     unsigned long s0 = syncs_now();
+    unsigned long long w0 = wchar_now();
     size_t commits = 0;
     double t0 = now();
     for (size_t b = 0; b < c->n; b += c->batch) {
@@ -744,6 +766,7 @@ static void run_sqlite(const cfg *c, const work *w, result *r)
     }
     r->rate[R_W1] = c->n / (now() - t0);
     r->syncs[R_W1] = (double)(syncs_now() - s0) / (double)commits;
+    r->wbytes[R_W1] = (double)(wchar_now() - w0) / (double)commits;
     sqlite3_finalize(ins);
     sqlite3_close(db); /* checkpoints and removes the WAL */
     r->rate[R_W6] = (double)dir_bytes(dir);
@@ -815,11 +838,11 @@ static void run_sqlite(const cfg *c, const work *w, result *r)
 
     uint64_t busy = 0;
     if (want(c, R_W4))
-        r->rate[R_W4] = run_writers(c, sqlite_writer, path, NULL, 1, 4, &r->syncs[R_W4], &busy);
+        r->rate[R_W4] = run_writers(c, sqlite_writer, path, NULL, 1, 4, &r->syncs[R_W4], &r->wbytes[R_W4], &busy);
     if (want(c, R_W4B))
-        r->rate[R_W4B] = run_writers(c, sqlite_writer, path, NULL, c->threads, 5, &r->syncs[R_W4B], &busy);
+        r->rate[R_W4B] = run_writers(c, sqlite_writer, path, NULL, c->threads, 5, &r->syncs[R_W4B], &r->wbytes[R_W4B], &busy);
     if (want(c, R_W5))
-        r->rate[R_W5] = run_writers(c, sqlite_writer, path, (void *)1, 1, 6, &r->syncs[R_W5], &busy);
+        r->rate[R_W5] = run_writers(c, sqlite_writer, path, (void *)1, 1, 6, &r->syncs[R_W5], &r->wbytes[R_W5], &busy);
     if (busy) fprintf(stderr, "sqlite: %llu commits failed with SQLITE_BUSY (busy_timeout 10 s)\n",
                       (unsigned long long)busy);
     rmtmp(dir);
@@ -877,6 +900,7 @@ static void run_lmdb(const cfg *c, const work *w, result *r)
     MD(mdb_txn_commit(txn));
 
     unsigned long s0 = syncs_now();
+    unsigned long long w0 = wchar_now();
     size_t commits = 0;
     double t0 = now();
     for (size_t b = 0; b < c->n; b += c->batch) {
@@ -888,6 +912,7 @@ static void run_lmdb(const cfg *c, const work *w, result *r)
     }
     r->rate[R_W1] = c->n / (now() - t0);
     r->syncs[R_W1] = (double)(syncs_now() - s0) / (double)commits;
+    r->wbytes[R_W1] = (double)(wchar_now() - w0) / (double)commits;
     mdb_env_close(env);
     r->rate[R_W6] = (double)dir_bytes(dir);
     env = lmdb_open(dir);
@@ -948,12 +973,12 @@ static void run_lmdb(const cfg *c, const work *w, result *r)
     (void)bytes;
 
     if (want(c, R_W4))
-        r->rate[R_W4] = run_writers(c, lmdb_writer, env, &dbi, 1, 4, &r->syncs[R_W4], NULL);
+        r->rate[R_W4] = run_writers(c, lmdb_writer, env, &dbi, 1, 4, &r->syncs[R_W4], &r->wbytes[R_W4], NULL);
     if (want(c, R_W4B))
-        r->rate[R_W4B] = run_writers(c, lmdb_writer, env, &dbi, c->threads, 5, &r->syncs[R_W4B], NULL);
+        r->rate[R_W4B] = run_writers(c, lmdb_writer, env, &dbi, c->threads, 5, &r->syncs[R_W4B], &r->wbytes[R_W4B], NULL);
     if (want(c, R_W5)) {
         MD(mdb_env_set_flags(env, MDB_NOSYNC, 1));
-        r->rate[R_W5] = run_writers(c, lmdb_writer, env, &dbi, 1, 6, &r->syncs[R_W5], NULL);
+        r->rate[R_W5] = run_writers(c, lmdb_writer, env, &dbi, 1, 6, &r->syncs[R_W5], &r->wbytes[R_W5], NULL);
     }
     mdb_env_close(env);
     rmtmp(dir);
@@ -967,17 +992,17 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The median over the runs of rate (which = 0) or syncs (which = 1) of one row; 0 / -1 when the
- * row was not measured. */
+/* The median over the runs of rate (which = 0), syncs (which = 1) or bytes written (which = 2)
+ * of one row; 0 (syncs: -1) when the row was not measured. */
 static double median(const result *rs, int runs, int row, int which)
 {
     double v[64];
     int n = 0;
     for (int i = 0; i < runs; i++) {
-        double x = which ? rs[i].syncs[row] : rs[i].rate[row];
-        if (which ? x >= 0 : x > 0) v[n++] = x;
+        double x = which == 2 ? rs[i].wbytes[row] : which ? rs[i].syncs[row] : rs[i].rate[row];
+        if (which == 1 ? x >= 0 : x > 0) v[n++] = x;
     }
-    if (n == 0) return which ? -1 : 0;
+    if (n == 0) return which == 1 ? -1 : 0;
     qsort(v, (size_t)n, sizeof *v, cmp_d);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -1038,15 +1063,15 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
     printf("\nRatios are strata's time ÷ the peer's time (W6: strata's bytes ÷ the peer's): "
            "< 1 means strata is faster (smaller).\n");
 
-    printf("\n| sync calls per commit | strata | SQLite | LMDB |\n| --- | ---: | ---: | ---: |\n");
+    printf("\n| per commit: sync calls / KiB written | strata | SQLite | LMDB |\n| --- | ---: | ---: | ---: |\n");
     static const int srows[] = {R_W1, R_W1T, R_W4, R_W4B, R_W5};
     for (size_t i = 0; i < sizeof srows / sizeof *srows; i++) {
         int row = srows[i];
         printf("| %s %s |", row_info[row].id, row_info[row].what);
         for (int e = 0; e < NENG; e++) {
-            double s = median(rs[e], c->runs, row, 1);
+            double s = median(rs[e], c->runs, row, 1), b = median(rs[e], c->runs, row, 2);
             if (s < 0) printf(" – |");
-            else printf(" %.2f |", s);
+            else printf(" %.2f / %.1f |", s, b / 1024);
         }
         printf("\n");
     }
@@ -1212,6 +1237,7 @@ int main(int argc, char **argv)
             result *p = &rs[e][run];
             p->rate[R_W1T] = p->rate[R_W1];
             p->syncs[R_W1T] = p->syncs[R_W1];
+            p->wbytes[R_W1T] = p->wbytes[R_W1];
             p->rate[R_W3T] = p->rate[R_W3];
             p->rate[R_W6T] = p->rate[R_W6];
         }
