@@ -92,6 +92,7 @@ static int sum_from_commit(strata_db_commit_sum *out, const strata_commit_rec *c
     out->kind = c->kind;
     out->data = c->data;
     out->generation = c->generation;
+    memcpy(out->incarnation, c->incarnation, STRATA_INCARNATION_SIZE);
     return 0;
 }
 
@@ -110,6 +111,7 @@ int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *
         if ((tenant && strcmp(s->sum.tenant, tenant) != 0) || (entry && strcmp(s->sum.entry, entry) != 0)) match = 0;
         else {
             out->commit = *oid;
+            memcpy(out->incarnation, s->sum.incarnation, STRATA_INCARNATION_SIZE);
             out->kind = s->sum.kind;
             out->data = s->sum.data;
             out->generation = s->sum.generation;
@@ -135,6 +137,7 @@ int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *
         return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry ? entry : "");
     }
     out->commit = *oid;
+    memcpy(out->incarnation, rec.incarnation, STRATA_INCARNATION_SIZE);
     out->kind = rec.kind;
     out->data = rec.data;
     out->generation = rec.generation;
@@ -191,7 +194,15 @@ int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char
         strata_oid_fmt(hex, oid);
         return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
     }
-    strata_db_manifest_sum sum = {m.flags, m.nparents, m.parent, m.entries, m.generation, m.time_us, NULL};
+    strata_db_manifest_sum sum;
+    memcpy(sum.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
+    sum.flags = m.flags;
+    sum.nparents = m.nparents;
+    sum.parent = m.parent;
+    sum.entries = m.entries;
+    sum.generation = m.generation;
+    sum.time_us = m.time_us;
+    sum.tenant = NULL;
     *out = sum;
     sum.tenant = m.tenant; /* the slot takes the string */
     m.tenant = NULL;

@@ -5,7 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/error.h"
 #include "util/mem.h"
@@ -31,7 +33,8 @@ int strata_db__commit_encode(strata_buf *b, const strata_commit_rec *c)
 {
     int rc;
     if ((rc = strata_buf__putc(b, STRATA_COMMIT_FORMAT)) || (rc = strata_buf__putc(b, c->kind)) ||
-        (rc = put_str(b, c->tenant)) || (rc = put_str(b, c->entry)) ||
+        (rc = put_str(b, c->tenant)) || (rc = strata_buf__append(b, c->incarnation, STRATA_INCARNATION_SIZE)) ||
+        (rc = put_str(b, c->entry)) ||
         (rc = strata_buf__append(b, c->data.id, 32)) || (rc = strata_buf__put_varint(b, c->nparents)))
         return rc;
     for (size_t i = 0; i < c->nparents; i++)
@@ -48,7 +51,8 @@ int strata_db__manifest_encode(strata_buf *b, const strata_manifest *m)
 {
     int rc;
     if ((rc = strata_buf__putc(b, STRATA_MANIFEST_FORMAT)) || (rc = strata_buf__put_varint(b, m->flags)) ||
-        (rc = put_str(b, m->tenant)) || (rc = strata_buf__put_varint(b, m->nparents)))
+        (rc = put_str(b, m->tenant)) || (rc = strata_buf__append(b, m->incarnation, STRATA_INCARNATION_SIZE)) ||
+        (rc = strata_buf__put_varint(b, m->nparents)))
         return rc;
     if (m->nparents && (rc = strata_buf__append(b, m->parent.id, 32))) return rc;
     if ((rc = strata_buf__append(b, m->entries.id, 32)) || (rc = strata_buf__put_varint(b, m->generation)) ||
@@ -150,7 +154,9 @@ int strata_db__commit_decode(strata_commit_rec *c, const uint8_t *p, size_t len)
     }
     if ((rc = get_byte(&r, &c->kind, "kind"))) goto fail;
     if (c->kind < STRATA_ENTRY_DOCUMENT || c->kind > STRATA_ENTRY_TABLE) { rc = bad(&r, "kind"); goto fail; }
-    if ((rc = get_str(&r, &c->tenant, "tenant")) || (rc = get_str(&r, &c->entry, "entry")) ||
+    if ((rc = get_str(&r, &c->tenant, "tenant")) ||
+        (rc = get_bytes(&r, c->incarnation, STRATA_INCARNATION_SIZE, "incarnation")) ||
+        (rc = get_str(&r, &c->entry, "entry")) ||
         (rc = get_bytes(&r, c->data.id, 32, "data digest")) || (rc = get_varint(&r, &np, "parent count")))
         goto fail;
     if (np > 2) { rc = bad(&r, "parent count"); goto fail; }
@@ -186,7 +192,10 @@ int strata_db__manifest_decode(strata_manifest *m, const uint8_t *p, size_t len)
     if ((rc = get_varint(&r, &flags, "flags"))) goto fail;
     if (flags & ~(uint64_t)STRATA_MANIFEST_DROPPED) { rc = bad(&r, "flags"); goto fail; }
     m->flags = (uint32_t)flags;
-    if ((rc = get_str(&r, &m->tenant, "tenant")) || (rc = get_varint(&r, &np, "parent count"))) goto fail;
+    if ((rc = get_str(&r, &m->tenant, "tenant")) ||
+        (rc = get_bytes(&r, m->incarnation, STRATA_INCARNATION_SIZE, "incarnation")) ||
+        (rc = get_varint(&r, &np, "parent count")))
+        goto fail;
     if (np > 1) { rc = bad(&r, "parent count"); goto fail; }
     m->nparents = (size_t)np;
     if (np && (rc = get_bytes(&r, m->parent.id, 32, "parent digest"))) goto fail;
@@ -201,6 +210,22 @@ int strata_db__manifest_decode(strata_manifest *m, const uint8_t *p, size_t len)
 fail:
     strata_db__manifest_clear(m);
     return rc;
+}
+
+/* ---- incarnations ----------------------------------------------------------------------- */
+
+void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE])
+{
+    ssize_t got = getrandom(out, STRATA_INCARNATION_SIZE, 0);
+    if (got == STRATA_INCARNATION_SIZE) return;
+    /* no entropy source: still unique enough to tell lives of a tenant apart */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t a = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, b = (uint64_t)getpid();
+    strata_oid h;
+    strata_slice parts[2] = {{&a, sizeof a}, {&b, sizeof b}};
+    if (strata_hash__sha256v(&h, parts, 2) == 0) memcpy(out, h.id, STRATA_INCARNATION_SIZE);
+    else memcpy(out, &a, sizeof a), memcpy(out + 8, &b, sizeof b);
 }
 
 /* ---- time ------------------------------------------------------------------------------- */

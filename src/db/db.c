@@ -253,10 +253,12 @@ int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, c
     rc = strata_db__current_manifest(db, tenant, &v->moid, &v->m);
     if (rc) return rc;
     if (ro && ro->snapshot) {
+        uint8_t life[STRATA_INCARNATION_SIZE];
+        memcpy(life, v->m.incarnation, sizeof life);
         v->moid = *ro->snapshot;
         rc = strata_db__manifest_summary(db, &v->moid, tenant, &v->m);
         if (rc) return rc;
-        if (v->m.flags & STRATA_MANIFEST_DROPPED) {
+        if ((v->m.flags & STRATA_MANIFEST_DROPPED) || memcmp(life, v->m.incarnation, sizeof life) != 0) {
             char hex[65];
             strata_oid_fmt(hex, ro->snapshot);
             return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
@@ -285,7 +287,16 @@ int strata_db__head(strata_db *db, const char *tenant, const char *entry, const 
     if ((rc = check_ro(ro))) return rc;
     /* the tenant must exist now, whatever the read point */
     if ((rc = strata_db__view_open(&v, db, tenant, at ? &head : ro))) return rc;
-    if (at) return strata_db__commit_summary(db, ro->at, tenant, entry, out);
+    if (at) {
+        if ((rc = strata_db__commit_summary(db, ro->at, tenant, entry, out))) return rc;
+        if (memcmp(out->incarnation, v.m.incarnation, STRATA_INCARNATION_SIZE) != 0) {
+            /* a commit of an earlier life of this tenant (dropped, then created again) */
+            char hex[65];
+            strata_oid_fmt(hex, ro->at);
+            return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry);
+        }
+        return 0;
+    }
     uint8_t kind;
     strata_oid commit;
     rc = strata_db__view_head(db, &v, entry, &kind, &commit);
@@ -334,7 +345,8 @@ int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, con
     }
     rc = strata_db__load_commit(db, commit_oid, commit);
     if (rc) goto done;
-    if (strcmp(commit->tenant, tenant) != 0 || strcmp(commit->entry, entry) != 0) {
+    if (strcmp(commit->tenant, tenant) != 0 || strcmp(commit->entry, entry) != 0 ||
+        memcmp(commit->incarnation, v.m.incarnation, STRATA_INCARNATION_SIZE) != 0) {
         strata_db__commit_clear(commit);
         char hex[65];
         strata_oid_fmt(hex, commit_oid);
@@ -382,12 +394,14 @@ int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant,
     if (!db || !digest) return strata_err__set(STRATA_EINVALID, "strata_commit_lookup: NULL argument");
     int rc = strata_db__check_name(tenant, "tenant name");
     if (rc) return rc;
-    if ((rc = strata_tenant_exists(db, tenant)) <= 0)
-        return rc < 0 ? rc : strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant);
+    strata_oid moid;
+    strata_db_manifest_sum m;
+    if ((rc = strata_db__current_manifest(db, tenant, &moid, &m))) return rc;
     strata_commit *c = strata_mem__calloc(1, sizeof *c);
     if (!c) return STRATA_ENOMEM;
     rc = strata_db__load_commit(db, digest, &c->rec);
-    if (rc == 0 && strcmp(c->rec.tenant, tenant) != 0) {
+    if (rc == 0 && (strcmp(c->rec.tenant, tenant) != 0 ||
+                    memcmp(c->rec.incarnation, m.incarnation, STRATA_INCARNATION_SIZE) != 0)) {
         strata_db__commit_clear(&c->rec);
         char hex[65];
         strata_oid_fmt(hex, digest);

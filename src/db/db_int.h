@@ -28,11 +28,13 @@
 #define STRATA_COMMIT_FORMAT 1
 #define STRATA_MANIFEST_FORMAT 1
 #define STRATA_MANIFEST_DROPPED 1u
+#define STRATA_INCARNATION_SIZE 16 /* random id of one life of a tenant (init to drop) */
 
 /* A decoded entry commit. Strings point into `raw` or are "" and are NUL-terminated copies. */
 typedef struct strata_commit_rec {
     uint8_t kind;               /* strata_entry_kind */
     char *tenant;               /* tenant the commit belongs to (isolation check) */
+    uint8_t incarnation[STRATA_INCARNATION_SIZE]; /* which life of that tenant (isolation check) */
     char *entry;                /* entry name */
     strata_oid data;            /* 'V' value digest or tree root */
     size_t nparents;
@@ -48,6 +50,7 @@ typedef struct strata_commit_rec {
 typedef struct strata_manifest {
     uint32_t flags;             /* STRATA_MANIFEST_DROPPED */
     char *tenant;
+    uint8_t incarnation[STRATA_INCARNATION_SIZE]; /* drawn at init, copied by every later manifest */
     size_t nparents;
     strata_oid parent;          /* previous manifest (when nparents == 1) */
     strata_oid entries;         /* tree root: entry name → kind byte ‖ head commit digest */
@@ -65,6 +68,9 @@ int strata_db__commit_decode(strata_commit_rec *out, const uint8_t *p, size_t le
 int strata_db__manifest_decode(strata_manifest *out, const uint8_t *p, size_t len);
 void strata_db__commit_clear(strata_commit_rec *c);
 void strata_db__manifest_clear(strata_manifest *m);
+
+/* Fill an incarnation id with random bytes (getrandom; a time/pid hash if that fails). */
+void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE]);
 
 /* Current time as UTC µs and the machine's local UTC offset in minutes at that time. */
 int64_t strata_db__now_us(void);
@@ -135,6 +141,7 @@ struct strata_commit {
 
 /* What readers need of a commit (strings owned by the cache slot, in `strings`). */
 typedef struct strata_db_commit_sum {
+    uint8_t incarnation[STRATA_INCARNATION_SIZE];
     uint8_t kind;
     strata_oid data;
     uint64_t generation;
@@ -144,6 +151,7 @@ typedef struct strata_db_commit_sum {
 
 /* What readers need of a manifest. */
 typedef struct strata_db_manifest_sum {
+    uint8_t incarnation[STRATA_INCARNATION_SIZE];
     uint32_t flags;
     size_t nparents;
     strata_oid parent;
@@ -155,6 +163,7 @@ typedef struct strata_db_manifest_sum {
 
 /* An entry's head as readers need it: copied out, no ownership. */
 typedef struct strata_db_head {
+    uint8_t incarnation[STRATA_INCARNATION_SIZE];
     strata_oid commit;
     uint8_t kind;
     strata_oid data;
@@ -247,10 +256,15 @@ typedef struct strata_db_item {
     struct strata_expr *cond, *upd;
     int ret;             /* STRATA_RETURN_* */
     const char *pk, *sk, *ttl; /* the schema the key was built for */
-    int only_expired;    /* DELETE: only when the item is expired at commit time (TTL sweep) */
+    int64_t only_expired_before; /* DELETE (TTL sweep): only when the item's TTL is before this
+                                    time (seconds) at commit time; 0 = unconditional */
 } strata_db_item;
 strata_db *strata_db__txn_db(strata_txn *t);
 const char *strata_db__txn_tenant(strata_txn *t);
+/* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */
+int strata_db__txn_usable(strata_txn *t);
+/* Items the first (table) op of a committed transaction deleted. */
+size_t strata_db__txn_items_deleted(const strata_txn *t);
 /* Mark the transaction failed (rc < 0) and return rc. */
 int strata_db__txn_poison(strata_txn *t, int rc);
 /* table.c: the key map {pk: …, sk: …} of a table's tree key. */

@@ -245,6 +245,7 @@ static int settings_commit(strata_db *db, const char *tenant, strata_slice value
     memset(&c, 0, sizeof c);
     c.kind = STRATA_ENTRY_DOCUMENT;
     c.tenant = (char *)tenant;
+    memcpy(c.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
     c.entry = STRATA_DB_GC_ENTRY;
     c.data = data;
     c.nparents = have_head ? 1 : 0;
@@ -266,6 +267,7 @@ static int settings_commit(strata_db *db, const char *tenant, strata_slice value
     if ((rc = strata_db__tree_apply(db, &m.entries, &e, 1, &entries))) goto done;
     memset(&nm, 0, sizeof nm);
     nm.tenant = (char *)tenant;
+    memcpy(nm.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
     nm.nparents = 1;
     nm.parent = moid;
     nm.entries = entries;

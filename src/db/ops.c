@@ -147,6 +147,7 @@ static int publish_manifest(strata_db *db, const char *tenant, const strata_writ
     m.message = (char *)(w.message ? w.message : "");
     m.origin = (char *)(w.origin ? w.origin : "");
     m.operation = drop ? "drop tenant" : "init tenant";
+    strata_db__new_incarnation(m.incarnation); /* a new life: earlier commits stay unreachable */
     strata_buf enc = {0};
     strata_oid moid;
     pthread_mutex_lock(&db->write_mu);

@@ -250,7 +250,11 @@ int strata_update_item(strata_value **out, strata_db *db, const char *tenant, co
 static int txn_item(strata_txn *t, const char *entry, const strata_value *arg, int kind)
 {
     if (!t) return strata_err__set(STRATA_EINVALID, "transaction is NULL");
-    if (!arg) return strata_err__set(STRATA_EINVALID, "%s: NULL argument", kind == STRATA_DB_ITEM_PUT ? "strata_txn_put_item" : "strata_txn_delete_item");
+    int rc0 = strata_db__txn_usable(t);
+    if (rc0) return rc0;
+    if (!arg)
+        return strata_db__txn_poison(t, strata_err__set(STRATA_EINVALID, "%s: NULL argument",
+                                                       kind == STRATA_DB_ITEM_PUT ? "strata_txn_put_item" : "strata_txn_delete_item"));
     strata_db_head c;
     int rc = table_commit(strata_db__txn_db(t), strata_db__txn_tenant(t), entry, NULL, &c);
     if (rc) return strata_db__txn_poison(t, rc);
@@ -589,6 +593,18 @@ static int items_open(strata_iter **out, strata_db *db, const char *tenant, cons
     if (q->start_key) {
         /* continue strictly after (forward) or before (reverse) the start key */
         if ((rc = item_key(&sk, strata_db__value_slice(q->start_key), c.pk, c.sk, 1))) goto done;
+        if (st->r.keycond) {
+            /* DynamoDB: the start key must lie in the queried partition */
+            strata_slice pkv;
+            int same = strata_doc__map_get(strata_db__value_slice(q->start_key), c.pk, strlen(c.pk), &pkv) == 0;
+            strata_expr_keycond kc;
+            if (same && strata_expr__keycond(&kc, st->r.keycond, c.pk, *c.sk ? c.sk : NULL) == 0)
+                same = strata_doc__equal(pkv, kc.pk_value);
+            if (!same) {
+                rc = strata_err__set(STRATA_EINVALID, "the start key is not in the queried partition");
+                goto done;
+            }
+        }
         if (!st->reverse) {
             strata_buf__putc(&sk, 0);
             if (!st->has_lo || key_cmp(sk.data, sk.len, &st->lo) > 0) {
@@ -666,14 +682,14 @@ int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
         strata_slice item = {v, vl};
         if (!strata_db__item_expired(item, c.ttl, when)) continue;
         /* delete only if still expired at commit time: a condition on the TTL attribute */
-        strata_db_item it = {STRATA_DB_ITEM_DELETE, k, kl, v, 0, NULL, NULL, 0, c.pk, c.sk, c.ttl, 1};
+        strata_db_item it = {STRATA_DB_ITEM_DELETE, k, kl, v, 0, NULL, NULL, 0, c.pk, c.sk, c.ttl, when};
         if ((rc = strata_db__txn_item(t, entry, &it, NULL))) goto done;
         n++;
     }
     if (rc != STRATA_ITEROVER) goto done;
     rc = n ? strata_db__txn_commit(t, NULL) : STRATA_UNCHANGED;
     /* STRATA_UNCHANGED: every candidate was renewed (or not yet expired at commit time) */
-    if (rc == 0 && removed) *removed = n;
+    if (rc == 0 && removed) *removed = strata_db__txn_items_deleted(t); /* renewed ones are kept */
 done:
     strata_tree__cursor_free(cur);
     strata_txn_abort(t);

@@ -29,7 +29,7 @@ typedef struct item_op {
     strata_expr *cond;    /* owned, or NULL */
     strata_expr *upd;     /* UPDATE: owned */
     int ret;              /* STRATA_RETURN_* */
-    int only_expired;     /* DELETE only when expired at commit time */
+    int64_t only_expired_before; /* TTL sweep: DELETE only when expired before this (s) */
     strata_value *result; /* what `ret` asked for, after commit (owned until taken) */
 } item_op;
 
@@ -52,6 +52,7 @@ typedef struct txn_op {
     strata_oid old_data, new_data; /* for listeners: data before and after */
     int had_head;
     uint8_t kind_after;
+    size_t items_deleted;    /* OP_TABLE: items its deletes removed */
 } txn_op;
 
 struct strata_txn {
@@ -288,6 +289,8 @@ int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *c
 strata_db *strata_db__txn_db(strata_txn *t) { return t->db; }
 const char *strata_db__txn_tenant(strata_txn *t) { return t->tenant; }
 int strata_db__txn_poison(strata_txn *t, int rc) { return poison(t, rc); }
+int strata_db__txn_usable(strata_txn *t) { return usable(t); }
+size_t strata_db__txn_items_deleted(const strata_txn *t) { return t->nops ? t->ops[0].items_deleted : 0; }
 
 static char *dup_opt(const char *s) { return s ? strata_mem__strdup(s) : strata_mem__strdup(""); }
 
@@ -343,7 +346,7 @@ int strata_db__txn_item(strata_txn *t, const char *entry, const strata_db_item *
     io->cond = it->cond;
     io->upd = it->upd;
     io->ret = it->ret;
-    io->only_expired = it->only_expired;
+    io->only_expired_before = it->only_expired_before;
     if (index) *index = op->nitems;
     op->nitems++;
     return 0;
@@ -419,7 +422,7 @@ static int table_edits(strata_txn *t, txn_op *op, const strata_oid *base, strata
         /* pointers of earlier edits into `vals` may have moved: refresh before reading them */
         for (size_t j = 0; j < k; j++)
             if (!edits[j].del) edits[j].val = vals->data + voffs[j];
-        if (io->only_expired) {
+        if (io->only_expired_before) {
             /* TTL sweep: delete only what is still expired now; keep anything renewed since */
             int still = 1;
             strata_buf raw = {0};
@@ -436,7 +439,7 @@ static int table_edits(strata_txn *t, txn_op *op, const strata_oid *base, strata
             if (rc) { strata_buf__free(&raw); goto done; }
         have_raw:;
             strata_slice rs = {raw.data, raw.len};
-            still = present && strata_db__item_expired(rs, op->ttl, t->time_us / 1000000);
+            still = present && strata_db__item_expired(rs, op->ttl, io->only_expired_before);
             edits[k].key = key;
             edits[k].klen = io->klen;
             edits[k].del = !present || still;
@@ -618,7 +621,8 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     }
     case OP_RESTORE: {
         if ((rc = strata_db__load_commit(db, &op->restore, &rc_src))) goto done;
-        if (strcmp(rc_src.tenant, t->tenant) != 0 || strcmp(rc_src.entry, op->entry) != 0) {
+        if (strcmp(rc_src.tenant, t->tenant) != 0 || strcmp(rc_src.entry, op->entry) != 0 ||
+            memcmp(rc_src.incarnation, m->incarnation, STRATA_INCARNATION_SIZE) != 0) {
             char hex[65];
             strata_oid_fmt(hex, &op->restore);
             rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, op->entry);
@@ -656,6 +660,7 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
         if (!edits) { rc = STRATA_ENOMEM; goto done; }
         size_t np = 0, nd = 0, nu = 0;
         if ((rc = table_edits(t, op, &hc.data, edits, &tvals, &np, &nd, &nu))) goto done;
+        op->items_deleted = nd;
         if ((rc = strata_db__tree_apply(db, &hc.data, edits, op->nitems, &data))) goto done;
         int w = 0;
         opdesc[0] = 0;
@@ -693,6 +698,7 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     memset(&c, 0, sizeof c);
     c.kind = newkind;
     c.tenant = t->tenant;
+    memcpy(c.incarnation, m->incarnation, STRATA_INCARNATION_SIZE);
     c.entry = op->entry;
     c.data = data;
     c.nparents = have_head ? 1 : 0;
@@ -869,6 +875,7 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     else snprintf(opdesc, sizeof opdesc, "commit %zu entries", nchanged);
     memset(&nm, 0, sizeof nm);
     nm.tenant = t->tenant;
+    memcpy(nm.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
     nm.nparents = 1;
     nm.parent = moid;
     nm.entries = entries;

@@ -546,10 +546,45 @@ static void test_db_seed_readme_examples(void **state)
     strata_value_free(jane);
 }
 
+/* A tenant dropped and created again is a new life: nothing of the old one is readable through
+ * any read path, even by digest. */
+static void test_db_recreated_tenant_cannot_read_its_former_life(void **state)
+{
+    fx *f = *state;
+    strata_value *v = J("{\"secret\":1}");
+    strata_oid old, snap;
+    assert_int_equal(strata_put(&old, f->db, "acme", "r", "k", v, NULL), 0);
+    assert_int_equal(strata_tenant_snapshot(&snap, f->db, "acme", 0), 0);
+    assert_int_equal(strata_tenant_drop(f->db, "acme", NULL), 0);
+    assert_int_equal(strata_tenant_init(f->db, "acme", NULL), 0);
+    strata_value *w = J("2");
+    assert_int_equal(strata_put(NULL, f->db, "acme", "r", "k", w, NULL), 0);
+    strata_read_options at = STRATA_READ_OPTIONS_INIT;
+    at.at = &old;
+    strata_value *got;
+    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", &at), STRATA_ENOTFOUND);
+    assert_int_equal(strata_get_all(&got, f->db, "acme", "r", &at), STRATA_ENOTFOUND);
+    strata_commit *c;
+    assert_int_equal(strata_commit_lookup(&c, f->db, "acme", &old), STRATA_ENOTFOUND);
+    strata_read_options rs = STRATA_READ_OPTIONS_INIT;
+    rs.snapshot = &snap;
+    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", &rs), STRATA_ENOTFOUND);
+    assert_int_equal(strata_restore(NULL, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
+    strata_iter *it;
+    assert_int_equal(strata_history(&it, f->db, "acme", "r", &old, 0), STRATA_ENOTFOUND);
+    assert_int_equal(strata_diff(&it, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", NULL), 0);
+    assert_string_equal(S(got), "2");
+    strata_value_free(got);
+    strata_value_free(v);
+    strata_value_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_db_seed_readme_examples, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_recreated_tenant_cannot_read_its_former_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_save_load_and_history_like_the_seeds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_records_put_get_put_many_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_put_many_later_duplicate_wins, setup, teardown),

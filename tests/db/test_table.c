@@ -292,6 +292,15 @@ static void test_table_query_every_sort_key_condition(void **state)
     q.reverse = 1;
     assert_string_equal(run(f, 1, &q, NULL, NULL), "{\"sk\":\"apricot\"} {\"sk\":\"apple\"} {\"sk\":\"ap\"}");
     q.reverse = 0;
+    /* a start key from another partition is refused, as in DynamoDB */
+    q.reverse = 0;
+    strata_value *other = J("{\"pk\":\"p\",\"sk\":1}");
+    q.start_key = other;
+    strata_iter *it0;
+    assert_int_equal(strata_query(&it0, f->db, "t", "items", &q, NULL), STRATA_EINVALID);
+    assert_non_null(strstr(strata_error_last()->message, "partition"));
+    q.start_key = NULL;
+    strata_value_free(other);
     /* a key condition must name the partition key */
     q.key_condition = "sk = :x";
     strata_iter *it;
@@ -455,6 +464,8 @@ static void test_table_batch_writes_apply_in_order(void **state)
     strata_value *c = J("{\"pk\":\"c\",\"sk\":1}"), *bad = J("{\"pk\":\"c\"}");
     assert_int_equal(strata_txn_put_item(t, "items", c), 0);
     assert_int_equal(strata_txn_put_item(t, "items", bad), STRATA_EINVALID);
+    assert_int_equal(strata_txn_put_item(t, "nosuchtable", c), STRATA_EPOISONED);
+    assert_int_equal(strata_txn_delete_item(t, "items", NULL), STRATA_EPOISONED);
     assert_int_equal(strata_txn_commit(NULL, t), STRATA_EPOISONED);
     assert_string_equal(run(f, 0, &q, NULL, NULL), "{\"pk\":\"a\",\"sk\":1,\"v\":2}");
     strata_value_free(a1);
