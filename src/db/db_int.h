@@ -261,6 +261,9 @@ typedef struct strata_db_item {
 } strata_db_item;
 strata_db *strata_db__txn_db(strata_txn *t);
 const char *strata_db__txn_tenant(strata_txn *t);
+/* Copy *wo (NULL: the defaults) into *out after checking it: the version, that user, message
+ * and origin are UTF-8 of at most 65,535 bytes, the time zone offset. 0 or STRATA_EINVALID. */
+int strata_db__write_options(strata_write_options *out, const strata_write_options *wo);
 /* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */
 int strata_db__txn_usable(strata_txn *t);
 /* Items the first (table) op of a committed transaction deleted. */

@@ -1083,12 +1083,8 @@ int strata_retention_set(strata_db *db, const char *tenant, const char *entry, u
     if (keep_age_s < 0) return strata_err__set(STRATA_EINVALID, "keep_age_s must be >= 0");
     if (keep_commits > ((uint64_t)1 << 62) || keep_age_s > ((int64_t)1 << 40))
         return strata_err__set(STRATA_EINVALID, "retention limits out of range");
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-        w = *wo;
-    }
+    strata_write_options w;
+    if ((rc = strata_db__write_options(&w, wo))) return rc;
     strata_buf cur = {0};
     strata_doc_builder *b = NULL, *pb = NULL, *eb = NULL;
     pthread_mutex_lock(&db->write_mu);

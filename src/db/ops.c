@@ -21,18 +21,13 @@ static int one_entry_write(strata_oid *out, strata_db *db, const char *tenant, c
                            const strata_write_options *wo, fill_fn fill, void *arg)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    const strata_oid *expect = NULL;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-        w = *wo;
-        expect = w.expect_head;
-        w.expect_head = NULL;
-    }
-    strata_txn *t;
-    int rc = strata_txn_begin(&t, db, tenant, &w);
+    strata_write_options w;
+    int rc = strata_db__write_options(&w, wo);
     if (rc) return rc;
+    const strata_oid *expect = w.expect_head;
+    w.expect_head = NULL;
+    strata_txn *t;
+    if ((rc = strata_txn_begin(&t, db, tenant, &w))) return rc;
     if (expect) {
         strata_oid zero;
         memset(&zero, 0, sizeof zero);
@@ -130,12 +125,8 @@ static int publish_manifest(strata_db *db, const char *tenant, const strata_writ
     if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
     int rc = strata_db__check_name(tenant, "tenant name");
     if (rc) return rc;
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-        w = *wo;
-    }
+    strata_write_options w;
+    if ((rc = strata_db__write_options(&w, wo))) return rc;
     strata_manifest m;
     memset(&m, 0, sizeof m);
     m.flags = drop ? STRATA_MANIFEST_DROPPED : 0;

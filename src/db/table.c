@@ -44,12 +44,8 @@ int strata_table_create(strata_oid *out, strata_db *db, const char *tenant, cons
     if (schema->sk && strcmp(schema->sk, schema->pk) == 0)
         return strata_err__set(STRATA_EINVALID, "the sort key attribute must differ from the partition key");
     if ((rc = strata_db__check_name(entry, "entry name"))) return rc;
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-        w = *wo;
-    }
+    strata_write_options w;
+    if ((rc = strata_db__write_options(&w, wo))) return rc;
     w.expect_head = NULL;
     strata_txn *t;
     if ((rc = strata_txn_begin(&t, db, tenant, &w))) return rc;
@@ -192,17 +188,10 @@ static int item_write(strata_value **out, strata_db *db, const char *tenant, con
     memset(&r, 0, sizeof r);
     strata_buf key = {0};
     strata_txn *t = NULL;
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    const strata_oid *expect = NULL;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION) {
-            rc = strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-            goto done;
-        }
-        w = *wo;
-        expect = w.expect_head;
-        w.expect_head = NULL;
-    }
+    strata_write_options w;
+    if ((rc = strata_db__write_options(&w, wo))) goto done;
+    const strata_oid *expect = w.expect_head;
+    w.expect_head = NULL;
     if ((rc = req_parse(&r, io ? io->names : NULL, io ? io->values : NULL, io ? io->condition : NULL,
                         update, NULL, NULL, NULL)))
         goto done;

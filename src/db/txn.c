@@ -81,6 +81,24 @@ static int check_text(const char *s, const char *what)
     return 0;
 }
 
+int strata_db__write_options(strata_write_options *out, const strata_write_options *wo)
+{
+    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
+    if (wo) {
+        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
+            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
+        w = *wo;
+    }
+    int rc;
+    if ((rc = check_text(w.user, "user")) || (rc = check_text(w.message, "message")) ||
+        (rc = check_text(w.origin, "origin")))
+        return rc;
+    if (w.tz_offset_min != STRATA_TZ_LOCAL && (w.tz_offset_min < -24 * 60 || w.tz_offset_min > 24 * 60))
+        return strata_err__set(STRATA_EINVALID, "time zone offset %d minutes is out of range", w.tz_offset_min);
+    *out = w;
+    return 0;
+}
+
 static void txn_free(strata_txn *t)
 {
     if (!t) return;
@@ -118,17 +136,8 @@ int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant, const 
     if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
     int rc = strata_db__check_name(tenant, "tenant name");
     if (rc) return rc;
-    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
-    if (wo) {
-        if (wo->version != STRATA_WRITE_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "unknown write options version %u", wo->version);
-        w = *wo;
-    }
-    if ((rc = check_text(w.user, "user")) || (rc = check_text(w.message, "message")) ||
-        (rc = check_text(w.origin, "origin")))
-        return rc;
-    if (w.tz_offset_min != STRATA_TZ_LOCAL && (w.tz_offset_min < -24 * 60 || w.tz_offset_min > 24 * 60))
-        return strata_err__set(STRATA_EINVALID, "time zone offset %d minutes is out of range", w.tz_offset_min);
+    strata_write_options w;
+    if ((rc = strata_db__write_options(&w, wo))) return rc;
     if (w.expect_head)
         return strata_err__set(STRATA_EINVALID, "expect_head applies to single-entry writes; use strata_txn_expect_head");
     strata_txn *t = strata_mem__calloc(1, sizeof *t);

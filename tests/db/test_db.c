@@ -225,6 +225,16 @@ static void test_db_bad_names_and_arguments_are_rejected(void **state)
         assert_int_equal(strata_put(NULL, f->db, "acme", "e", bad[i], v, NULL), STRATA_EINVALID);
         assert_int_equal(strata_tenant_init(f->db, bad[i], NULL), STRATA_EINVALID);
     }
+    /* bad audit fields are refused by every write, tenant creation included */
+    strata_write_options bw = STRATA_WRITE_OPTIONS_INIT;
+    bw.message = "\xff";
+    assert_int_equal(strata_tenant_init(f->db, "other", &bw), STRATA_EINVALID);
+    assert_int_equal(strata_tenant_exists(f->db, "other"), 0);
+    bw.message = NULL;
+    bw.tz_offset_min = 5000;
+    assert_int_equal(strata_tenant_drop(f->db, "acme", &bw), STRATA_EINVALID);
+    assert_int_equal(strata_tenant_exists(f->db, "acme"), 1);
+    assert_int_equal(strata_save(NULL, f->db, "acme", "e", v, &bw), STRATA_EINVALID);
     /* names are data, not paths */
     assert_int_equal(strata_save(NULL, f->db, "acme", "../../etc/passwd", v, NULL), 0);
     assert_int_equal(strata_exists(f->db, "acme", "../../etc/passwd", NULL), 1);
