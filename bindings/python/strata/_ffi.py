@@ -206,6 +206,26 @@ int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *pay
 int strata_unlisten(strata_db *db, uint64_t id);
 uint64_t strata_listener_failures(strata_db *db);
 const strata_value *strata_iter_key_value(const strata_iter *it);
+typedef struct strata_gc_progress { const char *phase; uint64_t done; uint64_t total; } strata_gc_progress;
+typedef struct strata_gc_options {
+    unsigned int version; double min_dead_share; int compress_level;
+    int (*progress)(const strata_gc_progress *p, void *payload); void *payload;
+} strata_gc_options;
+typedef struct strata_gc_report {
+    uint64_t live_objects; uint64_t live_bytes; uint64_t segments_before; uint64_t segments_swept;
+    uint64_t objects_copied; uint64_t bytes_copied; uint64_t bytes_before; uint64_t bytes_after;
+    uint64_t pinned; uint64_t truncated; int64_t duration_us; int64_t blocked_us;
+} strata_gc_report;
+int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *out);
+int strata_retention_set(strata_db *db, const char *tenant, const char *entry, uint64_t keep_commits,
+                         int64_t keep_age_s, int audit, const strata_write_options *wo);
+int strata_retention_get(uint64_t *keep_commits, int64_t *keep_age_s, int *audit, strata_db *db,
+                         const char *tenant, const char *entry);
+typedef struct strata_space_stats {
+    unsigned int version; uint64_t file_bytes; uint64_t segments; uint64_t objects; uint64_t live_bytes;
+    uint64_t dead_bytes; uint64_t gc_runs; int64_t last_gc_us; uint64_t last_gc_freed;
+} strata_space_stats;
+int strata_db_stats(strata_db *db, strata_space_stats *out);
 """
 
 # Constants of strata.h (restated: ABI mode cannot read #defines).
@@ -243,6 +263,8 @@ QUERY_OPTIONS_VERSION = 1
 RETURN_NONE = 0
 RETURN_ALL_OLD = 1
 RETURN_ALL_NEW = 2
+GC_OPTIONS_VERSION = 1
+DB_STATS_VERSION = 1
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)

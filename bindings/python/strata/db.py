@@ -857,6 +857,75 @@ class Database:
         check(rc)
         return problems[0]
 
+    # -- space ------------------------------------------------------------------------------
+
+    def gc(self, min_dead_share=0.0):
+        """Reclaim space now (docs/gc.md): returns the run's report as a dict (bytes_before,
+        bytes_after, segments_swept, live_objects, truncated, duration_us, ...)."""
+        opt = ffi.new("strata_gc_options *")
+        opt.version = C.GC_OPTIONS_VERSION
+        opt.min_dead_share = float(min_dead_share)
+        rep = ffi.new("strata_gc_report *")
+        db = self._enter()
+        try:
+            rc = lib.strata_db_gc(db, opt, rep)
+        finally:
+            self._leave()
+        check(rc)
+        return {f: getattr(rep, f) for f in ("live_objects", "live_bytes", "segments_before",
+                                             "segments_swept", "objects_copied", "bytes_copied",
+                                             "bytes_before", "bytes_after", "pinned", "truncated",
+                                             "duration_us", "blocked_us")}
+
+    def set_retention(self, tenant, entry=None, *, keep_commits=0, keep_age=0, audit=False, **write):
+        """Keep the newest ``keep_commits`` commits and/or those younger than ``keep_age``
+        seconds (a number or a datetime.timedelta) of each entry of ``tenant`` (or of one
+        ``entry``) at the next gc(); both 0 removes the policy."""
+        if hasattr(keep_age, "total_seconds"):
+            keep_age = int(keep_age.total_seconds())
+        wo = self._write_options(**write)
+        t = _text(tenant, "tenant")
+        e = ffi.NULL if entry is None else _text(entry, "entry")
+        db = self._enter()
+        try:
+            rc = lib.strata_retention_set(db, t, e, int(keep_commits), int(keep_age), 1 if audit else 0, wo.ptr)
+        finally:
+            self._leave()
+        check(rc)
+
+    def retention(self, tenant, entry=None):
+        """The policy in force as a dict {keep_commits, keep_age, audit}, or None."""
+        kc = ffi.new("uint64_t *")
+        ka = ffi.new("int64_t *")
+        au = ffi.new("int *")
+        t = _text(tenant, "tenant")
+        e = ffi.NULL if entry is None else _text(entry, "entry")
+        db = self._enter()
+        try:
+            rc = lib.strata_retention_get(kc, ka, au, db, t, e)
+        finally:
+            self._leave()
+        if rc == C.ENOTFOUND:
+            return None
+        check(rc)
+        return {"keep_commits": kc[0], "keep_age": ka[0], "audit": bool(au[0])}
+
+    def space(self):
+        """Space statistics: file_bytes, segments, objects, live_bytes, dead_bytes, gc_runs,
+        last_gc (an aware datetime or None), last_gc_freed."""
+        st = ffi.new("strata_space_stats *")
+        st.version = C.DB_STATS_VERSION
+        db = self._enter()
+        try:
+            rc = lib.strata_db_stats(db, st)
+        finally:
+            self._leave()
+        check(rc)
+        out = {f: getattr(st, f) for f in ("file_bytes", "segments", "objects", "live_bytes",
+                                           "dead_bytes", "gc_runs", "last_gc_freed")}
+        out["last_gc"] = _datetime(st.last_gc_us, 0) if st.last_gc_us else None
+        return out
+
     # -- tables -----------------------------------------------------------------------------
 
     def create_table(self, tenant, entry, pk, sk=None, ttl=None, **write):
