@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,7 @@ static void test_gc_reclaims_a_dropped_tenant_but_not_objects_others_share(void 
 
 typedef struct wctx {
     strata_db *db;
-    volatile int stop;
+    atomic_int stop;
     long commits, failures;
 } wctx;
 
@@ -317,7 +318,7 @@ typedef struct rctx {
     strata_db *db;
     strata_oid snap;
     const strata_oid *heads;
-    volatile int stop;
+    atomic_int stop;
     long reads, failures;
 } rctx;
 

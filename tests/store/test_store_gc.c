@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,8 @@ static void test_store_gc_abort_deletes_nothing(void **state)
 typedef struct rdctx {
     strata_store *s;
     const strata_oid *oids;
-    volatile int stop;
-    long reads, failures;
+    atomic_int stop;
+    atomic_long reads, failures; /* shared by the reader threads */
 } rdctx;
 
 static void *reader(void *arg)
