@@ -97,7 +97,8 @@ typedef struct strata_tree_edit {
 
 /* Apply `n` edits (any order; when a key appears several times the later edit wins; deleting a
  * missing key is a no-op) to the tree `root` and store the result: *out receives the new root.
- * Only nodes on the paths touched are written (O(changes × log n)); `edits` is not modified.
+ * Only nodes on the paths touched are written (O(changes × log n)); `edits` is not modified;
+ * `out` may point at `root`.
  * Nothing is published: call strata_store__publish to make the root durable.
  * Bad input (key or value too long, NULL pointers with nonzero lengths) is STRATA_EINVALID /
  * STRATA_ELIMIT before anything is written. Other errors: STRATA_ECORRUPT, STRATA_EIO,

@@ -886,6 +886,28 @@ static void test_tree_single_change_rewrites_only_its_path(void **state)
     assert_int_equal(strata_tree__diff(e.ctx, &r, &r2, diff_cb, &d), 0);
     assert_int_equal(d.n, 1);
     dlist_free(&d);
+    /* history independence on the tall tree: undoing the change, or deleting a run of items
+     * and putting them back in another batching, gives the original root again */
+    strata_oid r3, r4;
+    one.val = val;
+    one.vlen = sizeof val;
+    assert_int_equal(strata_tree__apply(e.ctx, &r2, &one, 1, &r3), 0);
+    assert_int_equal(strata_oid__cmp(&r3, &r), 0);
+    uint32_t from = total / 2, run = 5000;
+    for (uint32_t i = 0; i < run; i++) {
+        ed[i].key = kb[i];
+        ed[i].klen = (size_t)sprintf(kb[i], "user#%08u", from + i);
+        ed[i].val = val;
+        ed[i].vlen = sizeof val;
+        ed[i].del = 1;
+    }
+    assert_int_equal(strata_tree__apply(e.ctx, &r, ed, run, &r3), 0);
+    assert_int_equal(strata_tree__count(e.ctx, &r3, &cnt), 0);
+    assert_int_equal(cnt, total - run);
+    for (uint32_t i = 0; i < run; i++) ed[i].del = 0;
+    assert_int_equal(strata_tree__apply(e.ctx, &r3, ed + run / 2, run - run / 2, &r4), 0);
+    assert_int_equal(strata_tree__apply(e.ctx, &r4, ed, run / 2, &r4), 0);
+    assert_int_equal(strata_oid__cmp(&r4, &r), 0);
     free(ed);
     free(kb);
     env_close(&e);
