@@ -322,6 +322,12 @@ STRATA_API int strata_get_all(strata_value **out, strata_db *db, const char *ten
 STRATA_API int strata_records(strata_iter **out, strata_db *db, const char *tenant,
                               const char *entry, const strata_read_options *ro);
 
+/* Iterate over the records whose keys k satisfy from <= k < to (bytewise order of the UTF-8
+ * keys; either bound may be NULL: unbounded). Seeking to `from` costs O(log n). */
+STRATA_API int strata_records_range(strata_iter **out, strata_db *db, const char *tenant,
+                                    const char *entry, const char *from, const char *to,
+                                    const strata_read_options *ro);
+
 /* ---- commits, history, diff, restore ---------------------------------------------------- */
 
 /* Read a commit of this tenant by digest (owned, strata_commit_free). STRATA_ENOTFOUND when no

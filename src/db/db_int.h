@@ -228,6 +228,8 @@ struct strata_iter {
     size_t pos;
     /* IT_RECORDS / IT_ENTRIES */
     strata_db_cursor *cur;
+    strata_buf hi;            /* IT_RECORDS: exclusive upper bound (encoded key) when has_hi */
+    int has_hi;
     strata_buf scratch;
     /* IT_HISTORY */
     char *tenant, *entry;

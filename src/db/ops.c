@@ -331,6 +331,7 @@ void strata_iter_free(strata_iter *it)
     strata_value_free(it->last_key);
     strata_buf__free(&it->key);
     strata_buf__free(&it->names);
+    strata_buf__free(&it->hi);
     strata_db__cursor_free(it->cur);
     strata_buf__free(&it->scratch);
     strata_mem__free(it->tenant);
@@ -381,6 +382,11 @@ int strata_iter_next(strata_iter *it)
     case IT_RECORDS: {
         strata_slice k, v, name;
         if ((rc = strata_db__cursor_next(it->cur, &k, &v))) return rc;
+        if (it->has_hi) {
+            size_t n = k.len < it->hi.len ? k.len : it->hi.len;
+            int c = memcmp(k.data, it->hi.data, n);
+            if (c > 0 || (c == 0 && k.len >= it->hi.len)) return STRATA_ITEROVER;
+        }
         if ((rc = decode_record_key(k.data, k.len, &it->scratch, &name))) return rc;
         if ((rc = strata_buf__append(&it->key, name.data, name.len))) return rc;
         return strata_db__value_new(&it->value, v.data, v.len);
@@ -493,20 +499,38 @@ int strata_entries(strata_iter **out, strata_db *db, const char *tenant, const s
     return rc;
 }
 
-int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_records_range(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const char *from,
+                         const char *to, const strata_read_options *ro)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_records: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    int rc;
+    if ((from && (rc = strata_db__check_name(from, "range start key"))) || (to && (rc = strata_db__check_name(to, "range end key"))))
+        return rc;
     strata_oid root;
-    int rc = records_root(db, tenant, entry, ro, &root);
-    if (rc) return rc;
+    if ((rc = records_root(db, tenant, entry, ro, &root))) return rc;
     strata_iter *it = NULL;
-    if ((rc = strata_db__iter_new(&it, db, IT_RECORDS)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &root)) == 0)
-        rc = strata_db__cursor_seek(it->cur, NULL, 0);
+    strata_buf lo = {0};
+    if ((rc = strata_db__iter_new(&it, db, IT_RECORDS))) goto done;
+    /* keys encode in string order, so bounds on encoded keys are bounds on the names */
+    if (from && (rc = strata_db__record_key(&lo, from))) goto done;
+    if (to) {
+        if ((rc = strata_db__record_key(&it->hi, to))) goto done;
+        it->has_hi = 1;
+    }
+    if ((rc = strata_db__cursor_open(&it->cur, db, &root))) goto done;
+    rc = strata_db__cursor_seek(it->cur, from ? lo.data : NULL, lo.len);
+done:
+    strata_buf__free(&lo);
     if (rc) strata_iter_free(it);
     else *out = it;
     return rc;
+}
+
+int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+{
+    return strata_records_range(out, db, tenant, entry, NULL, NULL, ro);
 }
 
 int strata_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *from,

@@ -153,6 +153,22 @@ static void test_db_records_put_get_put_many_delete(void **state)
     }
     assert_int_equal(strata_iter_next(it), STRATA_ITEROVER);
     strata_iter_free(it);
+    /* a range [from, to) seeks and stops by key order */
+    struct { const char *from, *to, *want; } rg[] = {
+        {"jane", "zed", "jane,john,"}, {"jb", NULL, "john,zed,"}, {NULL, "john", "jane,"},
+        {"john", "john", ""}, {"zzz", NULL, ""}, {"a", "janf", "jane,"},
+    };
+    for (size_t r = 0; r < sizeof rg / sizeof *rg; r++) {
+        assert_int_equal(strata_records_range(&it, f->db, "acme", "people", rg[r].from, rg[r].to, NULL), 0);
+        char seen[64] = "";
+        while (strata_iter_next(it) == 0) {
+            strncat(seen, strata_iter_key(it).data, strata_iter_key(it).len);
+            strcat(seen, ",");
+        }
+        strata_iter_free(it);
+        assert_string_equal(seen, rg[r].want);
+    }
+    assert_int_equal(strata_records_range(&it, f->db, "acme", "people", "", NULL, NULL), STRATA_EINVALID);
     /* delete: one commit; deleting a missing key is unchanged */
     assert_int_equal(strata_delete(NULL, f->db, "acme", "people", "zed", &w), 0);
     assert_int_equal(strata_delete(NULL, f->db, "acme", "people", "zed", &w), STRATA_UNCHANGED);
