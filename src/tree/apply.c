@@ -205,8 +205,23 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
     evec prod = {0}, olds = {0};
     builder b;
     if ((rc = builder_init(&b, p->ctx, ar, L, &prod)) != 0) goto done;
+    tpath_cut(p, p->top); /* the first seek of a level starts at the root */
     while (ei < nE) {
-        tpath_cut(p, p->top);
+        /* Seek the node for the next edit from the lowest node of the current path that covers
+         * its key, not from the root: within a level the edits are sorted, so the key lies after
+         * everything processed, inside node[l] exactly when it is <= node[l]'s last key or
+         * node[l] is the last node of its level. Usually that is the parent of the last node
+         * rewritten. */
+        int from = p->top;
+        for (int l = p->bottom > L ? p->bottom : L + 1; l < p->top; l++) {
+            const tnode *x = p->node[l];
+            if (tkey_cmp(E[ei].it.key, E[ei].it.klen, tnode_key(x, x->n - 1), x->kx[x->n - 1].len) <= 0 ||
+                path_at_last(p, l)) {
+                from = l;
+                break;
+            }
+        }
+        tpath_cut(p, from);
         if ((rc = tpath_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
         prod.len = olds.len = 0;
         for (;;) {

@@ -908,6 +908,39 @@ static void test_tree_single_change_rewrites_only_its_path(void **state)
     assert_int_equal(strata_tree__apply(e.ctx, &r3, ed + run / 2, run - run / 2, &r4), 0);
     assert_int_equal(strata_tree__apply(e.ctx, &r4, ed, run / 2, &r4), 0);
     assert_int_equal(strata_oid__cmp(&r4, &r), 0);
+    /* scattered edits over the whole tall tree (many regions on every level), then undone */
+    static char chg[64];
+    memset(chg, 'c', sizeof chg);
+    uint64_t rs = 7;
+    for (uint32_t i = 0; i < 200; i++) {
+        ed[i].key = kb[i];
+        ed[i].klen = (size_t)sprintf(kb[i], "user#%08u", (uint32_t)tu_below(&rs, total));
+        ed[i].val = chg;
+        ed[i].vlen = sizeof chg;
+        ed[i].del = (i % 3) == 0;
+    }
+    assert_int_equal(strata_tree__apply(e.ctx, &r, ed, 200, &r3), 0);
+    d = (dlist){0};
+    assert_int_equal(strata_tree__diff(e.ctx, &r, &r3, diff_cb, &d), 0);
+    for (size_t i = 1; i < d.n; i++) assert_true(bcmp_keys(d.r[i - 1].k, d.r[i - 1].kl, d.r[i].k, d.r[i].kl) < 0);
+    size_t changed = d.n;
+    assert_true(changed > 150 && changed <= 200);
+    dlist_free(&d);
+    for (uint32_t i = 0; i < 200; i++) {
+        strata_tree_value gv;
+        int grc = strata_tree__get(e.ctx, &r3, kb[i], ed[i].klen, &gv);
+        if (ed[i].del) assert_int_equal(grc, STRATA_ENOTFOUND);
+        else {
+            assert_int_equal(grc, 0);
+            assert_int_equal(gv.len, sizeof chg);
+            strata_tree__value_release(e.ctx, &gv);
+        }
+        ed[i].val = val;
+        ed[i].vlen = sizeof val;
+        ed[i].del = 0;
+    }
+    assert_int_equal(strata_tree__apply(e.ctx, &r3, ed, 200, &r4), 0);
+    assert_int_equal(strata_oid__cmp(&r4, &r), 0);
     free(ed);
     free(kb);
     env_close(&e);
@@ -971,7 +1004,23 @@ static void test_tree_corrupt_child_is_detected(void **state)
     assert_int_equal(strata_tree__cursor_open(&c, e.ctx, &po), 0);
     assert_int_equal(strata_tree__cursor_first(c), STRATA_ECORRUPT);
     assert_false(strata_tree__cursor_valid(c));
+    assert_int_equal(strata_tree__cursor_next(c), STRATA_ITEROVER);
     strata_tree__cursor_free(c);
+    /* every other reader and apply refuse it too, writing nothing */
+    strata_oid empty, out;
+    assert_int_equal(strata_tree__empty(e.ctx, &empty), 0);
+    dlist d = {0};
+    assert_int_equal(strata_tree__diff(e.ctx, &empty, &po, diff_cb, &d), STRATA_ECORRUPT);
+    dlist_free(&d);
+    rmap got = {0};
+    assert_int_equal(strata_tree__scan(e.ctx, &po, NULL, 0, NULL, 0, 0, collect_cb, &got), STRATA_ECORRUPT);
+    rmap_free(&got);
+    strata_tree_stats s0, s1;
+    strata_tree__stats(e.ctx, &s0);
+    strata_tree_edit ed1 = {"a", 1, "z", 1, 0};
+    assert_int_equal(strata_tree__apply(e.ctx, &po, &ed1, 1, &out), STRATA_ECORRUPT);
+    strata_tree__stats(e.ctx, &s1);
+    assert_int_equal(s1.nodes_written, s0.nodes_written);
     /* with the right count it reads */
     parent[37] = 2;
     assert_int_equal(strata_store__put(e.store, 'N', parent, sizeof parent, &po), 0);
