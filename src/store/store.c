@@ -813,6 +813,20 @@ static void store_free(strata_store *s)
     strata_mem__free(s);
 }
 
+#define OPEN_RETRIES 20
+
+/* Drop every loaded segment and the roots (a read-only open starting over). */
+static void unload_segments(strata_store *s)
+{
+    pthread_rwlock_wrlock(&s->rw);
+    for (size_t i = 0; i < s->nsealed; i++) seg_free(s->sealed[i]);
+    s->nsealed = 0;
+    s->sealed_count = s->sealed_raw = s->sealed_dead = s->sealed_bytes = 0;
+    rmap_free(&s->roots);
+    s->seq = 0;
+    pthread_rwlock_unlock(&s->rw);
+}
+
 int strata_store__open(strata_store **out, const char *dir, const strata_store_options *opt)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_store__open: out is NULL");
@@ -881,16 +895,26 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
         rc = strata_vfs__list(dir, tmp_cb, s->dir);
         if (rc) goto done;
     }
-    rc = check_or_create(s, &segs, &nsegs);
-    if (rc) goto done;
-    for (size_t i = 0; i + 1 < nsegs; i++) {
-        store_seg *g;
-        rc = sealed_reserve(s);
-        if (!rc) rc = load_sealed(s, segs[i], NULL, &g);
+    for (int attempt = 0;; attempt++) {
+        rc = check_or_create(s, &segs, &nsegs);
         if (rc) goto done;
-        add_sealed(s, g);
+        for (size_t i = 0; !rc && i + 1 < nsegs; i++) {
+            store_seg *g;
+            rc = sealed_reserve(s);
+            if (!rc) rc = load_sealed(s, segs[i], NULL, &g);
+            if (!rc) add_sealed(s, g);
+        }
+        if (!rc) rc = open_active(s, segs[nsegs - 1]);
+        /* A reader racing the writer's GC: a listed segment was deleted before we opened it.
+         * Forget what was loaded and list again (the writer holds the lock, so GC is the only
+         * thing that deletes segments). */
+        if (rc != STRATA_ENOTFOUND || !o.read_only || attempt >= OPEN_RETRIES) break;
+        strata_error_clear();
+        unload_segments(s);
+        strata_mem__free(segs);
+        segs = NULL;
+        nsegs = 0;
     }
-    rc = open_active(s, segs[nsegs - 1]);
     if (rc) goto done;
     if (!o.read_only && o.durability == STRATA_DURABILITY_NORMAL) {
         if (pthread_create(&s->thread, NULL, normal_thread, s) != 0) {
@@ -1492,11 +1516,37 @@ static int rescan_active(strata_store *s)
     return rc;
 }
 
-int strata_store__refresh(strata_store *s)
+/* Move the reader's active segment g into the sealed list in one step (caller holds wmu and has
+ * reserved the list), so that a concurrent lookup always finds its objects somewhere. With
+ * keep_table the scanned records table becomes g's own (g has no index). */
+static void retire_active(strata_store *s, store_seg *g, int keep_table)
 {
-    if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__refresh: store is NULL");
-    if (!s->read_only) return 0; /* a writer always sees its own state */
-    pthread_mutex_lock(&s->wmu);
+    pthread_rwlock_wrlock(&s->rw);
+    store_otab t = s->act;
+    memset(&s->act, 0, sizeof s->act);
+    if (keep_table) {
+        g->ram = t;
+        memset(&t, 0, sizeof t);
+        g->idx.count = g->ram.n;
+        g->idx.raw_bytes = s->act_raw;
+        g->idx.dead = s->act_dead;
+        g->idx.seg_len = g->size = s->rstate.off;
+    }
+    s->act_raw = s->act_dead = 0;
+    s->active = NULL;
+    s->sealed[s->nsealed++] = g;
+    s->sealed_count += g->map ? g->idx.count : g->ram.n;
+    s->sealed_raw += g->idx.raw_bytes;
+    s->sealed_dead += g->idx.dead;
+    s->sealed_bytes += g->size;
+    pthread_rwlock_unlock(&s->rw);
+    store_otab_free(&t);
+}
+
+/* One pass of refresh (caller holds wmu). STRATA_ENOTFOUND when a listed segment vanished
+ * before it could be opened (the writer's GC deleted it): the caller lists again. */
+static int refresh_once(strata_store *s)
+{
     uint64_t *segs = NULL;
     size_t n = 0;
     int rc = store_list_segments(s->dir, &segs, &n);
@@ -1509,6 +1559,18 @@ int strata_store__refresh(strata_store *s)
         rc = rescan_active(s);
         goto done;
     }
+    if (s->active) {
+        int listed = 0;
+        for (size_t i = 0; i < n; i++) listed |= segs[i] == s->active->no;
+        if (!listed) {
+            /* The writer sealed our active segment and its GC swept and deleted it: every live
+             * record in it was copied into a newer sealed segment (loaded below, with the roots
+             * table). Keep what we scanned, readable through the open descriptor, as a sealed
+             * segment older than the copies. */
+            if ((rc = sealed_reserve(s)) != 0) goto done;
+            retire_active(s, s->active, 1);
+        }
+    }
     /* The writer moved on: the old active segment and any newer but not last ones are sealed
      * now; load them (from their indexes), then take the newest as the active one. The old
      * active segment's struct stays alive (readers may hold it) and becomes the sealed one. */
@@ -1520,26 +1582,35 @@ int strata_store__refresh(strata_store *s)
         rc = sealed_reserve(s);
         if (!rc) rc = load_sealed(s, segs[i], reuse, &g);
         if (rc) goto done;
-        if (reuse) {
-            pthread_rwlock_wrlock(&s->rw);
-            store_otab t = s->act;
-            memset(&s->act, 0, sizeof s->act);
-            s->act_raw = s->act_dead = 0;
-            s->active = NULL;
-            pthread_rwlock_unlock(&s->rw);
-            store_otab_free(&t);
-        }
-        add_sealed(s, g);
+        if (reuse) retire_active(s, g, 0);
+        else add_sealed(s, g);
     }
-    if (s->active) { /* its number vanished from the listing: only GC could do that */
+    if (s->active) { /* cannot happen: it was listed, so it was sealed or is the newest */
         rc = strata_err__set(STRATA_ECORRUPT, "%s: active segment %llu disappeared", s->dir,
                              (unsigned long long)s->active->no);
         goto done;
     }
     rc = open_active(s, segs[n - 1]);
 done:
-    pthread_mutex_unlock(&s->wmu);
     strata_mem__free(segs);
+    return rc;
+}
+
+/* A reader's refresh races the writer's GC, which may delete a listed segment before we open
+ * it; each retry lists again and resumes where the last pass stopped. */
+#define REFRESH_RETRIES 20
+
+int strata_store__refresh(strata_store *s)
+{
+    if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__refresh: store is NULL");
+    if (!s->read_only) return 0; /* a writer always sees its own state */
+    pthread_mutex_lock(&s->wmu);
+    int rc = refresh_once(s);
+    for (int i = 0; rc == STRATA_ENOTFOUND && i < REFRESH_RETRIES; i++) {
+        strata_error_clear();
+        rc = refresh_once(s);
+    }
+    pthread_mutex_unlock(&s->wmu);
     return rc;
 }
 
