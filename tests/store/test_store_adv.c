@@ -126,10 +126,87 @@ static void test_store_adv_reader_refresh_survives_gc_deleting_its_active_segmen
     tu_rmdir_free(dir);
 }
 
+/* A GC run under an injected fault (kind 0: the n-th allocation fails; 1: the n-th write fails;
+ * 2: the n-th write is short; 3: the n-th sync fails). Returns 1 when the fault fired. Whatever
+ * happens, the run either succeeds or fails with the injected error, and afterwards — on the
+ * same handle when it is still usable, and after reopening — every live object and every root
+ * is intact, verify is clean, and a second run completes. */
+static int fault_case(int kind, long n)
+{
+    char *dir = tu_mkdtemp("sadvfault");
+    strata_store *s = open_ok(dir, 1, 0);
+    static strata_oid oids[NOBJ];
+    fill(s, oids, 0, NOBJ);
+    strata_vfs_faults f = {0};
+    if (kind == 0) strata_mem__fail_at(n, 0);
+    else {
+        if (kind == 1) f.fail_write_at = n;
+        if (kind == 2) f.short_write_at = n;
+        if (kind == 3) f.fail_sync_at = n;
+        strata_vfs__faults_set(&f);
+    }
+    strata_store_gc *g = NULL;
+    strata_store_gc_options o = STRATA_STORE_GC_OPTIONS_INIT;
+    o.min_dead_share = 0.001;
+    int rc = strata_store__gc_begin(&g, s, &o);
+    for (int i = 0; !rc && i < NOBJ; i++)
+        if (is_live(i)) rc = strata_store__gc_mark(g, &oids[i]) < 0 ? STRATA_ENOMEM : 0;
+    if (!rc) rc = strata_store__gc_finish(g, NULL);
+    strata_store__gc_free(g);
+    int fired = kind == 0 ? strata_mem__failed() : rc != 0;
+    strata_mem__fail_at(0, 0);
+    strata_vfs__faults_clear();
+    if (rc) {
+        if (rc != (kind == 0 ? STRATA_ENOMEM : STRATA_EIO))
+            fprintf(stderr, "kind %d n %ld: rc %d: %s\n", kind, n, rc, strata_error_last()->message);
+        assert_int_equal(rc, kind == 0 ? STRATA_ENOMEM : STRATA_EIO);
+        assert_true(strata_error_last()->message[0] != 0);
+    }
+    /* the same handle still serves every live object and root */
+    expect_roots(s, oids, NOBJ);
+    for (int i = 0; i < NOBJ; i++)
+        if (is_live(i)) expect_object(s, &oids[i], i);
+    strata_store__close(s);
+    s = open_ok(dir, 0, 0);
+    expect_roots(s, oids, NOBJ);
+    for (int i = 0; i < NOBJ; i++)
+        if (is_live(i)) expect_object(s, &oids[i], i);
+    rc = strata_store__verify(s, NULL, NULL, NULL);
+    if (rc) fprintf(stderr, "kind %d n %ld: verify: %s\n", kind, n, strata_error_last()->message);
+    assert_int_equal(rc, 0);
+    strata_store_gc_report rep;
+    run_gc(s, oids, NOBJ, &rep);
+    for (int i = 0; i < NOBJ; i++)
+        if (is_live(i)) expect_object(s, &oids[i], i);
+    strata_store__close(s);
+    tu_rmdir_free(dir);
+    return fired;
+}
+
+static void test_store_adv_gc_out_of_memory_at_every_allocation_loses_nothing(void **state)
+{
+    (void)state;
+    long n = 1;
+    while (fault_case(0, n)) n++;
+    assert_true(n > 10);
+}
+
+static void test_store_adv_gc_io_failure_at_every_write_and_sync_loses_nothing(void **state)
+{
+    (void)state;
+    for (int kind = 1; kind <= 3; kind++) {
+        long n = 1;
+        while (fault_case(kind, n)) n++;
+        assert_true(n > 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_adv_reader_refresh_survives_gc_deleting_its_active_segment),
+        cmocka_unit_test(test_store_adv_gc_out_of_memory_at_every_allocation_loses_nothing),
+        cmocka_unit_test(test_store_adv_gc_io_failure_at_every_write_and_sync_loses_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
