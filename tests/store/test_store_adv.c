@@ -15,9 +15,14 @@
 #define SEG 4096
 #define NOBJ 120
 
+/* Durability of writers opened by open_ok (the fault loops run without per-publish syncs to
+ * stay fast; GC's seal syncs whatever the mode). */
+static strata_durability durability = STRATA_DURABILITY_FULL;
+
 static strata_store *open_ok(const char *dir, int create, int read_only)
 {
     strata_store_options o = STRATA_STORE_OPTIONS_INIT;
+    o.durability = durability;
     o.create = create;
     o.read_only = read_only;
     o.segment_size = SEG;
@@ -187,7 +192,9 @@ static void test_store_adv_gc_out_of_memory_at_every_allocation_loses_nothing(vo
 {
     (void)state;
     long n = 1;
+    durability = STRATA_DURABILITY_OFF;
     while (fault_case(0, n)) n++;
+    durability = STRATA_DURABILITY_FULL;
     assert_true(n > 10);
 }
 
@@ -201,11 +208,54 @@ static void test_store_adv_gc_io_failure_at_every_write_and_sync_loses_nothing(v
     }
 }
 
+/* The reader's refresh across a GC run (its active segment swept and deleted, new segments
+ * sealed) with the n-th allocation failing: the refresh fails with STRATA_ENOMEM or succeeds,
+ * the handle keeps answering, and the next refresh brings it fully up to date. */
+static int refresh_oom_case(long n)
+{
+    char *dir = tu_mkdtemp("sadvroom");
+    strata_store *w = open_ok(dir, 1, 0);
+    static strata_oid oids[2 * NOBJ];
+    fill(w, oids, 0, NOBJ);
+    strata_store *r = open_ok(dir, 0, 1);
+    fill(w, oids, NOBJ, NOBJ + 5);
+    strata_store_gc_report rep;
+    run_gc(w, oids, NOBJ + 5, &rep);
+    fill(w, oids, NOBJ + 5, NOBJ + 30);
+    strata_mem__fail_at(n, 0);
+    int rc = strata_store__refresh(r);
+    int fired = strata_mem__failed();
+    strata_mem__fail_at(0, 0);
+    if (rc) assert_int_equal(rc, STRATA_ENOMEM);
+    rc = strata_store__refresh(r);
+    if (rc) fprintf(stderr, "n %ld: refresh: %s\n", n, strata_error_last()->message);
+    assert_int_equal(rc, 0);
+    expect_roots(r, oids, NOBJ + 30);
+    for (int i = 0; i < NOBJ + 30; i++)
+        if (is_live(i) || i >= NOBJ + 5) expect_object(r, &oids[i], i);
+    assert_int_equal(strata_store__verify(r, NULL, NULL, NULL), 0);
+    strata_store__close(r);
+    strata_store__close(w);
+    tu_rmdir_free(dir);
+    return fired;
+}
+
+static void test_store_adv_reader_refresh_across_gc_out_of_memory_at_every_allocation(void **state)
+{
+    (void)state;
+    long n = 1;
+    durability = STRATA_DURABILITY_OFF;
+    while (refresh_oom_case(n)) n++;
+    durability = STRATA_DURABILITY_FULL;
+    assert_true(n > 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_adv_reader_refresh_survives_gc_deleting_its_active_segment),
         cmocka_unit_test(test_store_adv_gc_out_of_memory_at_every_allocation_loses_nothing),
+        cmocka_unit_test(test_store_adv_reader_refresh_across_gc_out_of_memory_at_every_allocation),
         cmocka_unit_test(test_store_adv_gc_io_failure_at_every_write_and_sync_loses_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
