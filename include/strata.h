@@ -152,7 +152,7 @@ typedef struct strata_db_options {
     int create;                    /* create the database when missing (default 1) */
     int read_only;                 /* open as a reader: never writes, never blocks the writer */
     strata_durability durability;  /* default STRATA_DURABILITY_FULL */
-    size_t cache_bytes;            /* decoded-node cache budget; 0 = 64 MiB */
+    size_t cache_bytes;            /* decoded-node cache budget; 0 = 256 MiB */
     int lock_wait_ms;              /* writer lock: 0 fail with STRATA_EBUSY, >0 wait, <0 forever */
 } strata_db_options;
 

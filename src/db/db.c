@@ -97,7 +97,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     so.lock_wait_ms = o.lock_wait_ms;
     rc = strata_store__open(&db->store, path, &so);
     if (rc) goto fail;
-    rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)64 << 20);
+    rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)256 << 20);
     if (rc) goto fail;
     if ((rc = strata_db__cache_new(db))) goto fail;
     if ((rc = strata_db__gc_open(db))) goto fail; /* gc.c: pins, GC statistics */

@@ -250,7 +250,7 @@ static void dctx_give(ZSTD_DCtx *d)
     ZSTD_freeDCtx(d);
 }
 
-int strata_store__decode_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out)
+int strata_store__inflate_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out)
 {
     *out = NULL;
     uint8_t *buf = strata_mem__alloc((size_t)rec->raw_len);
@@ -280,17 +280,27 @@ int strata_store__decode_payload(const store_rec *rec, const uint8_t *payload, u
     } else if (rec->raw_len) {
         memcpy(buf, payload, (size_t)rec->raw_len);
     }
+done:
+    if (rc) strata_mem__free(buf);
+    else *out = buf;
+    return rc;
+}
+
+int strata_store__decode_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out)
+{
+    int rc = strata_store__inflate_payload(rec, payload, out);
+    if (rc) return rc;
     strata_oid got;
-    rc = strata_hash__object(&got, rec->type, buf, (size_t)rec->raw_len);
-    if (rc) goto done;
-    if (strata_oid__cmp(&got, &rec->oid) != 0) {
+    rc = strata_hash__object(&got, rec->type, *out, (size_t)rec->raw_len);
+    if (rc == 0 && strata_oid__cmp(&got, &rec->oid) != 0) {
         char hex[STRATA_OID_HEXSIZE + 1];
         strata_oid_fmt(hex, &rec->oid);
         rc = strata_err__set(STRATA_ECORRUPT, "object %s does not hash to its digest", hex);
     }
-done:
-    if (rc) strata_mem__free(buf);
-    else *out = buf;
+    if (rc) {
+        strata_mem__free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

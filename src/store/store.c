@@ -1366,41 +1366,46 @@ void strata_store__close(strata_store *s)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
+/* Read the object record at `off` of segment g: one pread for the header and, for most objects,
+ * the whole payload; the record checksum (header and stored bytes) is checked, compressed
+ * payloads are inflated. The digest is not recomputed here (verify, repair and GC do that). */
 int store_read_object(strata_store *s, store_seg *g, uint64_t off, const strata_oid *oid,
                       uint8_t *type, uint8_t **data, size_t *len)
 {
     (void)s;
-    uint8_t hdr[OBJ_HDR_SIZE];
+    enum { FIRST = 8192 };
+    uint8_t first[OBJ_HDR_SIZE + FIRST];
     store_rec r;
     uint8_t *buf = NULL, *obj = NULL;
+    const uint8_t *payload;
     const char *path = strata_vfs__path(g->f);
-    int rc = strata_vfs__read_exact(g->f, off, hdr, sizeof hdr);
+    size_t got = 0;
+    int rc = strata_vfs__read(g->f, off, first, sizeof first, &got);
     if (rc) goto done;
-    rc = store_decode_obj_header(hdr, sizeof hdr, &r);
+    if (got < OBJ_HDR_SIZE) {
+        rc = strata_err__set(STRATA_ECORRUPT, "truncated object record header");
+        goto wrap;
+    }
+    rc = store_decode_obj_header(first, OBJ_HDR_SIZE, &r);
     if (!rc && oid && strata_oid__cmp(&r.oid, oid) != 0)
         rc = strata_err__set(STRATA_ECORRUPT, "record holds a different object");
     if (rc) goto wrap;
-    buf = strata_mem__alloc((size_t)r.stored_len);
-    if (!buf) { rc = STRATA_ENOMEM; goto done; }
-    rc = strata_vfs__read_exact(g->f, off + OBJ_HDR_SIZE, buf, (size_t)r.stored_len);
-    if (rc) goto done;
-    rc = store_check_obj_payload(hdr, buf, &r);
-    if (rc) goto wrap;
-    if (r.flags & OBJ_FLAG_ZSTD) {
-        rc = strata_store__decode_payload(&r, buf, &obj);
-        if (rc == STRATA_ECORRUPT) goto wrap;
-        if (rc) goto done;
+    if (r.stored_len <= got - OBJ_HDR_SIZE) {
+        payload = first + OBJ_HDR_SIZE;
     } else {
-        strata_oid got;
-        rc = strata_hash__object(&got, r.type, buf, (size_t)r.raw_len);
+        buf = strata_mem__alloc((size_t)r.stored_len);
+        if (!buf) { rc = STRATA_ENOMEM; goto done; }
+        size_t have = got - OBJ_HDR_SIZE;
+        memcpy(buf, first + OBJ_HDR_SIZE, have);
+        rc = strata_vfs__read_exact(g->f, off + OBJ_HDR_SIZE + have, buf + have, (size_t)r.stored_len - have);
         if (rc) goto done;
-        if (strata_oid__cmp(&got, &r.oid) != 0) {
-            rc = strata_err__set(STRATA_ECORRUPT, "object does not hash to its digest");
-            goto wrap;
-        }
-        obj = buf;
-        buf = NULL;
+        payload = buf;
     }
+    rc = store_check_obj_payload(first, payload, &r);
+    if (rc) goto wrap;
+    rc = strata_store__inflate_payload(&r, payload, &obj);
+    if (rc == STRATA_ECORRUPT) goto wrap;
+    if (rc) goto done;
     *data = obj;
     *len = (size_t)r.raw_len;
     if (type) *type = r.type;

@@ -127,6 +127,10 @@ int strata_store__decode_record(const uint8_t *p, size_t avail, store_rec *out);
  * flagged and check SHA-256(type ‖ bytes) equals the digest. *out is owned (strata_mem__free),
  * never NULL on success. 0, STRATA_ECORRUPT or STRATA_ENOMEM. */
 int strata_store__decode_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out);
+/* The same without re-hashing the object against its digest: the read path, where the record
+ * checksum (over header and stored bytes) already vouches for the bytes; verify, repair and GC
+ * use strata_store__decode_payload. */
+int strata_store__inflate_payload(const store_rec *rec, const uint8_t *payload, uint8_t **out);
 
 /* zstd allocation hooks: every zstd context allocates through strata_mem__*. */
 void *strata_store__zalloc(void *opaque, size_t n);
