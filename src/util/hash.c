@@ -13,8 +13,16 @@
 static pthread_key_t ctx_key;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 
+/* The SHA-256 implementation, fetched once: passing EVP_sha256() to every EVP_DigestInit_ex
+ * makes OpenSSL 3 look the algorithm up again on each call. */
+static EVP_MD *sha256_md;
+
 static void ctx_destroy(void *p) { EVP_MD_CTX_free(p); }
-static void ctx_key_init(void) { (void)pthread_key_create(&ctx_key, ctx_destroy); }
+static void ctx_key_init(void)
+{
+    (void)pthread_key_create(&ctx_key, ctx_destroy);
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: fall back to EVP_sha256() */
+}
 
 static EVP_MD_CTX *ctx_get(void)
 {
@@ -35,7 +43,7 @@ int strata_hash__sha256v(strata_oid *out, const strata_slice *parts, size_t n)
     EVP_MD_CTX *c = ctx_get();
     if (!c) return strata_err__set(STRATA_ENOMEM, "cannot allocate a SHA-256 context");
     unsigned int len = 0;
-    if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) goto fail;
+    if (EVP_DigestInit_ex(c, sha256_md ? sha256_md : EVP_sha256(), NULL) != 1) goto fail;
     for (size_t i = 0; i < n; i++)
         if (parts[i].len && EVP_DigestUpdate(c, parts[i].data, parts[i].len) != 1) goto fail;
     if (EVP_DigestFinal_ex(c, out->id, &len) != 1 || len != STRATA_OID_SIZE) goto fail;
