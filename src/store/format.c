@@ -319,7 +319,8 @@ int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t s
     *out_len = 0;
     size_t rlen = 0;
     for (size_t i = 0; i < nroots; i++) rlen += 1 + roots[i].len + 32 + 8 + 4;
-    size_t total = IDX_DIGESTS_OFF + 40 * n + rlen + 8;
+    size_t blen = store_bloom_bytes(n);
+    size_t total = IDX_DIGESTS_OFF + 40 * n + rlen + blen + 8;
     uint8_t *p = strata_mem__calloc(1, total);
     if (!p) return STRATA_ENOMEM;
     if (n) qsort(ents, n, sizeof *ents, ent_cmp);
@@ -333,6 +334,7 @@ int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t s
     strata_put_le64(p + 56, seq);
     strata_put_le64(p + 64, dead);
     strata_put_le64(p + 72, raw_bytes);
+    strata_put_le64(p + 80, blen);
     uint32_t counts[256] = {0};
     for (size_t i = 0; i < n; i++) counts[ents[i].oid.id[0]]++;
     uint32_t cum = 0;
@@ -356,6 +358,8 @@ int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t s
         strata_put_le32(r, roots[i].rec_size);
         r += 4;
     }
+    for (size_t i = 0; i < n; i++) store_bloom_add(r, blen, &ents[i].oid);
+    r += blen;
     strata_put_le64(r, strata_hash__sum64(p, total - 8, 0));
     *out = p;
     *out_len = total;
@@ -372,11 +376,13 @@ int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, s
     uint32_t v = strata_le32(p + 8);
     if (v != STORE_VERSION)
         return strata_err__set(STRATA_EVERSION, "%s: unknown index format version %u", what, v);
-    if (strata_le32(p + 12) != 0 || !all_zero(p + 80, 16))
+    if (strata_le32(p + 12) != 0 || !all_zero(p + 88, 8))
         return strata_err__set(STRATA_ECORRUPT, "%s: reserved index header bytes set", what);
     uint64_t n = strata_le64(p + 32), nroots = strata_le64(p + 40), rlen = strata_le64(p + 48);
-    if (n > len / 40 || rlen > len || nroots > rlen ||
-        (uint64_t)IDX_DIGESTS_OFF + 40 * n + rlen + 8 != len)
+    uint64_t blen = strata_le64(p + 80);
+    if (n > len / 40 || rlen > len || nroots > rlen || blen > len ||
+        (blen && blen != store_bloom_bytes((size_t)n)) ||
+        (uint64_t)IDX_DIGESTS_OFF + 40 * n + rlen + blen + 8 != len)
         return strata_err__set(STRATA_ECORRUPT, "%s: index sizes do not match the file length", what);
     if (strata_hash__sum64(p, len - 8, 0) != strata_le64(p + len - 8))
         return strata_err__set(STRATA_ECORRUPT, "%s: index checksum mismatch", what);
@@ -394,6 +400,8 @@ int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, s
     out->digests = p + IDX_DIGESTS_OFF;
     out->offsets = out->digests + 32 * n;
     out->roots = out->offsets + 8 * n;
+    out->bloom = out->roots + rlen;
+    out->bloom_len = (size_t)blen;
     /* fan-out is cumulative and agrees with the digests' first bytes */
     uint64_t prev = 0;
     for (int b = 0; b < 256; b++) {
@@ -427,8 +435,46 @@ int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, s
     return 0;
 }
 
+/* ---- Bloom filter of an index: 10 bits per object, 7 probes (about 1 % false positives), by
+ * double hashing on two words of the digest (digests are uniformly random, so no rehash is
+ * needed). It lets a put of a new object skip the binary search in every sealed index. */
+
+#define BLOOM_PROBES 7
+
+size_t store_bloom_bytes(size_t n) { return n ? (n * 10 + 7) / 8 : 0; }
+
+static void bloom_hashes(const strata_oid *oid, uint64_t *h1, uint64_t *h2)
+{
+    *h1 = strata_le64(oid->id + 8);
+    *h2 = strata_le64(oid->id + 16) | 1;
+}
+
+void store_bloom_add(uint8_t *bits, size_t len, const strata_oid *oid)
+{
+    if (!len) return;
+    uint64_t h1, h2, m = (uint64_t)len * 8;
+    bloom_hashes(oid, &h1, &h2);
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        uint64_t b = (h1 + (uint64_t)i * h2) % m;
+        bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+    }
+}
+
+static int bloom_may_have(const uint8_t *bits, size_t len, const strata_oid *oid)
+{
+    if (!len) return 1;
+    uint64_t h1, h2, m = (uint64_t)len * 8;
+    bloom_hashes(oid, &h1, &h2);
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        uint64_t b = (h1 + (uint64_t)i * h2) % m;
+        if (!(bits[b >> 3] & (1u << (b & 7)))) return 0;
+    }
+    return 1;
+}
+
 int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off)
 {
+    if (!bloom_may_have(ix->bloom, ix->bloom_len, oid)) return 0;
     uint8_t b = oid->id[0];
     uint64_t lo = b ? strata_le32(ix->fanout + 4 * (b - 1)) : 0;
     uint64_t hi = strata_le32(ix->fanout + 4 * b);

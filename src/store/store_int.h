@@ -81,11 +81,14 @@
  *   56    8  last sequence number written up to the segment's end
  *   64    8  dead bytes in the segment (duplicates, superseded roots) at sealing
  *   72    8  raw payload bytes of the N objects
- *   80   16  0
+ *   80    8  Bloom filter length M in bytes: ceil(10 N / 8), or 0 (no filter)
+ *   88    8  0
  *   96 1024  fan-out: 256 × u32, entry b = number of digests whose first byte is <= b
  * 1120  32N  digests, strictly ascending
  *  …     8N  record offsets in the segment, in digest order
  *  …      B  roots: R × { u8 n (1..255), n name bytes, 32 digest, u64 seq, u32 record size }
+ *  …      M  Bloom filter of the digests: 7 probes (h1 + i·h2) mod 8M, h1 = LE64(digest[8..16]),
+ *            h2 = LE64(digest[16..24]) | 1; bit b is bit (b mod 8) of byte b / 8
  *  …      8  XXH3-64 of every preceding byte of the file */
 #define IDX_HDR_SIZE 96
 #define IDX_FANOUT_OFF 96
@@ -163,13 +166,18 @@ typedef struct store_idx {
     size_t len;
     uint64_t segno, seg_len, count, nroots, roots_len, seq, dead, raw_bytes;
     const uint8_t *fanout, *digests, *offsets, *roots;
+    const uint8_t *bloom;  /* Bloom filter of the digests (bloom_len bytes; 0: none) */
+    size_t bloom_len;
 } store_idx;
 
 /* Parse and verify an index image: magic, version, sizes, checksum, fan-out consistency, strictly
  * ascending digests, offsets inside the segment, well-formed roots. 0, STRATA_ECORRUPT or
  * STRATA_EVERSION; `what` names the file in messages. */
 int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, store_idx *out);
-/* Find `oid` in a verified index: 1 and *off, or 0. */
+/* Bloom filter helpers: its size for n objects, and setting an object's bits. */
+size_t store_bloom_bytes(size_t n);
+void store_bloom_add(uint8_t *bits, size_t len, const strata_oid *oid);
+/* Find `oid` in a verified index (the Bloom filter first): 1 and *off, or 0. */
 int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off);
 /* Call cb for each root entry of a verified index; a nonzero return stops and is returned. */
 int store_idx_roots(const store_idx *ix,
