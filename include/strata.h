@@ -154,10 +154,16 @@ typedef struct strata_db_options {
     strata_durability durability;  /* default STRATA_DURABILITY_FULL */
     size_t cache_bytes;            /* decoded-node cache budget; 0 = 256 MiB */
     int lock_wait_ms;              /* writer lock: 0 fail with STRATA_EBUSY, >0 wait, <0 forever */
+    /* version 2: */
+    int compress_level;            /* zstd level for new objects that shrink (1..19); 0 = the
+                                      default (1); < 0 = store new objects uncompressed (GC
+                                      still compresses what it rewrites) */
 } strata_db_options;
 
-#define STRATA_DB_OPTIONS_VERSION 1
-#define STRATA_DB_OPTIONS_INIT {STRATA_DB_OPTIONS_VERSION, 1, 0, STRATA_DURABILITY_FULL, 0, 0}
+/* Version 1 ends at lock_wait_ms; callers built against it keep working (the library reads and
+ * writes only the fields their version has). */
+#define STRATA_DB_OPTIONS_VERSION 2
+#define STRATA_DB_OPTIONS_INIT {STRATA_DB_OPTIONS_VERSION, 1, 0, STRATA_DURABILITY_FULL, 0, 0, 0}
 
 /* Fill `opt` with defaults. STRATA_EINVALID for an unknown version. */
 STRATA_API int strata_db_options_init(strata_db_options *opt, unsigned int version);

@@ -1,6 +1,7 @@
 /* The database handle and the read path: open/close, options, tenants, resolving a read point
  * (head, past commit, time, snapshot) to a manifest and an entry head, commits' public view. */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,13 +12,24 @@
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* Bytes of strata_db_options that a caller of `version` has (0: unknown version). */
+static size_t db_options_size(unsigned int version)
+{
+    switch (version) {
+    case 1: return offsetof(strata_db_options, lock_wait_ms) + sizeof(int);
+    case 2: return sizeof(strata_db_options);
+    default: return 0;
+    }
+}
+
 int strata_db_options_init(strata_db_options *opt, unsigned int version)
 {
     if (!opt) return strata_err__set(STRATA_EINVALID, "strata_db_options_init: opt is NULL");
-    if (version != STRATA_DB_OPTIONS_VERSION)
-        return strata_err__set(STRATA_EINVALID, "strata_db_options_init: unknown version %u", version);
+    size_t n = db_options_size(version);
+    if (!n) return strata_err__set(STRATA_EINVALID, "strata_db_options_init: unknown version %u", version);
     strata_db_options d = STRATA_DB_OPTIONS_INIT;
-    *opt = d;
+    d.version = version;
+    memcpy(opt, &d, n); /* only the fields a caller of that version has */
     return 0;
 }
 
@@ -49,9 +61,9 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     *out = NULL;
     strata_db_options o = STRATA_DB_OPTIONS_INIT;
     if (opt) {
-        if (opt->version != STRATA_DB_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown options version %u", opt->version);
-        o = *opt;
+        size_t n = db_options_size(opt->version);
+        if (!n) return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown options version %u", opt->version);
+        memcpy(&o, opt, n); /* fields of later versions keep their defaults */
     }
     if (o.durability != STRATA_DURABILITY_FULL && o.durability != STRATA_DURABILITY_NORMAL &&
         o.durability != STRATA_DURABILITY_OFF)
@@ -95,6 +107,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     so.read_only = o.read_only;
     so.durability = o.durability;
     so.lock_wait_ms = o.lock_wait_ms;
+    so.compress_level = o.compress_level;
     rc = strata_store__open(&db->store, path, &so);
     if (rc) goto fail;
     rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)256 << 20);

@@ -24,7 +24,7 @@
 #define DEFAULT_SEGMENT_SIZE ((uint64_t)64 << 20)
 #define MAX_SEGMENT_SIZE ((uint64_t)1 << 36)
 #define MIN_SEGMENT_SIZE ((uint64_t)1024)
-#define DEFAULT_COMPRESS_LEVEL 3
+#define DEFAULT_COMPRESS_LEVEL 1
 #define DEFAULT_NORMAL_SYNC_MS 1000
 #define MIN_COMPRESS_LEN 64
 #define WBUF_KEEP ((size_t)4 << 20)

@@ -606,10 +606,35 @@ static void test_db_recreated_tenant_cannot_read_its_former_life(void **state)
     strata_value_free(w);
 }
 
+/* A caller built against version 1 of strata_db_options (a shorter struct) keeps working:
+ * init writes only its fields and open reads only them. */
+static void test_db_options_of_an_older_version_are_honoured(void **state)
+{
+    fx *f = *state;
+    struct { strata_db_options o; int guard; } v1;
+    memset(&v1, 0x5a, sizeof v1);
+    assert_int_equal(strata_db_options_init(&v1.o, 1), 0);
+    /* nothing past lock_wait_ms was written */
+    assert_int_equal(v1.o.compress_level, 0x5a5a5a5a);
+    assert_int_equal(v1.o.version, 1);
+    assert_int_equal(v1.o.create, 1);
+    char *p = tu_path(f->dir, "v1db");
+    strata_db *db;
+    assert_int_equal(strata_db_open(&db, p, &v1.o), 0); /* garbage past v1 is not read */
+    assert_int_equal(strata_tenant_init(db, "x", NULL), 0);
+    strata_db_close(db);
+    free(p);
+    strata_db_options bad = STRATA_DB_OPTIONS_INIT;
+    bad.version = 99;
+    assert_int_equal(strata_db_open(&db, f->dir, &bad), STRATA_EINVALID);
+    assert_int_equal(strata_db_options_init(&bad, 0), STRATA_EINVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_db_seed_readme_examples, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_options_of_an_older_version_are_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_recreated_tenant_cannot_read_its_former_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_save_load_and_history_like_the_seeds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_records_put_get_put_many_delete, setup, teardown),

@@ -326,7 +326,7 @@ static void test_adv_unknown_option_versions_are_refused_and_change_nothing(void
     strata_db *db = f->db;
     strata_value *v = J("{\"a\":1}");
     strata_db_options dopt;
-    EXPECT_ERR(strata_db_options_init(&dopt, 2), STRATA_EINVALID, "version");
+    EXPECT_ERR(strata_db_options_init(&dopt, 3), STRATA_EINVALID, "version");
     strata_write_options wopt;
     EXPECT_ERR(strata_write_options_init(&wopt, 0), STRATA_EINVALID, "version");
     strata_read_options ropt;

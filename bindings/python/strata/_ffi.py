@@ -57,6 +57,7 @@ typedef struct strata_db_options {
     strata_durability durability;
     size_t cache_bytes;
     int lock_wait_ms;
+    int compress_level;
 } strata_db_options;
 int strata_db_options_init(strata_db_options *opt, unsigned int version);
 int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
@@ -249,7 +250,7 @@ JSON_PRETTY = 1
 JSON_DYNAMODB = 2
 JSON_ITEM = 4
 TZ_LOCAL = -32768
-DB_OPTIONS_VERSION = 1
+DB_OPTIONS_VERSION = 2
 WRITE_OPTIONS_VERSION = 1
 READ_OPTIONS_VERSION = 1
 ENTRY_DOCUMENT = 1

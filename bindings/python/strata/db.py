@@ -225,7 +225,7 @@ class _LiveIter:
 
 
 def open(path=".strata", durability="full", create=True, read_only=False, *, cache_bytes=0,
-         lock_wait_ms=0, handlers=None, float_numbers=False):
+         lock_wait_ms=0, handlers=None, float_numbers=False, compress_level=0):
     """Open (by default creating) the strata database in directory ``path``.
 
     durability: "full" (every commit synced before it returns), "normal" (synced at intervals:
@@ -237,6 +237,7 @@ def open(path=".strata", durability="full", create=True, read_only=False, *, cac
     Corrupt, VersionError, StrataIOError, InvalidArgument."""
     return Database(path, durability=durability, create=create, read_only=read_only,
                     cache_bytes=cache_bytes, lock_wait_ms=lock_wait_ms, handlers=handlers,
+                    compress_level=compress_level,
                     float_numbers=float_numbers)
 
 
@@ -244,7 +245,7 @@ class Database:
     """An open strata database (see strata.open). A context manager: closes on exit."""
 
     def __init__(self, path=".strata", *, durability="full", create=True, read_only=False,
-                 cache_bytes=0, lock_wait_ms=0, handlers=None, float_numbers=False):
+                 cache_bytes=0, lock_wait_ms=0, handlers=None, float_numbers=False, compress_level=0):
         if durability not in _DURABILITY:
             raise InvalidArgument("durability must be one of 'full', 'normal', 'off', got %r"
                                   % (durability,))
@@ -268,6 +269,9 @@ class Database:
         if not isinstance(cache_bytes, int) or cache_bytes < 0:
             raise InvalidArgument("cache_bytes must be an int >= 0")
         opt.cache_bytes = cache_bytes
+        if not isinstance(compress_level, int) or not -2**31 <= compress_level < 2**31:
+            raise InvalidArgument("compress_level must be an int")
+        opt.compress_level = compress_level
         if not isinstance(lock_wait_ms, int) or not -2**31 <= lock_wait_ms < 2**31:
             raise InvalidArgument("lock_wait_ms must be an int")
         opt.lock_wait_ms = lock_wait_ms
