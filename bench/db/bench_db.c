@@ -1065,7 +1065,7 @@ static void report(const cfg *c, const work *w, result rs[NENG][16])
         }
         printf("\n");
     }
-    printf("(LMDB also writes its meta page through an O_DSYNC descriptor: one more sync point per "
+    printf("\n(LMDB also writes its meta page through an O_DSYNC descriptor: one more sync point per "
            "commit that is not a call.)\n");
     double fl[16];
     for (int i = 0; i < c->runs; i++) fl[i] = rs[E_STRATA][i].floor;
