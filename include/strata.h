@@ -156,8 +156,8 @@ typedef struct strata_db_options {
     int lock_wait_ms;              /* writer lock: 0 fail with STRATA_EBUSY, >0 wait, <0 forever */
     /* version 2: */
     int compress_level;            /* zstd level for new objects that shrink (1..19); 0 = the
-                                      default (1); < 0 = store new objects uncompressed (GC
-                                      still compresses what it rewrites) */
+                                      default (zstd's fast level -1); < 0 = store new objects
+                                      uncompressed (GC still compresses what it rewrites) */
 } strata_db_options;
 
 /* Version 1 ends at lock_wait_ms; callers built against it keep working (the library reads and

@@ -22,7 +22,8 @@ typedef struct strata_store_options {
     strata_durability durability; /* default STRATA_DURABILITY_FULL */
     int lock_wait_ms;         /* writer lock: 0 fail at once (STRATA_EBUSY), >0 wait, <0 forever */
     uint64_t segment_size;    /* rotate the active segment past this many bytes (0 = default) */
-    int compress_level;       /* zstd level for records that shrink; 0 = default, <0 = off */
+    int compress_level;       /* zstd level for records that shrink: 0 = default (zstd's fast
+                                 level -1), 1..19 = that level, < 0 = off */
     unsigned normal_sync_ms;  /* NORMAL mode: sync at least this often (0 = default) */
 } strata_store_options;
 
