@@ -879,7 +879,109 @@ static int put_records(cli *c, const char *path, int lines_only)
 
 static int cmd_put_many(cli *c) { return put_records(c, c->nargs > 1 ? c->args[1] : NULL, 0); }
 
-static int cmd_import(cli *c) { return put_records(c, c->args[1], 1); }
+/* Import into a table: every non-blank line of the input is one item (a JSON object; DynamoDB
+ * item JSON with --dynamodb-json). All lines are parsed first; then one commit writes them. */
+static int import_items(cli *c, const char *entry, const char *path)
+{
+    cli_buf in = {0};
+    int rc = read_input(c, path, &in);
+    if (rc) return rc;
+    const char *src = (!path || strcmp(path, "-") == 0) ? "stdin" : path;
+    strata_value **items = NULL;
+    size_t *lines = NULL; /* input line of each item, for messages */
+    size_t n = 0, cap = 0, line = 0;
+    progress pg = {c->progress, 0, "import", 0};
+    for (size_t i = 0; i < in.len && !rc;) {
+        const char *p = (const char *)in.data + i;
+        const char *nl = memchr(p, '\n', in.len - i);
+        size_t len = nl ? (size_t)(nl - p) : in.len - i;
+        i += len + (nl ? 1 : 0);
+        line++;
+        size_t a = 0;
+        while (a < len && (p[a] == ' ' || p[a] == '\t' || p[a] == '\r')) a++;
+        if (a == len) continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            strata_value **ni = realloc(items, nc * sizeof *ni);
+            if (ni) items = ni;
+            size_t *nl2 = ni ? realloc(lines, nc * sizeof *nl2) : NULL;
+            if (!ni || !nl2) {
+                rc = bad_input(c, "out of memory");
+                break;
+            }
+            lines = nl2;
+            cap = nc;
+        }
+        int r = strata_value_from_json(&items[n], p, len, json_flags(c, 1));
+        if (r < 0) {
+            rc = bad_input(c, "%s:%zu: %s", src, line, strata_error_last()->message);
+            break;
+        }
+        lines[n++] = line;
+        progress_show(&pg, i, in.len, n, "items", 0);
+    }
+    if (!rc && n == 0) {
+        say(c, "%s: no items in the input", src);
+        rc = EXIT_USAGE;
+    }
+    strata_txn *t = NULL;
+    if (!rc) {
+        progress_note(&pg, "committing…");
+        strata_write_options wo;
+        write_opts(c, &wo);
+        wo.expect_head = NULL;
+        int r = strata_txn_begin(&t, c->db, c->tenant, &wo);
+        if (r == 0 && c->have_expect) r = strata_txn_expect_head(t, entry, &c->expect_oid);
+        size_t k = 0;
+        for (; k < n && r == 0; k++) r = strata_txn_put_item(t, entry, items[k]);
+        if (r == STRATA_EINVALID && k > 0) {
+            progress_end(&pg);
+            rc = bad_input(c, "%s:%zu: %s", src, lines[k - 1], strata_error_last()->message);
+            r = 0; /* reported; the transaction is aborted below: nothing was written */
+        }
+        strata_oid m;
+        if (r == 0 && !rc) {
+            r = strata_txn_commit(&m, t);
+            t = NULL;
+        }
+        progress_end(&pg);
+        if (rc) {
+        } else if (r < 0) rc = lib_fail(c, r, NULL);
+        else {
+            strata_oid head;
+            int h = strata_head(&head, c->db, c->tenant, entry, NULL);
+            rc = h < 0 ? lib_fail(c, h, NULL) : print_write(c, r, &head, (long)n);
+        }
+    }
+    strata_txn_abort(t);
+    progress_end(&pg);
+    for (size_t k = 0; k < n; k++) strata_value_free(items[k]);
+    free(items);
+    free(lines);
+    cli_buf_free(&in);
+    return rc;
+}
+
+static int cmd_import(cli *c)
+{
+    /* a table takes items; anything else (a records entry, or a new one) takes records */
+    const char *entry = c->args[0];
+    int rc = check_name(c, "entry name", entry);
+    if (rc) return rc;
+    struct stat st;
+    if (stat(c->db_path, &st) == 0) {
+        if ((rc = open_db(c, 1))) return rc;
+        int kind = strata_entry_kind_of(c->db, c->tenant, entry, NULL);
+        if (kind == STRATA_ENTRY_TABLE) {
+            if ((rc = resolve_expect(c, entry))) return rc;
+            return import_items(c, entry, c->args[1]);
+        }
+        strata_db_close(c->db); /* put_records parses the input before it opens the database */
+        c->db = NULL;
+        strata_error_clear();
+    }
+    return put_records(c, c->args[1], 1);
+}
 
 static int cmd_get(cli *c)
 {
@@ -1101,9 +1203,28 @@ static int cmd_export(cli *c)
     int rc = read_opts(c, entry, &ro, &at);
     if (rc) return rc;
     strata_iter *it = NULL;
-    int r = strata_records(&it, c->db, c->tenant, entry, &ro);
+    int table = strata_entry_kind_of(c->db, c->tenant, entry, &ro) == STRATA_ENTRY_TABLE;
+    int r = table ? strata_scan(&it, c->db, c->tenant, entry, NULL, &ro)
+                  : strata_records(&it, c->db, c->tenant, entry, &ro);
     if (r < 0) return lib_fail(c, r, NULL);
     progress pg = {c->progress, 0, "export", 0};
+    if (table) {
+        /* one item per line, the form `import` reads back */
+        cli_buf b = {0};
+        uint64_t n = 0;
+        while ((r = strata_iter_next(it)) == 0) {
+            b.len = 0;
+            if ((rc = add_value(c, &b, strata_iter_value(it), json_flags(c, 1)))) break;
+            cli_buf_putc(&b, '\n');
+            fwrite(b.data, 1, b.len, stdout);
+            progress_show(&pg, 0, 0, ++n, "items", 0);
+        }
+        progress_end(&pg);
+        strata_iter_free(it);
+        cli_buf_free(&b);
+        if (!rc && r != STRATA_ITEROVER) rc = lib_fail(c, r, NULL);
+        return rc;
+    }
     cli_buf b = {0};
     uint64_t n = 0;
     while ((r = strata_iter_next(it)) == 0) {
@@ -1738,11 +1859,12 @@ static const command COMMANDS[] = {
     {"import", "ENTRY FILE|-", 2, 2, RW | OPT_DDB, DB_NONE, cmd_import,
      "load JSON Lines records in one commit",
      "Reads JSON Lines records {\"key\": ..., \"value\": ...} from FILE (- for stdin), checks\n"
-     "every line, then writes them all in one commit. A progress bar is shown on a terminal.\n"},
+     "every line, then writes them all in one commit. Into a table, each line is one item\n"
+     "(a JSON object holding the key attributes). A progress bar is shown on a terminal.\n"},
     {"export", "ENTRY [--at DIGEST]", 1, 1, OPT_AT | OPT_DDB, DB_READ, cmd_export,
      "print records as JSON Lines",
-     "Prints ENTRY's records in key order as JSON Lines {\"key\": ..., \"value\": ...}, the\n"
-     "format 'import' reads. --at exports a past version.\n"},
+     "Prints ENTRY's records in key order as JSON Lines {\"key\": ..., \"value\": ...} (a\n"
+     "table: one item per line), the format 'import' reads. --at exports a past version.\n"},
     {"tenants", "", 0, 0, 0, DB_READ, cmd_tenants, "list tenants",
      "Prints the tenants' names as a JSON array, in byte order.\n"},
     {"entries", "", 0, 0, 0, DB_READ, cmd_entries, "list the tenant's entries",

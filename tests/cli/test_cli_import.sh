@@ -49,3 +49,12 @@ feed '{"k": 1' put-many users
 feed '' put-many users
 run digest users
 run entries
+note "tables: import takes one item per line, export prints them back"
+run create-table orders --pk customer --sk id
+feed '{"customer":"ada","id":1,"total":10}
+{"customer":"bob","id":2}' import orders -
+run export orders
+feed '{"customer":"ada","id":3}
+{"id":4}' import orders -
+feed '{"customer":"x"' import orders -
+run export orders
