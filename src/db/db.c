@@ -339,35 +339,12 @@ int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *ent
 int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                        strata_oid *commit_oid, strata_commit_rec *commit)
 {
-    int rc = strata_db__check_name(entry, "entry name");
+    /* the fast path checks names, read point, tenant, entry and incarnation */
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, ro, &h);
     if (rc) return rc;
-    strata_db_view v;
-    strata_read_options head = STRATA_READ_OPTIONS_INIT;
-    int at = ro && ro->at;
-    if ((rc = check_ro(ro))) return rc;
-    rc = strata_db__view_open(&v, db, tenant, at ? &head : ro);
-    if (rc) return rc;
-    uint8_t kind;
-    if (at) {
-        *commit_oid = *ro->at;
-    } else {
-        rc = strata_db__view_head(db, &v, entry, &kind, commit_oid);
-        if (rc == STRATA_ENOTFOUND)
-            rc = strata_err__set(STRATA_ENOTFOUND, "entry '%s' does not exist in tenant '%s'", entry, tenant);
-        if (rc) goto done;
-    }
-    rc = strata_db__load_commit(db, commit_oid, commit);
-    if (rc) goto done;
-    if (strcmp(commit->tenant, tenant) != 0 || strcmp(commit->entry, entry) != 0 ||
-        memcmp(commit->incarnation, v.m.incarnation, STRATA_INCARNATION_SIZE) != 0) {
-        strata_db__commit_clear(commit);
-        char hex[65];
-        strata_oid_fmt(hex, commit_oid);
-        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry);
-    }
-done:
-    strata_db__view_close(&v);
-    return rc;
+    *commit_oid = h.commit;
+    return strata_db__load_commit(db, &h.commit, commit);
 }
 
 /* ---- tenants ---------------------------------------------------------------------------- */
