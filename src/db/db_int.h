@@ -194,6 +194,12 @@ int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, con
 
 /* txn.c: internals shared with ops.c. */
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
+/* The commit's work under the write mutex, which the caller holds; wait for *ticket with
+ * strata_store__wait_durable before treating the commit as durable. */
+int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket);
+/* Save `value` as document entry `entry` — any name, hidden entries included — with `opdesc` as
+ * the commit's operation text. */
+int strata_db__txn_save_internal(strata_txn *t, const char *entry, strata_slice value, const char *opdesc);
 int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *commit);
 /* The result of op i: the entry's new commit, or its unchanged head. */
 const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);

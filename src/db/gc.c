@@ -213,79 +213,25 @@ static int policy_keeps(const policy *p, uint64_t rank, int64_t time_us, int64_t
     return 0;
 }
 
-/* Write `value` as the new head of the hidden entry of `tenant` (caller holds write_mu). */
+/* Write `value` as the new head of the hidden entry of `tenant` through an ordinary transaction
+ * (the caller holds write_mu, so the locked half of the commit is used, and the sync is waited
+ * for before returning). STRATA_UNCHANGED when the settings already were `value`. */
 static int settings_commit(strata_db *db, const char *tenant, strata_slice value, const char *user,
                            const char *message, const char *origin, int64_t time_us, int tz, const char *opdesc)
 {
-    strata_oid moid, data, coid, entries, newm, head;
-    strata_db_manifest_sum m;
-    strata_manifest nm;
-    strata_commit_rec hc, c;
-    strata_buf enc = {0}, hv = {0};
-    int have_head = 0, rc;
-    memset(&hc, 0, sizeof hc);
-    if ((rc = strata_db__current_manifest(db, tenant, &moid, &m))) return rc;
-    rc = strata_db__tree_get(db, &m.entries, STRATA_DB_GC_ENTRY, strlen(STRATA_DB_GC_ENTRY), &hv);
-    if (rc == 0 && hv.len == 1 + STRATA_OID_SIZE) {
-        have_head = 1;
-        memcpy(head.id, hv.data + 1, STRATA_OID_SIZE);
-    } else if (rc == 0) {
-        rc = strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant);
-        goto done;
-    } else if (rc != STRATA_ENOTFOUND) {
-        goto done;
-    }
-    strata_error_clear();
-    if (have_head && (rc = strata_db__load_commit(db, &head, &hc))) goto done;
-    if ((rc = strata_store__put(db->store, STRATA_OBJ_VALUE, value.data, value.len, &data))) goto done;
-    if (have_head && strata_oid__cmp(&hc.data, &data) == 0) {
-        rc = STRATA_UNCHANGED;
-        goto done;
-    }
-    memset(&c, 0, sizeof c);
-    c.kind = STRATA_ENTRY_DOCUMENT;
-    c.tenant = (char *)tenant;
-    memcpy(c.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
-    c.entry = STRATA_DB_GC_ENTRY;
-    c.data = data;
-    c.nparents = have_head ? 1 : 0;
-    if (have_head) c.parents[0] = head;
-    c.generation = have_head ? hc.generation + 1 : 1;
-    c.time_us = time_us;
-    c.tz_offset_min = tz;
-    c.user = (char *)user;
-    c.message = (char *)message;
-    c.origin = (char *)origin;
-    c.operation = (char *)opdesc;
-    c.pk = c.sk = c.ttl = "";
-    if ((rc = strata_db__commit_encode(&enc, &c))) goto done;
-    if ((rc = strata_store__put(db->store, STRATA_OBJ_COMMIT, enc.data, enc.len, &coid))) goto done;
-    uint8_t val[1 + STRATA_OID_SIZE];
-    val[0] = STRATA_ENTRY_DOCUMENT;
-    memcpy(val + 1, coid.id, STRATA_OID_SIZE);
-    strata_db_edit e = {(const uint8_t *)STRATA_DB_GC_ENTRY, strlen(STRATA_DB_GC_ENTRY), val, sizeof val, 0};
-    if ((rc = strata_db__tree_apply(db, &m.entries, &e, 1, &entries))) goto done;
-    memset(&nm, 0, sizeof nm);
-    nm.tenant = (char *)tenant;
-    memcpy(nm.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
-    nm.nparents = 1;
-    nm.parent = moid;
-    nm.entries = entries;
-    nm.generation = m.generation + 1;
-    nm.time_us = time_us;
-    nm.tz_offset_min = tz;
-    nm.user = (char *)user;
-    nm.message = (char *)message;
-    nm.origin = (char *)origin;
-    nm.operation = (char *)opdesc;
-    enc.len = 0;
-    if ((rc = strata_db__manifest_encode(&enc, &nm))) goto done;
-    if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &newm))) goto done;
-    rc = strata_store__publish(db->store, tenant, &newm);
-done:
-    strata_db__commit_clear(&hc);
-    strata_buf__free(&enc);
-    strata_buf__free(&hv);
+    strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
+    w.user = user;
+    w.message = message;
+    w.origin = origin;
+    w.time_us = time_us;
+    w.tz_offset_min = tz;
+    strata_txn *t = NULL;
+    uint64_t ticket = 0;
+    int rc = strata_txn_begin(&t, db, tenant, &w);
+    if (rc == 0) rc = strata_db__txn_save_internal(t, STRATA_DB_GC_ENTRY, value, opdesc);
+    if (rc == 0) rc = strata_db__txn_commit_locked(t, NULL, &ticket);
+    if (rc == 0) rc = strata_store__wait_durable(db->store, ticket);
+    strata_txn_abort(t);
     return rc;
 }
 

@@ -53,6 +53,7 @@ typedef struct txn_op {
     int had_head;
     uint8_t kind_after;
     size_t items_deleted;    /* OP_TABLE: items its deletes removed */
+    char *opdesc;            /* owned: the commit's operation text when not the usual one */
 } txn_op;
 
 struct strata_txn {
@@ -111,6 +112,7 @@ static void txn_free(strata_txn *t)
         strata_mem__free(op->pk);
         strata_mem__free(op->sk);
         strata_mem__free(op->ttl);
+        strata_mem__free(op->opdesc);
         for (size_t k = 0; k < op->nitems; k++) {
             strata_expr__free(op->items[k].cond);
             strata_expr__free(op->items[k].upd);
@@ -157,10 +159,18 @@ int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant, const 
 void strata_txn_abort(strata_txn *txn) { txn_free(txn); }
 
 /* The op for `entry`, created when missing. */
+static int op_lookup(strata_txn *t, const char *entry, txn_op **out);
+
 static int op_for(strata_txn *t, const char *entry, txn_op **out)
 {
     int rc = strata_db__check_name(entry, "entry name");
     if (rc) return rc;
+    return op_lookup(t, entry, out);
+}
+
+/* The op for `entry` (any name: hidden entries too), created when missing. */
+static int op_lookup(strata_txn *t, const char *entry, txn_op **out)
+{
     for (size_t i = 0; i < t->nops; i++)
         if (strcmp(t->ops[i].entry, entry) == 0) {
             *out = &t->ops[i];
@@ -191,6 +201,28 @@ static int usable(strata_txn *t)
 static int mixed(const char *entry)
 {
     return strata_err__set(STRATA_EINVALID, "entry '%s': cannot mix whole-document saves and record edits in one transaction", entry);
+}
+
+int strata_db__txn_save_internal(strata_txn *t, const char *entry, strata_slice value, const char *opdesc)
+{
+    int rc = usable(t);
+    if (rc) return rc;
+    txn_op *op;
+    if ((rc = op_lookup(t, entry, &op))) return poison(t, rc);
+    if (op->mode != OP_NONE && op->mode != OP_SAVE) return poison(t, mixed(entry));
+    strata_value *copy;
+    if ((rc = strata_db__value_new(&copy, value.data, value.len))) return poison(t, rc);
+    char *d = strata_mem__strdup(opdesc);
+    if (!d) {
+        strata_value_free(copy);
+        return poison(t, STRATA_ENOMEM);
+    }
+    strata_value_free(op->doc);
+    strata_mem__free(op->opdesc);
+    op->doc = copy;
+    op->opdesc = d;
+    op->mode = OP_SAVE;
+    return 0;
 }
 
 int strata_txn_save(strata_txn *t, const char *entry, const strata_value *value)
@@ -599,7 +631,7 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
         newkind = STRATA_ENTRY_DOCUMENT;
         strata_slice s = strata_db__value_slice(op->doc);
         if ((rc = strata_store__put(db->store, STRATA_OBJ_VALUE, s.data, s.len, &data))) goto done;
-        snprintf(opdesc, sizeof opdesc, "save");
+        snprintf(opdesc, sizeof opdesc, "%s", op->opdesc ? op->opdesc : "save");
         break;
     }
     case OP_RECORDS: {
@@ -834,7 +866,11 @@ done:
     strata_error_clear();
 }
 
-int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
+/* The part of a commit done under the write mutex (the caller holds it): apply the ops to the
+ * current heads, write the commits and the manifest and publish it; *ticket receives what to
+ * wait for before the commit is durable (0: nothing to wait for). STRATA_UNCHANGED when no
+ * entry changed. */
+int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket)
 {
     strata_db *db = t->db;
     strata_db_manifest_sum m;
@@ -842,22 +878,19 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     strata_oid moid, entries;
     strata_buf enc = {0}, mvals = {0};
     strata_db_edit *medits = NULL;
-    int rc, locked = 0, have_m = 0, published = 0;
-    uint64_t ticket = 0;
+    int rc;
+    *ticket = 0;
     memset(&m, 0, sizeof m);
 
     if (t->time_us == 0) t->time_us = strata_db__now_us();
     if (t->tz == STRATA_TZ_LOCAL) t->tz = strata_db__local_offset_min(t->time_us);
 
-    pthread_mutex_lock(&db->write_mu);
-    locked = 1;
     if ((rc = strata_db__current_manifest(db, t->tenant, &moid, &m))) goto done;
-    have_m = 1;
     medits = strata_mem__calloc(t->nops ? t->nops : 1, sizeof *medits);
     if (!medits) { rc = STRATA_ENOMEM; goto done; }
     if ((rc = strata_buf__reserve(&mvals, t->nops * (1 + STRATA_OID_SIZE) + 1))) goto done;
     size_t nchanged = 0;
-    const char *first = NULL;
+    const txn_op *first = NULL;
     for (size_t i = 0; i < t->nops; i++) {
         uint8_t kind = 0;
         if ((rc = apply_op(t, &m, &t->ops[i], &kind))) goto done;
@@ -871,7 +904,7 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
         medits[nchanged].val = mvals.data + off;
         medits[nchanged].vlen = 1 + STRATA_OID_SIZE;
         nchanged++;
-        if (!first) first = t->ops[i].entry;
+        if (!first) first = &t->ops[i];
     }
     if (nchanged == 0) {
         if (manifest_out) *manifest_out = moid;
@@ -880,7 +913,8 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     }
     if ((rc = strata_db__tree_apply(db, &m.entries, medits, nchanged, &entries))) goto done;
     char opdesc[300];
-    if (nchanged == 1) snprintf(opdesc, sizeof opdesc, "commit '%s'", first);
+    if (nchanged == 1 && first->opdesc) snprintf(opdesc, sizeof opdesc, "%s", first->opdesc);
+    else if (nchanged == 1) snprintf(opdesc, sizeof opdesc, "commit '%s'", first->entry);
     else snprintf(opdesc, sizeof opdesc, "commit %zu entries", nchanged);
     memset(&nm, 0, sizeof nm);
     nm.tenant = t->tenant;
@@ -898,21 +932,28 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
     strata_oid newm;
     if ((rc = strata_db__manifest_encode(&enc, &nm))) goto done;
     if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &newm))) goto done;
-    /* publish under the mutex (commit order = publish order), wait for durability outside it so
-     * that concurrent committers share one sync (group commit) */
-    if ((rc = strata_store__publish_nowait(db->store, t->tenant, &newm, &ticket))) goto done;
+    /* published under the mutex: commit order = publish order */
+    if ((rc = strata_store__publish_nowait(db->store, t->tenant, &newm, ticket))) goto done;
     if (manifest_out) *manifest_out = newm;
-    published = 1;
 done:
-    if (locked) pthread_mutex_unlock(&db->write_mu);
-    if (published) {
-        rc = strata_store__wait_durable(db->store, ticket);
-        if (rc == 0) notify_listeners(t);
-    }
-    (void)have_m;
     strata_mem__free(medits);
     strata_buf__free(&enc);
     strata_buf__free(&mvals);
+    return rc;
+}
+
+int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
+{
+    strata_db *db = t->db;
+    uint64_t ticket = 0;
+    pthread_mutex_lock(&db->write_mu);
+    int rc = strata_db__txn_commit_locked(t, manifest_out, &ticket);
+    pthread_mutex_unlock(&db->write_mu);
+    if (rc == 0) {
+        /* waiting outside the mutex lets concurrent committers share one sync (group commit) */
+        rc = strata_store__wait_durable(db->store, ticket);
+        if (rc == 0) notify_listeners(t);
+    }
     return rc;
 }
 
