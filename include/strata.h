@@ -136,6 +136,28 @@ STRATA_API strata_slice strata_value_bytes(const strata_value *v);
 STRATA_API int strata_value_to_json(char **out, size_t *len, const strata_value *v,
                                     unsigned int flags);
 
+/* The kinds of values (strata_value_type). */
+typedef enum strata_type {
+    STRATA_TYPE_NULL = 0,
+    STRATA_TYPE_BOOL = 1,
+    STRATA_TYPE_NUMBER = 3,
+    STRATA_TYPE_STRING = 4,
+    STRATA_TYPE_BINARY = 5,
+    STRATA_TYPE_LIST = 6,
+    STRATA_TYPE_MAP = 7,
+    STRATA_TYPE_STRING_SET = 8,
+    STRATA_TYPE_NUMBER_SET = 9,
+    STRATA_TYPE_BINARY_SET = 10
+} strata_type;
+
+/* The value's type (a strata_type), or STRATA_EINVALID for NULL. */
+STRATA_API int strata_value_type(const strata_value *v);
+
+/* The sub-value at document path `path` (`name`, `a.b[2].c`, `[0]`; a `\` escapes the next
+ * character of a key) as a new owned value, found without decoding the rest of `v`.
+ * STRATA_ENOTFOUND when the path does not exist in v; STRATA_EINVALID for a malformed path. */
+STRATA_API int strata_value_get(strata_value **out, const strata_value *v, const char *path);
+
 /* 1 when a and b are the same value, else 0. */
 STRATA_API int strata_value_equal(const strata_value *a, const strata_value *b);
 

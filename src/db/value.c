@@ -86,6 +86,38 @@ int strata_value_to_json(char **out, size_t *len, const strata_value *v, unsigne
     return 0;
 }
 
+/* strata_type restates the doc module's type tags for the public header. */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(STRATA_TYPE_NULL, STRATA_DOC_NULL) && SAME(STRATA_TYPE_BOOL, STRATA_DOC_BOOL) &&
+                   SAME(STRATA_TYPE_NUMBER, STRATA_DOC_NUMBER) && SAME(STRATA_TYPE_STRING, STRATA_DOC_STRING) &&
+                   SAME(STRATA_TYPE_BINARY, STRATA_DOC_BINARY) && SAME(STRATA_TYPE_LIST, STRATA_DOC_LIST) &&
+                   SAME(STRATA_TYPE_MAP, STRATA_DOC_MAP) && SAME(STRATA_TYPE_STRING_SET, STRATA_DOC_SSET) &&
+                   SAME(STRATA_TYPE_NUMBER_SET, STRATA_DOC_NSET) && SAME(STRATA_TYPE_BINARY_SET, STRATA_DOC_BSET),
+               "strata_type and strata_doc_type differ");
+#undef SAME
+
+int strata_value_type(const strata_value *v)
+{
+    if (!v) return strata_err__set(STRATA_EINVALID, "strata_value_type: value is NULL");
+    return strata_doc__type(strata_db__value_slice(v));
+}
+
+int strata_value_get(strata_value **out, const strata_value *v, const char *path)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_get: out is NULL");
+    *out = NULL;
+    if (!v || !path) return strata_err__set(STRATA_EINVALID, "strata_value_get: NULL argument");
+    strata_doc_path p;
+    int rc = strata_doc__path_parse(&p, path, strlen(path));
+    if (rc) return rc;
+    strata_slice sub;
+    rc = strata_doc__lookup(strata_db__value_slice(v), p.steps, p.n, &sub);
+    strata_doc__path_free(&p);
+    if (rc == STRATA_ENOTFOUND) return strata_err__set(STRATA_ENOTFOUND, "no value at path '%s'", path);
+    if (rc) return rc;
+    return strata_db__value_new(out, sub.data, sub.len);
+}
+
 int strata_value_equal(const strata_value *a, const strata_value *b)
 {
     if (!a || !b) return a == b;

@@ -630,10 +630,41 @@ static void test_db_options_of_an_older_version_are_honoured(void **state)
     assert_int_equal(strata_db_options_init(&bad, 0), STRATA_EINVALID);
 }
 
+/* Reading inside a value: its type and the sub-value at a document path. */
+static void test_db_value_type_and_path_access(void **state)
+{
+    (void)state;
+    strata_value *v = J("{\"a\":{\"b\":[10,{\"c\":\"x\"}]},\"n\":null,\"k.e\":true}");
+    strata_value *sub = NULL;
+    assert_int_equal(strata_value_type(v), STRATA_TYPE_MAP);
+    assert_int_equal(strata_value_get(&sub, v, "a.b[1].c"), 0);
+    assert_string_equal(S(sub), "\"x\"");
+    assert_int_equal(strata_value_type(sub), STRATA_TYPE_STRING);
+    strata_value_free(sub);
+    assert_int_equal(strata_value_get(&sub, v, "a.b[0]"), 0);
+    assert_int_equal(strata_value_type(sub), STRATA_TYPE_NUMBER);
+    strata_value_free(sub);
+    assert_int_equal(strata_value_get(&sub, v, "k\\.e"), 0);
+    assert_string_equal(S(sub), "true");
+    strata_value_free(sub);
+    assert_int_equal(strata_value_get(&sub, v, "n"), 0);
+    assert_int_equal(strata_value_type(sub), STRATA_TYPE_NULL);
+    strata_value_free(sub);
+    assert_int_equal(strata_value_get(&sub, v, "a.b[5]"), STRATA_ENOTFOUND);
+    assert_null(sub);
+    assert_int_equal(strata_value_get(&sub, v, "a.missing"), STRATA_ENOTFOUND);
+    assert_int_equal(strata_value_get(&sub, v, "a..b"), STRATA_EINVALID);
+    assert_int_equal(strata_value_get(&sub, v, "a[x]"), STRATA_EINVALID);
+    assert_int_equal(strata_value_get(&sub, NULL, "a"), STRATA_EINVALID);
+    assert_int_equal(strata_value_type(NULL), STRATA_EINVALID);
+    strata_value_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_db_seed_readme_examples, setup, teardown),
+        cmocka_unit_test(test_db_value_type_and_path_access),
         cmocka_unit_test_setup_teardown(test_db_options_of_an_older_version_are_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_recreated_tenant_cannot_read_its_former_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_save_load_and_history_like_the_seeds, setup, teardown),
