@@ -594,7 +594,8 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     strata_db *db = t->db;
     uint8_t kind = 0;
     strata_oid head;
-    strata_commit_rec hc, rc_src;
+    strata_db_head hc;         /* the head commit's summary (cached: no object read when warm) */
+    strata_commit_rec rc_src;  /* OP_RESTORE: the commit restored */
     int have_head = 0, rc;
     memset(&hc, 0, sizeof hc);
     memset(&rc_src, 0, sizeof rc_src);
@@ -621,7 +622,7 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
         }
     }
     if (op->mode == OP_NONE) goto done;
-    if (have_head && (rc = strata_db__load_commit(db, &head, &hc))) goto done;
+    if (have_head && (rc = strata_db__commit_summary(db, &head, NULL, NULL, &hc))) goto done;
 
     uint8_t newkind;
     strata_oid data;
@@ -726,9 +727,9 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     /* tables carry their schema in every commit */
     const char *pk = "", *sk = "", *ttl = "";
     if (newkind == STRATA_ENTRY_TABLE) {
-        const strata_commit_rec *src = op->mode == OP_RESTORE ? &rc_src : &hc;
         if (op->mode == OP_CREATE) { pk = op->pk; sk = op->sk; ttl = op->ttl; }
-        else { pk = src->pk; sk = src->sk; ttl = src->ttl; }
+        else if (op->mode == OP_RESTORE) { pk = rc_src.pk; sk = rc_src.sk; ttl = rc_src.ttl; }
+        else { pk = hc.pk; sk = hc.sk; ttl = hc.ttl; }
     }
     op->had_head = have_head;
     if (have_head) op->old_data = hc.data;
@@ -759,7 +760,6 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     op->changed = 1;
     *mkind = newkind;
 done:
-    strata_db__commit_clear(&hc);
     strata_db__commit_clear(&rc_src);
     strata_mem__free(edits);
     strata_buf__free(&enc);
