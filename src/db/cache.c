@@ -58,6 +58,21 @@ static void commit_sum_clear(strata_db_commit_sum *s)
     memset(s, 0, sizeof *s);
 }
 
+void strata_db__cache_clear(strata_db *db)
+{
+    struct strata_db_cache *c = db->cache;
+    if (!c) return;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        commit_sum_clear(&c->commits[i].sum);
+        c->commits[i].used = 0;
+        strata_mem__free(c->manifests[i].sum.tenant);
+        c->manifests[i].sum.tenant = NULL;
+        c->manifests[i].used = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 void strata_db__cache_free(strata_db *db)
 {
     struct strata_db_cache *c = db->cache;

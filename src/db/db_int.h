@@ -289,6 +289,8 @@ int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s);
 
 int strata_db__cache_new(strata_db *db);
 void strata_db__cache_free(strata_db *db);
+/* Forget every cached summary (after GC removed objects). */
+void strata_db__cache_clear(strata_db *db);
 /* The summary of commit `oid`, which must belong to tenant/entry when those are not NULL
  * (else STRATA_ENOTFOUND). Served from the cache or loaded and cached. */
 int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *tenant, const char *entry,

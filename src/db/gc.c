@@ -892,6 +892,9 @@ int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *
     rc = mark_all(&m);
     if (!rc) rc = progress(&m, "finish", m.marked, 0);
     if (!rc) rc = strata_store__gc_finish(m.g, &srep);
+    /* forget decoded summaries of what the run may have removed (commits cut by retention,
+     * dropped tenants): reads at those digests must now fail like reads of any missing object */
+    if (!rc) strata_db__cache_clear(db);
     blocked = mono_us() - tb;
     pthread_mutex_unlock(&db->write_mu);
     if (rc) goto done;
