@@ -295,6 +295,14 @@ class Database:
             if self._active == 0 and self._closing:
                 self._idle.notify_all()
 
+    def _call(self, fn):
+        """fn(handle) as one C call in flight (see _enter/_leave); returns its result."""
+        db = self._enter()
+        try:
+            return fn(db)
+        finally:
+            self._leave()
+
     def close(self):
         """Close the database: wait for calls in flight in other threads, abort open
         transactions, free open iterators, close the handle. Idempotent."""
@@ -522,31 +530,19 @@ class Database:
         """Create ``tenant``; True when created, False when it already existed."""
         wo = self._write_options(**write)
         t = _text(tenant, "tenant")
-        db = self._enter()
-        try:
-            rc = lib.strata_tenant_init(db, t, wo.ptr)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_tenant_init(db, t, wo.ptr))
         return check(rc) != C.UNCHANGED
 
     def tenant_exists(self, tenant):
         t = _text(tenant, "tenant")
-        db = self._enter()
-        try:
-            rc = lib.strata_tenant_exists(db, t)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_tenant_exists(db, t))
         return check(rc) == 1
 
     def drop_tenant(self, tenant, **write):
         """Drop ``tenant`` (NotFound when it does not exist)."""
         wo = self._write_options(**write)
         t = _text(tenant, "tenant")
-        db = self._enter()
-        try:
-            rc = lib.strata_tenant_drop(db, t, wo.ptr)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_tenant_drop(db, t, wo.ptr))
         check(rc)
 
     def tenants(self):
@@ -559,11 +555,7 @@ class Database:
         t = _text(tenant, "tenant")
         us = 0 if as_of is None else _micros(as_of, "as_of")
         out = ffi.new("strata_oid *")
-        db = self._enter()
-        try:
-            rc = lib.strata_tenant_snapshot(out, db, t, us)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_tenant_snapshot(out, db, t, us))
         check(rc)
         return _hex(out)
 
@@ -573,11 +565,7 @@ class Database:
         """True when the entry exists at the read point. A missing tenant is False."""
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
-        db = self._enter()
-        try:
-            rc = lib.strata_exists(db, t, e, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_exists(db, t, e, ro.ptr if ro else ffi.NULL))
         if rc == C.ENOTFOUND:
             return False
         return check(rc) == 1
@@ -587,11 +575,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_oid *")
-        db = self._enter()
-        try:
-            rc = lib.strata_head(out, db, t, e, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_head(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         return _hex(out)
 
@@ -599,11 +583,7 @@ class Database:
         """"document", "records" or "table"."""
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
-        db = self._enter()
-        try:
-            rc = lib.strata_entry_kind_of(db, t, e, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_entry_kind_of(db, t, e, ro.ptr if ro else ffi.NULL))
         return _KINDS.get(check(rc), rc)
 
     def entries(self, tenant, *, at=None, as_of=None, snapshot=None):
@@ -630,11 +610,7 @@ class Database:
             if refs:
                 self._store_refs(t, refs, entry)
             out = ffi.new("strata_oid *")
-            db = self._enter()
-            try:
-                rc = lib.strata_save(out, db, t, e, vptr, wo.ptr)
-            finally:
-                self._leave()
+            rc = self._call(lambda db: lib.strata_save(out, db, t, e, vptr, wo.ptr))
         finally:
             lib.strata_value_free(vptr)
         check(rc)
@@ -645,11 +621,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_value **")
-        db = self._enter()
-        try:
-            rc = lib.strata_load(out, db, t, e, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_load(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         try:
             return self._decode(out[0], self._decoder(t))
@@ -668,11 +640,7 @@ class Database:
             if refs:
                 self._store_refs(t, refs, entry)
             out = ffi.new("strata_oid *")
-            db = self._enter()
-            try:
-                rc = lib.strata_put(out, db, t, e, k, vptr, wo.ptr)
-            finally:
-                self._leave()
+            rc = self._call(lambda db: lib.strata_put(out, db, t, e, k, vptr, wo.ptr))
         finally:
             lib.strata_value_free(vptr)
         check(rc)
@@ -713,11 +681,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e, k = _text(tenant, "tenant"), _text(entry, "entry"), _text(key, "key")
         out = ffi.new("strata_value **")
-        db = self._enter()
-        try:
-            rc = lib.strata_get(out, db, t, e, k, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_get(out, db, t, e, k, ro.ptr if ro else ffi.NULL))
         if rc == C.ENOTFOUND and default is not _MISSING:
             return default
         check(rc)
@@ -731,11 +695,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_value **")
-        db = self._enter()
-        try:
-            rc = lib.strata_get_all(out, db, t, e, ro.ptr if ro else ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_get_all(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         try:
             d = self._decode(out[0], self._decoder(t))
@@ -791,11 +751,7 @@ class Database:
         t = _text(tenant, "tenant")
         d = _oid(digest)
         out = ffi.new("strata_commit **")
-        db = self._enter()
-        try:
-            rc = lib.strata_commit_lookup(out, db, t, d)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_commit_lookup(out, db, t, d))
         check(rc)
         try:
             return self._commit_from(out[0])
@@ -841,11 +797,7 @@ class Database:
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         d = _oid(digest)
         out = ffi.new("strata_oid *")
-        db = self._enter()
-        try:
-            rc = lib.strata_restore(out, db, t, e, d, wo.ptr)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_restore(out, db, t, e, d, wo.ptr))
         check(rc)
         return WriteResult(_hex(out), rc != C.UNCHANGED)
 
@@ -853,11 +805,7 @@ class Database:
         """Re-hash every object and check every index; returns 0, or raises Corrupt naming
         the first problem."""
         problems = ffi.new("uint64_t *")
-        db = self._enter()
-        try:
-            rc = lib.strata_db_verify(db, problems)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_db_verify(db, problems))
         check(rc)
         return problems[0]
 
@@ -870,11 +818,7 @@ class Database:
         opt.version = C.GC_OPTIONS_VERSION
         opt.min_dead_share = float(min_dead_share)
         rep = ffi.new("strata_gc_report *")
-        db = self._enter()
-        try:
-            rc = lib.strata_db_gc(db, opt, rep)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_db_gc(db, opt, rep))
         check(rc)
         return {f: getattr(rep, f) for f in ("live_objects", "live_bytes", "segments_before",
                                              "segments_swept", "objects_copied", "bytes_copied",
@@ -890,11 +834,7 @@ class Database:
         wo = self._write_options(**write)
         t = _text(tenant, "tenant")
         e = ffi.NULL if entry is None else _text(entry, "entry")
-        db = self._enter()
-        try:
-            rc = lib.strata_retention_set(db, t, e, int(keep_commits), int(keep_age), 1 if audit else 0, wo.ptr)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_retention_set(db, t, e, int(keep_commits), int(keep_age), 1 if audit else 0, wo.ptr))
         check(rc)
 
     def retention(self, tenant, entry=None):
@@ -904,11 +844,7 @@ class Database:
         au = ffi.new("int *")
         t = _text(tenant, "tenant")
         e = ffi.NULL if entry is None else _text(entry, "entry")
-        db = self._enter()
-        try:
-            rc = lib.strata_retention_get(kc, ka, au, db, t, e)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_retention_get(kc, ka, au, db, t, e))
         if rc == C.ENOTFOUND:
             return None
         check(rc)
@@ -919,11 +855,7 @@ class Database:
         last_gc (an aware datetime or None), last_gc_freed."""
         st = ffi.new("strata_space_stats *")
         st.version = C.DB_STATS_VERSION
-        db = self._enter()
-        try:
-            rc = lib.strata_db_stats(db, st)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_db_stats(db, st))
         check(rc)
         out = {f: getattr(st, f) for f in ("file_bytes", "segments", "objects", "live_bytes",
                                            "dead_bytes", "gc_runs", "last_gc_freed")}
@@ -948,11 +880,7 @@ class Database:
                 keep.append(ffi.new("char[]", _text(val, field)))
                 setattr(sc, field, keep[-1])
         out = ffi.new("strata_oid *")
-        db = self._enter()
-        try:
-            rc = lib.strata_table_create(out, db, t, e, sc, wo.ptr)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_table_create(out, db, t, e, sc, wo.ptr))
         check(rc)
         return Table(self, tenant, entry)
 
@@ -986,11 +914,7 @@ class Database:
 
         cb = ffi.callback("strata_listener_fn", trampoline)
         out = ffi.new("uint64_t *")
-        db = self._enter()
-        try:
-            rc = lib.strata_listen(out, db, cb, ffi.NULL)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_listen(out, db, cb, ffi.NULL))
         check(rc)
         with self._lock:
             self._listeners[out[0]] = cb  # keeps the C callback alive
@@ -998,11 +922,7 @@ class Database:
 
     def unlisten(self, listener_id):
         """Remove a listener registered with listen (NotFound for an unknown id)."""
-        db = self._enter()
-        try:
-            rc = lib.strata_unlisten(db, listener_id)
-        finally:
-            self._leave()
+        rc = self._call(lambda db: lib.strata_unlisten(db, listener_id))
         check(rc)
         with self._lock:
             self._listeners.pop(listener_id, None)
