@@ -112,6 +112,7 @@ STRATA_API void strata_free(void *p);
  * held in strata's canonical binary encoding (docs/format.md). Owned by the caller: free with
  * strata_value_free. Equal values have equal bytes. */
 typedef struct strata_value strata_value;
+typedef struct strata_iter strata_iter; /* see "iterators" below */
 
 /* Flags for JSON input and output. */
 #define STRATA_JSON_PRETTY 1u   /* output: indented, one member per line */
@@ -163,10 +164,64 @@ STRATA_API int strata_value_equal(const strata_value *a, const strata_value *b);
 
 STRATA_API void strata_value_free(strata_value *v);
 
+/* Reading a value's parts. Each fails with STRATA_EINVALID (with a message) when v is NULL or of
+ * another type; what they return is borrowed from v (valid until strata_value_free). */
+
+/* The number of members of a list, map or set. */
+STRATA_API int strata_value_count(size_t *out, const strata_value *v);
+/* Iterate over the members of a list, map or set in stored order (lists: by index; maps and
+ * sets: by key/member bytes). strata_iter_key gives a map member's name (empty for lists and
+ * sets), strata_iter_value the member; both borrowed until the next strata_iter_next. The
+ * iterator borrows v: free it before v. */
+STRATA_API int strata_value_members(strata_iter **out, const strata_value *v);
+STRATA_API int strata_value_bool(int *out, const strata_value *v);
+/* A string's UTF-8 bytes or a binary's bytes (not NUL-terminated). */
+STRATA_API int strata_value_string(strata_slice *out, const strata_value *v);
+STRATA_API int strata_value_binary(strata_slice *out, const strata_value *v);
+/* A number as its shortest exact text in JSON number syntax, NUL-terminated (at most
+ * STRATA_NUMBER_TEXT_MAX bytes with the NUL): plain notation when 1e-6 <= |n| < 1e40 ("1000",
+ * "-0.25"), otherwise "d.dddE+x". */
+#define STRATA_NUMBER_TEXT_MAX 96
+STRATA_API int strata_value_number_text(char out[STRATA_NUMBER_TEXT_MAX], const strata_value *v);
+/* A number as int64 (STRATA_EINVALID when it has a fraction or lies outside int64's range), or
+ * as the nearest double (for display: doubles are never used for storage or arithmetic). */
+STRATA_API int strata_value_int64(int64_t *out, const strata_value *v);
+STRATA_API int strata_value_double(double *out, const strata_value *v);
+
+/* Building values without JSON: calls in document order, e.g. for {"n": 1, "tags": ["a"]}:
+ *     strata_builder_begin(b, STRATA_TYPE_MAP);
+ *     strata_builder_key(b, "n", 1);    strata_builder_int64(b, 1);
+ *     strata_builder_key(b, "tags", 4); strata_builder_begin(b, STRATA_TYPE_LIST);
+ *     strata_builder_string(b, "a", 1); strata_builder_end(b);
+ *     strata_builder_end(b);            strata_builder_finish(&value, b);
+ * Map members may come in any order (a duplicate name fails, at the latest at the map's end); set members in
+ * any order (duplicates and empty sets fail). Strings and names must be UTF-8. After any error
+ * the builder refuses everything (STRATA_EINVALID) until strata_builder_finish or _free. */
+typedef struct strata_builder strata_builder;
+
+STRATA_API int strata_builder_new(strata_builder **out);
+STRATA_API void strata_builder_free(strata_builder *b);
+/* Inside a map: the name of the next member. */
+STRATA_API int strata_builder_key(strata_builder *b, const char *name, size_t len);
+STRATA_API int strata_builder_null(strata_builder *b);
+STRATA_API int strata_builder_bool(strata_builder *b, int v);
+STRATA_API int strata_builder_int64(strata_builder *b, int64_t v);
+/* An exact decimal number from text ("12", "-0.5", "1e3"; up to 38 significant digits). */
+STRATA_API int strata_builder_number(strata_builder *b, const char *text, size_t len);
+STRATA_API int strata_builder_string(strata_builder *b, const char *s, size_t len);
+STRATA_API int strata_builder_binary(strata_builder *b, const void *p, size_t len);
+/* A copy of an existing value as the next member. */
+STRATA_API int strata_builder_value(strata_builder *b, const strata_value *v);
+/* Open a container: STRATA_TYPE_LIST, _MAP, _STRING_SET, _NUMBER_SET or _BINARY_SET. */
+STRATA_API int strata_builder_begin(strata_builder *b, int type);
+STRATA_API int strata_builder_end(strata_builder *b);
+/* The finished value (owned; exactly one top-level value, every container closed). The builder
+ * is then empty and may be reused; on failure it is emptied too. */
+STRATA_API int strata_builder_finish(strata_value **out, strata_builder *b);
+
 /* ---- database --------------------------------------------------------------------------- */
 
 typedef struct strata_db strata_db;
-typedef struct strata_iter strata_iter;     /* see "iterators" below */
 typedef struct strata_commit strata_commit; /* see "commits" below */
 
 typedef struct strata_db_options {
@@ -201,7 +256,7 @@ STRATA_API void strata_db_close(strata_db *db);
 
 /* Re-hash every stored object and check every index and root. 0 when clean, else
  * STRATA_ECORRUPT with the first problem in the message; `problems` (optional) gets the count. */
-STRATA_API int strata_db_verify(strata_db *db, uint64_t *problems);
+STRATA_API int strata_db_verify(uint64_t *problems, strata_db *db);
 
 /* ---- who, when, why: write options ------------------------------------------------------ */
 
@@ -243,6 +298,10 @@ STRATA_API int strata_read_options_init(strata_read_options *opt, unsigned int v
 /* Names of tenants, entries and record keys are data, never paths: any UTF-8 string of 1–255
  * bytes without control characters. Anything else is STRATA_EINVALID with a message. */
 
+/* 0 when `name` is a valid tenant, entry or record-key name, else STRATA_EINVALID with a message
+ * that says why. */
+STRATA_API int strata_name_check(const char *name);
+
 /* Create tenant `tenant`. 0 when created, STRATA_UNCHANGED when it already exists. */
 STRATA_API int strata_tenant_init(strata_db *db, const char *tenant, const strata_write_options *wo);
 
@@ -254,7 +313,7 @@ STRATA_API int strata_tenant_exists(strata_db *db, const char *tenant);
 STRATA_API int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_options *wo);
 
 /* Iterate over the tenants' names in byte order (dropped tenants are left out). */
-STRATA_API int strata_tenants(strata_iter **out, strata_db *db);
+STRATA_API int strata_tenant_list(strata_iter **out, strata_db *db);
 
 /* The tenant's manifest digest now (as_of_us = 0) or at a past time: a snapshot usable in
  * strata_read_options.snapshot. STRATA_ENOTFOUND when the tenant did not exist then. */
@@ -288,11 +347,11 @@ typedef enum strata_entry_kind {
 } strata_entry_kind;
 
 /* 1 when the entry exists in the tenant (at the read point), 0 when not, or a negative error. */
-STRATA_API int strata_exists(strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_entry_exists(strata_db *db, const char *tenant, const char *entry,
                              const strata_read_options *ro);
 
-/* The entry's commit digest at the read point (the seeds' get_digest). STRATA_ENOTFOUND. */
-STRATA_API int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+/* The entry's commit digest at the read point. STRATA_ENOTFOUND. */
+STRATA_API int strata_entry_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                            const strata_read_options *ro);
 
 /* The entry's kind (strata_entry_kind) or a negative error. */
@@ -300,7 +359,7 @@ STRATA_API int strata_entry_kind_of(strata_db *db, const char *tenant, const cha
                                     const strata_read_options *ro);
 
 /* Iterate over the tenant's entry names in byte order. */
-STRATA_API int strata_entries(strata_iter **out, strata_db *db, const char *tenant,
+STRATA_API int strata_entry_list(strata_iter **out, strata_db *db, const char *tenant,
                               const strata_read_options *ro);
 
 /* ---- documents -------------------------------------------------------------------------- */
@@ -308,11 +367,11 @@ STRATA_API int strata_entries(strata_iter **out, strata_db *db, const char *tena
 /* Save `value` as the new version of document entry `entry`; *out (optional) receives the new
  * commit digest. Saving the value the entry already holds makes no commit: STRATA_UNCHANGED and
  * *out is the current head. STRATA_EINVALID when the entry holds records or a table. */
-STRATA_API int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_document_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                            const strata_value *value, const strata_write_options *wo);
 
 /* Load the document at the read point. *out is owned (strata_value_free). */
-STRATA_API int strata_load(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_document_load(strata_value **out, strata_db *db, const char *tenant,
                            const char *entry, const strata_read_options *ro);
 
 /* ---- keyed records ---------------------------------------------------------------------- */
@@ -320,34 +379,34 @@ STRATA_API int strata_load(strata_value **out, strata_db *db, const char *tenant
 /* Set record `key` of records entry `entry` (created on first put) in one commit. *out
  * (optional): the new commit digest, or the unchanged head with STRATA_UNCHANGED when the record
  * already held that value. STRATA_EINVALID when the entry is a document or a table. */
-STRATA_API int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_records_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                           const char *key, const strata_value *value,
                           const strata_write_options *wo);
 
 /* Set n records in one commit; later duplicates of a key win. STRATA_UNCHANGED when no record
  * changed. */
-STRATA_API int strata_put_many(strata_oid *out, strata_db *db, const char *tenant,
+STRATA_API int strata_records_put_many(strata_oid *out, strata_db *db, const char *tenant,
                                const char *entry, const char *const *keys,
                                const strata_value *const *values, size_t n,
                                const strata_write_options *wo);
 
 /* Delete records in one commit. STRATA_UNCHANGED when none existed. */
-STRATA_API int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_records_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                              const char *key, const strata_write_options *wo);
-STRATA_API int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant,
+STRATA_API int strata_records_delete_many(strata_oid *out, strata_db *db, const char *tenant,
                                   const char *entry, const char *const *keys, size_t n,
                                   const strata_write_options *wo);
 
 /* One record at the read point (owned). STRATA_ENOTFOUND when the entry or the key is missing. */
-STRATA_API int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_records_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                           const char *key, const strata_read_options *ro);
 
 /* All records at the read point as one map value key → value (owned). */
-STRATA_API int strata_get_all(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_records_get_all(strata_value **out, strata_db *db, const char *tenant,
                               const char *entry, const strata_read_options *ro);
 
 /* Iterate over the records in key order (key, value). */
-STRATA_API int strata_records(strata_iter **out, strata_db *db, const char *tenant,
+STRATA_API int strata_records_list(strata_iter **out, strata_db *db, const char *tenant,
                               const char *entry, const strata_read_options *ro);
 
 /* Iterate over the records whose keys k satisfy from <= k < to (bytewise order of the UTF-8
@@ -381,26 +440,26 @@ STRATA_API const strata_oid *strata_commit_parent(const strata_commit *c, size_t
 /* The digest of the commit's content: the document's value object or the records' tree root. */
 STRATA_API const strata_oid *strata_commit_data(const strata_commit *c);
 
-/* Format the commit time in the writer's offset: "YYYYMMDD HH:MM:SS +zzzz" (the seeds' form,
- * STRATA_TIME_SEEDS) or ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffff+zz:zz" (STRATA_TIME_ISO). */
-#define STRATA_TIME_SEEDS 0
+/* Format the commit time in the writer's offset: "YYYYMMDD HH:MM:SS +zzzz" (compact,
+ * STRATA_TIME_COMPACT) or ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffff+zz:zz" (STRATA_TIME_ISO). */
+#define STRATA_TIME_COMPACT 0
 #define STRATA_TIME_ISO 1
 STRATA_API int strata_commit_format_time(char out[40], const strata_commit *c, int style);
 
 /* The entry's commits newest first, starting at `from` (NULL: the head) — at most max_items
  * (0: no limit). Costs what it walks. */
-STRATA_API int strata_history(strata_iter **out, strata_db *db, const char *tenant,
+STRATA_API int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant,
                               const char *entry, const strata_oid *from, size_t max_items);
 
 /* What changed in `entry` from commit `a` to commit `b` (b NULL: the head): records/tables give
  * one item per changed key in key order (key, old, new); documents give one item with an empty
  * key when the value changed. Costs what changed, not the size of the entry. */
-STRATA_API int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                            const strata_oid *a, const strata_oid *b);
 
 /* Make a new commit whose content equals commit `digest` of this entry; history is kept.
  * STRATA_UNCHANGED when the head already has that content. */
-STRATA_API int strata_restore(strata_oid *out, strata_db *db, const char *tenant,
+STRATA_API int strata_entry_restore(strata_oid *out, strata_db *db, const char *tenant,
                               const char *entry, const strata_oid *digest,
                               const strata_write_options *wo);
 
@@ -442,6 +501,8 @@ typedef struct strata_table_schema {
 #define STRATA_TABLE_SCHEMA_VERSION 1
 #define STRATA_TABLE_SCHEMA_INIT {STRATA_TABLE_SCHEMA_VERSION, NULL, NULL, NULL}
 
+STRATA_API int strata_table_schema_init(strata_table_schema *schema, unsigned int version);
+
 /* Create table `entry`. STRATA_EEXISTS when the entry exists. *out: the table's first commit. */
 STRATA_API int strata_table_create(strata_oid *out, strata_db *db, const char *tenant,
                                    const char *entry, const strata_table_schema *schema,
@@ -468,30 +529,32 @@ typedef struct strata_item_options {
 #define STRATA_ITEM_OPTIONS_VERSION 1
 #define STRATA_ITEM_OPTIONS_INIT {STRATA_ITEM_OPTIONS_VERSION, NULL, NULL, NULL, STRATA_RETURN_NONE}
 
+STRATA_API int strata_item_options_init(strata_item_options *opt, unsigned int version);
+
 /* Replace (or create) the item with item's key; `item` is a map holding the key attributes.
  * *out (optional) receives what io->return_values asks for (NULL when there is none; owned).
  * STRATA_UNCHANGED when the item already was exactly this. STRATA_ECONDITION when the condition
  * does not hold (nothing changes). */
-STRATA_API int strata_put_item(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_table_put_item(strata_value **out, strata_db *db, const char *tenant,
                                const char *entry, const strata_value *item,
                                const strata_item_options *io, const strata_write_options *wo);
 
 /* Delete the item with `key` (a map of the key attributes). Deleting a missing item is not an
  * error: STRATA_UNCHANGED. With STRATA_RETURN_ALL_OLD, *out receives the deleted item. */
-STRATA_API int strata_delete_item(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_table_delete_item(strata_value **out, strata_db *db, const char *tenant,
                                   const char *entry, const strata_value *key,
                                   const strata_item_options *io, const strata_write_options *wo);
 
 /* Apply update expression `update` (SET, REMOVE, ADD, DELETE) to the item with `key`, creating
  * it when absent. Key attributes cannot be updated (STRATA_EINVALID). With ALL_OLD/ALL_NEW, *out
  * receives the item before/after. STRATA_UNCHANGED when the item did not change. */
-STRATA_API int strata_update_item(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_table_update_item(strata_value **out, strata_db *db, const char *tenant,
                                   const char *entry, const strata_value *key, const char *update,
                                   const strata_item_options *io, const strata_write_options *wo);
 
 /* The item with `key` at the read point (owned). `projection` (optional) keeps only the listed
  * paths, with `names` for its #placeholders. STRATA_ENOTFOUND when absent or expired. */
-STRATA_API int strata_get_item(strata_value **out, strata_db *db, const char *tenant,
+STRATA_API int strata_table_get_item(strata_value **out, strata_db *db, const char *tenant,
                                const char *entry, const strata_value *key, const char *projection,
                                const strata_value *names, const strata_read_options *ro);
 
@@ -513,13 +576,15 @@ typedef struct strata_query_options {
 #define STRATA_QUERY_OPTIONS_VERSION 1
 #define STRATA_QUERY_OPTIONS_INIT {STRATA_QUERY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0}
 
+STRATA_API int strata_query_options_init(strata_query_options *opt, unsigned int version);
+
 /* Open an iterator over the items of one partition (query) or of the table (scan), in key
  * order. strata_iter_value gives each returned item. A query is a range scan of the tree: it
  * never reads other partitions. Expired items are skipped. Errors in expressions are
  * STRATA_EINVALID with the offending position. */
-STRATA_API int strata_query(strata_iter **out, strata_db *db, const char *tenant,
+STRATA_API int strata_table_query(strata_iter **out, strata_db *db, const char *tenant,
                             const char *entry, const strata_query_options *q, const strata_read_options *ro);
-STRATA_API int strata_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+STRATA_API int strata_table_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                            const strata_query_options *q, const strata_read_options *ro);
 
 /* After a query/scan iterator returned STRATA_ITEROVER: the key of the last item read when the
@@ -550,9 +615,9 @@ typedef int (*strata_listener_fn)(const char *tenant, const char *entry, const s
                                   const strata_value *old_value, const strata_value *new_value,
                                   void *payload);
 
-/* Register a listener; *out receives an id for strata_unlisten. */
-STRATA_API int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
-STRATA_API int strata_unlisten(strata_db *db, uint64_t id);
+/* Register a listener; *out receives an id for strata_listener_remove. */
+STRATA_API int strata_listener_add(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
+STRATA_API int strata_listener_remove(strata_db *db, uint64_t id);
 /* Listener calls that reported failure since open. */
 STRATA_API uint64_t strata_listener_failures(strata_db *db);
 
@@ -613,7 +678,7 @@ typedef struct strata_gc_report {
  * opt and out may be NULL. A reachable object that is missing or damaged stops the run before
  * anything is deleted (STRATA_ECORRUPT / STRATA_ENOTFOUND naming it). Read-only handles get
  * STRATA_EINVALID. */
-STRATA_API int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *out);
+STRATA_API int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *opt);
 
 /* Pin a tenant snapshot (a manifest digest of `tenant`, e.g. from strata_tenant_snapshot): until
  * unpinned (or the handle closes), GC keeps everything a read at that snapshot can reach — its
@@ -661,7 +726,7 @@ STRATA_API int strata_db_auto_gc(strata_db *db, double dead_share, unsigned chec
  * plus everything written since; dead = the rest of the file bytes (0 before any run: then only
  * duplicates and superseded roots the store counts itself). */
 typedef struct strata_space_stats {
-    unsigned int version;   /* STRATA_DB_STATS_VERSION (set by the caller) */
+    unsigned int version;   /* STRATA_SPACE_STATS_VERSION (set by the caller) */
     uint64_t file_bytes;    /* bytes in segment files */
     uint64_t segments;      /* segment files */
     uint64_t objects;       /* object records indexed */
@@ -672,9 +737,10 @@ typedef struct strata_space_stats {
     uint64_t last_gc_freed; /* bytes the last run removed (net of copies) */
 } strata_space_stats;
 
-#define STRATA_DB_STATS_VERSION 1
+#define STRATA_SPACE_STATS_VERSION 1
+#define STRATA_SPACE_STATS_INIT {STRATA_SPACE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0}
 
-STRATA_API int strata_db_stats(strata_db *db, strata_space_stats *out);
+STRATA_API int strata_db_stats(strata_space_stats *out, strata_db *db);
 
 /* Per-tenant usage measured by the last GC run: bytes of the records first reached from the
  * tenant (an object shared by tenants is counted once, for the first tenant in byte order that

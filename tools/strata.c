@@ -668,7 +668,7 @@ static int match_prefix_in(cli *c, const char *entry, const char *prefix, strata
                            int *found)
 {
     strata_iter *it = NULL;
-    int rc = strata_history(&it, c->db, c->tenant, entry, NULL, 0);
+    int rc = strata_entry_history(&it, c->db, c->tenant, entry, NULL, 0);
     if (rc < 0) return lib_fail(c, rc, NULL);
     size_t n = strlen(prefix);
     while ((rc = strata_iter_next(it)) == 0) {
@@ -706,7 +706,7 @@ static int resolve_commit(cli *c, const char *entry, const char *text, strata_oi
         if (rc) return rc;
     } else {
         strata_iter *it = NULL;
-        rc = strata_entries(&it, c->db, c->tenant, NULL);
+        rc = strata_entry_list(&it, c->db, c->tenant, NULL);
         if (rc < 0) return lib_fail(c, rc, NULL);
         while ((rc = strata_iter_next(it)) == 0) {
             strata_slice k = strata_iter_key(it);
@@ -783,7 +783,7 @@ static int cmd_save(cli *c)
         strata_write_options wo;
         write_opts(c, &wo);
         strata_oid oid;
-        int r = strata_save(&oid, c->db, c->tenant, entry, v, &wo);
+        int r = strata_document_save(&oid, c->db, c->tenant, entry, v, &wo);
         rc = r < 0 ? lib_fail(c, r, NULL) : print_write(c, r, &oid, -1);
     }
     strata_value_free(v);
@@ -799,7 +799,7 @@ static int cmd_load(cli *c)
     int rc = read_opts(c, entry, &ro, &at);
     if (rc) return rc;
     strata_value *v = NULL;
-    int r = strata_load(&v, c->db, c->tenant, entry, &ro);
+    int r = strata_document_load(&v, c->db, c->tenant, entry, &ro);
     if (r < 0) return lib_fail(c, r, NULL);
     cli_buf b = {0};
     rc = add_value(c, &b, v, json_flags(c, 0));
@@ -824,7 +824,7 @@ static int cmd_put(cli *c)
         strata_write_options wo;
         write_opts(c, &wo);
         strata_oid oid;
-        int r = strata_put(&oid, c->db, c->tenant, entry, key, v, &wo);
+        int r = strata_records_put(&oid, c->db, c->tenant, entry, key, v, &wo);
         rc = r < 0 ? lib_fail(c, r, NULL) : print_write(c, r, &oid, -1);
     }
     strata_value_free(v);
@@ -866,7 +866,7 @@ static int put_records(cli *c, const char *path, int lines_only)
         strata_write_options wo;
         write_opts(c, &wo);
         strata_oid oid;
-        int w = strata_put_many(&oid, c->db, c->tenant, entry, (const char *const *)r.keys,
+        int w = strata_records_put_many(&oid, c->db, c->tenant, entry, (const char *const *)r.keys,
                                 (const strata_value *const *)r.vals, r.n, &wo);
         progress_end(&pg);
         rc = w < 0 ? lib_fail(c, w, NULL) : print_write(c, w, &oid, (long)r.n);
@@ -949,7 +949,7 @@ static int import_items(cli *c, const char *entry, const char *path)
         } else if (r < 0) rc = lib_fail(c, r, NULL);
         else {
             strata_oid head;
-            int h = strata_head(&head, c->db, c->tenant, entry, NULL);
+            int h = strata_entry_head(&head, c->db, c->tenant, entry, NULL);
             rc = h < 0 ? lib_fail(c, h, NULL) : print_write(c, r, &head, (long)n);
         }
     }
@@ -992,8 +992,8 @@ static int cmd_get(cli *c)
     if (rc) return rc;
     strata_value *v = NULL;
     int r;
-    if (c->nargs > 1) r = strata_get(&v, c->db, c->tenant, entry, c->args[1], &ro);
-    else r = strata_get_all(&v, c->db, c->tenant, entry, &ro);
+    if (c->nargs > 1) r = strata_records_get(&v, c->db, c->tenant, entry, c->args[1], &ro);
+    else r = strata_records_get_all(&v, c->db, c->tenant, entry, &ro);
     if (r < 0) return lib_fail(c, r, NULL);
     cli_buf b = {0};
     rc = add_value(c, &b, v, json_flags(c, c->nargs == 1));
@@ -1011,7 +1011,7 @@ static int cmd_delete(cli *c)
     strata_write_options wo;
     write_opts(c, &wo);
     strata_oid oid;
-    int r = strata_delete(&oid, c->db, c->tenant, entry, key, &wo);
+    int r = strata_records_delete(&oid, c->db, c->tenant, entry, key, &wo);
     if (r < 0) return lib_fail(c, r, NULL);
     if (r == STRATA_UNCHANGED) {
         say(c, "no record '%s' in entry '%s'", key, entry);
@@ -1022,7 +1022,7 @@ static int cmd_delete(cli *c)
 
 static int cmd_exists(cli *c)
 {
-    int r = strata_exists(c->db, c->tenant, c->args[0], NULL);
+    int r = strata_entry_exists(c->db, c->tenant, c->args[0], NULL);
     if (r < 0 && r != STRATA_ENOTFOUND) return lib_fail(c, r, NULL);
     fputs(r == 1 ? "true\n" : "false\n", stdout);
     return r == 1 ? EXIT_OK : EXIT_NOTFOUND;
@@ -1035,7 +1035,7 @@ static int cmd_digest(cli *c)
     strata_oid at, head;
     int rc = read_opts(c, entry, &ro, &at);
     if (rc) return rc;
-    int r = strata_head(&head, c->db, c->tenant, entry, &ro);
+    int r = strata_entry_head(&head, c->db, c->tenant, entry, &ro);
     if (r < 0) return lib_fail(c, r, NULL);
     char hex[STRATA_OID_HEXSIZE + 1];
     strata_oid_fmt(hex, &head);
@@ -1054,7 +1054,7 @@ static void add_time(cli_buf *b, const strata_commit *cm)
 static int cmd_log(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_history(&it, c->db, c->tenant, c->args[0], NULL, c->max_items);
+    int r = strata_entry_history(&it, c->db, c->tenant, c->args[0], NULL, c->max_items);
     if (r < 0) return lib_fail(c, r, NULL);
     cli_buf b = {0};
     cli_buf_putc(&b, '[');
@@ -1139,7 +1139,7 @@ static int cmd_diff(cli *c)
     if (!rc && c->nargs > 2) rc = resolve_commit(c, entry, c->args[2], &b_oid);
     if (rc) return rc;
     strata_iter *it = NULL;
-    int r = strata_diff(&it, c->db, c->tenant, entry, &a, c->nargs > 2 ? &b_oid : NULL);
+    int r = strata_entry_diff(&it, c->db, c->tenant, entry, &a, c->nargs > 2 ? &b_oid : NULL);
     if (r < 0) return lib_fail(c, r, NULL);
     cli_buf b = {0};
     cli_buf_putc(&b, '[');
@@ -1190,7 +1190,7 @@ static int cmd_restore(cli *c)
     if (rc) return rc;
     strata_write_options wo;
     write_opts(c, &wo);
-    int r = strata_restore(&oid, c->db, c->tenant, entry, &target, &wo);
+    int r = strata_entry_restore(&oid, c->db, c->tenant, entry, &target, &wo);
     if (r < 0) return lib_fail(c, r, NULL);
     return print_write(c, r, &oid, -1);
 }
@@ -1204,8 +1204,8 @@ static int cmd_export(cli *c)
     if (rc) return rc;
     strata_iter *it = NULL;
     int table = strata_entry_kind_of(c->db, c->tenant, entry, &ro) == STRATA_ENTRY_TABLE;
-    int r = table ? strata_scan(&it, c->db, c->tenant, entry, NULL, &ro)
-                  : strata_records(&it, c->db, c->tenant, entry, &ro);
+    int r = table ? strata_table_scan(&it, c->db, c->tenant, entry, NULL, &ro)
+                  : strata_records_list(&it, c->db, c->tenant, entry, &ro);
     if (r < 0) return lib_fail(c, r, NULL);
     progress pg = {c->progress, 0, "export", 0};
     if (table) {
@@ -1272,7 +1272,7 @@ static int print_names(cli *c, strata_iter *it)
 static int cmd_tenants(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_tenants(&it, c->db);
+    int r = strata_tenant_list(&it, c->db);
     if (r < 0) return lib_fail(c, r, NULL);
     return print_names(c, it);
 }
@@ -1280,7 +1280,7 @@ static int cmd_tenants(cli *c)
 static int cmd_entries(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_entries(&it, c->db, c->tenant, NULL);
+    int r = strata_entry_list(&it, c->db, c->tenant, NULL);
     if (r < 0) return lib_fail(c, r, NULL);
     return print_names(c, it);
 }
@@ -1290,7 +1290,7 @@ static int cmd_verify(cli *c)
     progress pg = {c->progress, 0, "verify", 0};
     progress_note(&pg, "re-hashing every object…");
     uint64_t problems = 0;
-    int r = strata_db_verify(c->db, &problems);
+    int r = strata_db_verify(&problems, c->db);
     progress_end(&pg);
     cli_buf b = {0};
     char num[96];
@@ -1320,12 +1320,12 @@ static int stats_entry(cli *c, cli_buf *b, const char *tenant, const char *entry
     int kind = strata_entry_kind_of(c->db, tenant, entry, NULL);
     if (kind < 0) return lib_fail(c, kind, entry);
     strata_iter *it = NULL;
-    int r = strata_history(&it, c->db, tenant, entry, NULL, 0);
+    int r = strata_entry_history(&it, c->db, tenant, entry, NULL, 0);
     if (r < 0) return lib_fail(c, r, entry);
     int64_t v = count_items(it), n = -1;
     if (v < 0) return lib_fail(c, (int)v, entry);
     if (kind == STRATA_ENTRY_RECORDS) {
-        r = strata_records(&it, c->db, tenant, entry, NULL);
+        r = strata_records_list(&it, c->db, tenant, entry, NULL);
         if (r < 0) return lib_fail(c, r, entry);
         n = count_items(it);
         if (n < 0) return lib_fail(c, (int)n, entry);
@@ -1386,7 +1386,7 @@ static void free_names(char **v)
 static int cmd_stats(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_tenants(&it, c->db);
+    int r = strata_tenant_list(&it, c->db);
     if (r < 0) return lib_fail(c, r, NULL);
     int err = 0;
     char **tenants = collect_names(it, &err);
@@ -1403,7 +1403,7 @@ static int cmd_stats(cli *c)
         cli_buf_puts(&body, "{\"tenant\":");
         add_str(&body, *t);
         cli_buf_puts(&body, ",\"entries\":[");
-        r = strata_entries(&it, c->db, *t, NULL);
+        r = strata_entry_list(&it, c->db, *t, NULL);
         if (r < 0) {
             rc = lib_fail(c, r, *t);
             break;
@@ -1430,8 +1430,8 @@ static int cmd_stats(cli *c)
         cli_buf_puts(&b, num);
         strata_space_stats sp;
         memset(&sp, 0, sizeof sp);
-        sp.version = STRATA_DB_STATS_VERSION;
-        r = strata_db_stats(c->db, &sp);
+        sp.version = STRATA_SPACE_STATS_VERSION;
+        r = strata_db_stats(&sp, c->db);
         if (r < 0) {
             cli_buf_free(&b);
             cli_buf_free(&body);
@@ -1478,7 +1478,7 @@ static int cmd_gc(cli *c)
     }
     strata_gc_report rep;
     memset(&rep, 0, sizeof rep);
-    int r = strata_db_gc(c->db, &o, &rep);
+    int r = strata_db_gc(&rep, c->db, &o);
     progress_end(&pg);
     if (r < 0) return lib_fail(c, r, NULL);
     char out[640];
@@ -1613,7 +1613,7 @@ static int return_mode(const cli *c, int allow_new)
 static int print_item_write(cli *c, const char *table, int w, const strata_value *item, int mode)
 {
     strata_oid head;
-    int r = strata_head(&head, c->db, c->tenant, table, NULL);
+    int r = strata_entry_head(&head, c->db, c->tenant, table, NULL);
     if (r < 0) return lib_fail(c, r, NULL);
     cli_buf b = {0};
     cli_buf_puts(&b, "{\"digest\":");
@@ -1692,10 +1692,10 @@ static int item_write(cli *c, char kind)
         write_opts(c, &wo);
         strata_value *out = NULL;
         int w;
-        if (kind == 'p') w = strata_put_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
+        if (kind == 'p') w = strata_table_put_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
         else if (kind == 'u')
-            w = strata_update_item(&out, c->db, c->tenant, table, t.arg, c->update, &io, &wo);
-        else w = strata_delete_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
+            w = strata_table_update_item(&out, c->db, c->tenant, table, t.arg, c->update, &io, &wo);
+        else w = strata_table_delete_item(&out, c->db, c->tenant, table, t.arg, &io, &wo);
         if (w < 0) rc = lib_fail(c, w, NULL);
         else if (kind == 'd' && w == STRATA_UNCHANGED) {
             say(c, "no item with that key in table '%s'", table);
@@ -1722,7 +1722,7 @@ static int cmd_get_item(cli *c)
     else return rc;
     if (!rc) {
         strata_value *v = NULL;
-        int r = strata_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &ro);
+        int r = strata_table_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &ro);
         if (r < 0) rc = lib_fail(c, r, NULL);
         else {
             cli_buf b = {0};
@@ -1762,8 +1762,8 @@ static int query_or_scan(cli *c, int is_query)
         q.start_key = t.start_key;
         q.segment = c->segment;
         q.total_segments = c->segments;
-        int r = is_query ? strata_query(&it, c->db, c->tenant, table, &q, &ro)
-                         : strata_scan(&it, c->db, c->tenant, table, &q, &ro);
+        int r = is_query ? strata_table_query(&it, c->db, c->tenant, table, &q, &ro)
+                         : strata_table_scan(&it, c->db, c->tenant, table, &q, &ro);
         if (r < 0) rc = lib_fail(c, r, NULL);
     }
     if (!rc) {

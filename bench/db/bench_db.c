@@ -6,7 +6,7 @@
  *   W5  single commits with sync off for T s                W6  size on disk after W1
  *   W7  filter scan `age > 40` over the N records           W8  strata only: history, reads at an
  *       old commit, diff of two versions, put cost in an entry of 1k vs N records.
- * strata keeps the N documents twice: in a keyed-records entry (strata_put_many / strata_get /
+ * strata keeps the N documents twice: in a keyed-records entry (strata_records_put_many / strata_records_get /
  * strata_records_range: W1–W6, W8) and in a table keyed by the same strings (W1t, W3t, W7),
  * because only tables have a scan with a filter expression.
  * Every figure is the median of --runs runs (engines interleaved inside each run). Sync calls
@@ -72,7 +72,7 @@ static const struct {
     {"W5", "single-record commits, sync off", "commit"},
     {"W6", "size on disk after W1 (MiB)", "-"},
     {"W6t", "size on disk of W1t's table (peers: W6 again)", "-"},
-    {"W7", "filter scan age > 40 (strata: table strata_scan with filter)", "record"},
+    {"W7", "filter scan age > 40 (strata: table strata_table_scan with filter)", "record"},
     {"W7j", "the same over the records entry via strata_value_to_json", "record"},
     {"W8", "history: walk 1,000 commits", "commit"},
     {"W8", "get at a commit 1,000 back", "read"},
@@ -338,7 +338,7 @@ static strata_value *strata_doc(uint32_t id, uint32_t ver)
     return v;
 }
 
-/* One writer of W4/W4b/W5: strata_put of a new version of a random existing record. */
+/* One writer of W4/W4b/W5: strata_records_put of a new version of a random existing record. */
 static void *strata_writer(void *arg)
 {
     writer *w = arg;
@@ -349,7 +349,7 @@ static void *strata_writer(void *arg)
         uint32_t id = (uint32_t)(rng(&w->seed) % w->c->n);
         key_of(k, id);
         strata_value *v = strata_doc(id, ver++ + (uint32_t)(w->seed & 0xffff) * 65536u);
-        CHECK(strata_put(NULL, db, TENANT, ENTRY, k, v, NULL));
+        CHECK(strata_records_put(NULL, db, TENANT, ENTRY, k, v, NULL));
         strata_value_free(v);
         w->commits++;
     }
@@ -397,7 +397,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
             keys[i] = kb[i];
             vals[i] = strata_doc(w->ins[b + i], 0);
         }
-        CHECK(strata_put_many(NULL, db, TENANT, ENTRY, keys, (const strata_value *const *)vals, nb, NULL));
+        CHECK(strata_records_put_many(NULL, db, TENANT, ENTRY, keys, (const strata_value *const *)vals, nb, NULL));
         for (size_t i = 0; i < nb; i++) strata_value_free(vals[i]);
         commits++;
     }
@@ -455,7 +455,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         for (size_t i = 0; i < c->reads; i++) {
             key_of(k, w->get[i]);
             strata_value *v;
-            CHECK(strata_get(&v, db, TENANT, ENTRY, k, NULL));
+            CHECK(strata_records_get(&v, db, TENANT, ENTRY, k, NULL));
             found += strata_value_bytes(v).len > 0;
             strata_value_free(v);
         }
@@ -494,7 +494,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
             q.limit = c->scanlen;
             q.start_key = sk;
             strata_iter *it;
-            CHECK(strata_scan(&it, db, TENANT, TABLE, &q, NULL));
+            CHECK(strata_table_scan(&it, db, TENANT, TABLE, &q, NULL));
             CHECK(strata_iter_next(it));
             size_t got = strata_take(it, c->scanlen, &bytes);
             strata_iter_free(it);
@@ -507,7 +507,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         t0 = now();
         for (size_t s = 0; s < c->scans; s++) {
             strata_iter *it;
-            CHECK(strata_records(&it, db, TENANT, ENTRY, NULL));
+            CHECK(strata_records_list(&it, db, TENANT, ENTRY, NULL));
             CHECK(strata_iter_next(it));
             strata_take(it, c->scanlen, &bytes);
             strata_iter_free(it);
@@ -525,7 +525,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         uint64_t m = 0;
         t0 = now();
         strata_iter *it;
-        CHECK(strata_scan(&it, db, TENANT, TABLE, &q, NULL));
+        CHECK(strata_table_scan(&it, db, TENANT, TABLE, &q, NULL));
         int rc;
         while ((rc = strata_iter_next(it)) == 0) m += strata_value_bytes(strata_iter_value(it)).len > 0;
         CHECK(rc == STRATA_ITEROVER ? 0 : rc);
@@ -540,7 +540,7 @@ static void run_strata(const cfg *c, const work *w, result *r)
         uint64_t m = 0, seen = 0;
         t0 = now();
         strata_iter *it;
-        CHECK(strata_records(&it, db, TENANT, ENTRY, NULL));
+        CHECK(strata_records_list(&it, db, TENANT, ENTRY, NULL));
         int rc;
         while ((rc = strata_iter_next(it)) == 0) {
             char *js;
@@ -595,7 +595,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
             keys[i] = kb[i];
             vals[i] = strata_doc((uint32_t)i, 0);
         }
-        CHECK(strata_put_many(NULL, db, TENANT, "small", keys, (const strata_value *const *)vals, nb, NULL));
+        CHECK(strata_records_put_many(NULL, db, TENANT, "small", keys, (const strata_value *const *)vals, nb, NULL));
         for (size_t i = 0; i < nb; i++) strata_value_free(vals[i]);
         free(kb);
         free(keys);
@@ -605,7 +605,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
             uint32_t id = (uint32_t)(i * 7919 % nb);
             key_of(k, id);
             strata_value *v = strata_doc(id, 1000 + (uint32_t)i);
-            CHECK(strata_put(NULL, db, TENANT, "small", k, v, NULL));
+            CHECK(strata_records_put(NULL, db, TENANT, "small", k, v, NULL));
             strata_value_free(v);
         }
         r->rate[R_W8_PUT1K] = np / (now() - t0);
@@ -617,7 +617,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
         uint32_t id = w->ins[i % c->n];
         key_of(k, id);
         strata_value *v = strata_doc(id, 2000000 + (uint32_t)i);
-        CHECK(strata_put(&d[i], db, TENANT, ENTRY, k, v, NULL));
+        CHECK(strata_records_put(&d[i], db, TENANT, ENTRY, k, v, NULL));
         strata_value_free(v);
     }
     r->rate[R_W8_PUTN] = np / (now() - t0);
@@ -628,7 +628,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
     t0 = now();
     for (int rep = 0; rep < reps; rep++) {
         strata_iter *it;
-        CHECK(strata_history(&it, db, TENANT, ENTRY, NULL, hn));
+        CHECK(strata_entry_history(&it, db, TENANT, ENTRY, NULL, hn));
         int rc;
         while ((rc = strata_iter_next(it)) == 0) walked += strata_iter_commit(it) != NULL;
         CHECK(rc == STRATA_ITEROVER ? 0 : rc);
@@ -645,7 +645,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
     for (size_t i = 0; i < c->w8_reads; i++) {
         key_of(k, (uint32_t)(rng(&x) % c->n));
         strata_value *v;
-        CHECK(strata_get(&v, db, TENANT, ENTRY, k, &ro));
+        CHECK(strata_records_get(&v, db, TENANT, ENTRY, k, &ro));
         strata_value_free(v);
     }
     r->rate[R_W8_OLDGET] = c->w8_reads / (now() - t0);
@@ -657,7 +657,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
     for (int rep = 0; rep < dreps; rep++) {
         size_t a = (size_t)rep * 7 % (np - c->w8_apart);
         strata_iter *it;
-        CHECK(strata_diff(&it, db, TENANT, ENTRY, &d[a], &d[a + c->w8_apart]));
+        CHECK(strata_entry_diff(&it, db, TENANT, ENTRY, &d[a], &d[a + c->w8_apart]));
         int rc;
         while ((rc = strata_iter_next(it)) == 0) changes++;
         CHECK(rc == STRATA_ITEROVER ? 0 : rc);
@@ -669,7 +669,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
     /* a document with np versions; load random old versions by digest */
     for (size_t i = 0; i < np; i++) {
         strata_value *v = strata_doc((uint32_t)i, 7);
-        CHECK(strata_save(&d[i], db, TENANT, "profile", v, NULL));
+        CHECK(strata_document_save(&d[i], db, TENANT, "profile", v, NULL));
         strata_value_free(v);
     }
     size_t loads = c->w8_reads < 10000 ? c->w8_reads : 10000;
@@ -677,7 +677,7 @@ static void run_strata_w8(const cfg *c, const work *w, strata_db *db, result *r)
     for (size_t i = 0; i < loads; i++) {
         ro.at = &d[rng(&x) % np];
         strata_value *v;
-        CHECK(strata_load(&v, db, TENANT, "profile", &ro));
+        CHECK(strata_document_load(&v, db, TENANT, "profile", &ro));
         strata_value_free(v);
     }
     r->rate[R_W8_LOADOLD] = loads / (now() - t0);

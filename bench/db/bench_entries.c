@@ -58,7 +58,7 @@ static void put_one(strata_db *db, long k, long i)
     char key[32];
     snprintf(key, sizeof key, "user#%08ld", k);
     strata_value *v = record(i);
-    if (strata_put(NULL, db, "t", "e", key, v, NULL) < 0) die("put");
+    if (strata_records_put(NULL, db, "t", "e", key, v, NULL) < 0) die("put");
     strata_value_free(v);
 }
 
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     /* history: the entry now has `have` commits; walk 1,000 of them from the head */
     strata_iter *it;
     double t0 = now();
-    if (strata_history(&it, db, "t", "e", NULL, (size_t)hist)) die("history");
+    if (strata_entry_history(&it, db, "t", "e", NULL, (size_t)hist)) die("history");
     long walked = 0;
     strata_oid old;
     while (strata_iter_next(it) == 0) {
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
         char key[32];
         snprintf(key, sizeof key, "user#%08ld", ((k % (have - hist)) * 7919) % 1000003);
         strata_value *v;
-        int rc = strata_get(&v, db, "t", "e", key, &ro);
+        int rc = strata_records_get(&v, db, "t", "e", key, &ro);
         if (rc == 0) { strata_value_free(v); reads++; }
         else if (rc != STRATA_ENOTFOUND) die("get at old digest");
     }
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     for (long k = 0; k < hist; k++) {
         strata_value *v = record(k);
         strata_oid d;
-        if (strata_save(&d, db, "t", "doc", v, NULL) < 0) die("save");
+        if (strata_document_save(&d, db, "t", "doc", v, NULL) < 0) die("save");
         if (k == 0) first = d;
         strata_value_free(v);
     }
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     t0 = now();
     for (int k = 0; k < 1000; k++) {
         strata_value *v;
-        if (strata_load(&v, db, "t", "doc", &ro)) die("load at old digest");
+        if (strata_document_load(&v, db, "t", "doc", &ro)) die("load at old digest");
         strata_value_free(v);
     }
     printf("load of a document at its first digest (%ld versions later): %.2f us/load\n", hist, (now() - t0) / 1000 * 1e6);

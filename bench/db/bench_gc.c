@@ -65,7 +65,7 @@ static void *writer(void *arg)
         int len = snprintf(json, sizeof json, "{\"n\":%ld}", n);
         strata_value *v = NULL;
         strata_value_from_json(&v, json, (size_t)len, 0);
-        if (strata_put(NULL, w->db, "t", "w", key, v, NULL) < 0) die("writer put");
+        if (strata_records_put(NULL, w->db, "t", "w", key, v, NULL) < 0) die("writer put");
         strata_value_free(v);
         w->commits++;
     }
@@ -82,7 +82,7 @@ static double writer_rate(strata_db *db, double secs, int with_gc, double *gc_s)
     if (with_gc) {
         strata_gc_report rep;
         double g0 = now_s();
-        if (strata_db_gc(db, NULL, &rep)) die("gc (concurrent)");
+        if (strata_db_gc(&rep, db, NULL)) die("gc (concurrent)");
         *gc_s = now_s() - g0;
     }
     while (now_s() - t0 < secs) usleep(1000);
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         double base = writer_rate(db, puts >= 100000 ? 2.0 : 0.3, 0, NULL);
         strata_gc_report rep;
         double t0 = now_s();
-        if (strata_db_gc(db, NULL, &rep)) die("gc");
+        if (strata_db_gc(&rep, db, NULL)) die("gc");
         gct[r] = now_s() - t0;
         before = (double)rep.bytes_before;
         after = (double)rep.bytes_after;

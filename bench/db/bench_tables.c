@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         }
         if (strata_txn_commit(NULL, t) < 0) die("commit");
     }
-    double strata_load = now() - t0;
+    double strata_document_load = now() - t0;
     t0 = now();
     for (long p = 0; p < parts; p++) {
         sqlite3_exec(sq, "BEGIN", NULL, NULL, NULL);
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     }
     double sqlite_load = now() - t0;
     printf("table of %ld items (%ld partitions x %ld), loaded in batches of %ld: strata %.2f s, sqlite %.2f s (ratio %.2f)\n",
-           n, parts, per, per, strata_load, sqlite_load, strata_load / sqlite_load);
+           n, parts, per, per, strata_document_load, sqlite_load, strata_document_load / sqlite_load);
 
     /* ---- query one partition ---- */
     double *a = calloc((size_t)runs, sizeof *a), *b = calloc((size_t)runs, sizeof *b);
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         q.values = vals;
         t0 = now();
         strata_iter *it;
-        if (strata_query(&it, db, "t", "items", &q, NULL)) die("query");
+        if (strata_table_query(&it, db, "t", "items", &q, NULL)) die("query");
         long cnt = 0;
         while (strata_iter_next(it) == 0) cnt++;
         strata_iter_free(it);
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         q.filter = "age > 40";
         t0 = now();
         strata_iter *it;
-        if (strata_scan(&it, db, "t", "items", &q, NULL)) die("scan");
+        if (strata_table_scan(&it, db, "t", "items", &q, NULL)) die("scan");
         cs = 0;
         while (strata_iter_next(it) == 0) cs++;
         strata_iter_free(it);
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
             strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
             io.condition = "attribute_exists(pk)";
             io.values = vals;
-            if (strata_update_item(NULL, db, "t", "items", k, "SET n = n + :one", &io, NULL) < 0) die("update");
+            if (strata_table_update_item(NULL, db, "t", "items", k, "SET n = n + :one", &io, NULL) < 0) die("update");
             strata_value_free(k);
         }
         a[r] = now() - t0;

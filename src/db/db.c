@@ -82,7 +82,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         strata_mem__free(db);
         return rc;
     }
-    /* recursive: a listener runs with listen_mu held and may call strata_listen/strata_unlisten
+    /* recursive: a listener runs with listen_mu held and may call strata_listener_add/strata_listener_remove
      * or commit (which notifies again) on the same thread */
     pthread_mutexattr_t ma;
     int mrc = pthread_mutexattr_init(&ma);
@@ -137,9 +137,9 @@ void strata_db_close(strata_db *db)
 
 /* ---- listeners ---------------------------------------------------------------------------- */
 
-int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload)
+int strata_listener_add(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload)
 {
-    if (!db || !fn) return strata_err__set(STRATA_EINVALID, "strata_listen: NULL argument");
+    if (!db || !fn) return strata_err__set(STRATA_EINVALID, "strata_listener_add: NULL argument");
     int rc = 0;
     pthread_mutex_lock(&db->listen_mu);
     if (db->nlisteners == db->caplisteners) {
@@ -162,9 +162,9 @@ done:
     return rc;
 }
 
-int strata_unlisten(strata_db *db, uint64_t id)
+int strata_listener_remove(strata_db *db, uint64_t id)
 {
-    if (!db) return strata_err__set(STRATA_EINVALID, "strata_unlisten: db is NULL");
+    if (!db) return strata_err__set(STRATA_EINVALID, "strata_listener_remove: db is NULL");
     int found = 0;
     pthread_mutex_lock(&db->listen_mu);
     for (size_t i = 0; i < db->nlisteners; i++)
@@ -435,7 +435,7 @@ const strata_oid *strata_commit_data(const strata_commit *c) { return c ? &c->re
 int strata_commit_format_time(char out[40], const strata_commit *c, int style)
 {
     if (!out || !c) return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: NULL argument");
-    if (style != STRATA_TIME_SEEDS && style != STRATA_TIME_ISO)
+    if (style != STRATA_TIME_COMPACT && style != STRATA_TIME_ISO)
         return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: unknown style %d", style);
     return strata_db__format_time(out, c->rec.time_us, c->rec.tz_offset_min, style);
 }

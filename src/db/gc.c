@@ -841,7 +841,7 @@ int strata_gc_options_init(strata_gc_options *opt, unsigned int version)
     return 0;
 }
 
-int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *out)
+int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *opt)
 {
     if (out) memset(out, 0, sizeof *out);
     if (!db) return strata_err__set(STRATA_EINVALID, "strata_db_gc: db is NULL");
@@ -1175,17 +1175,17 @@ done:
 
 /* ---- statistics ------------------------------------------------------------------------------- */
 
-int strata_db_stats(strata_db *db, strata_space_stats *out)
+int strata_db_stats(strata_space_stats *out, strata_db *db)
 {
     if (!db || !out) return strata_err__set(STRATA_EINVALID, "strata_db_stats: NULL argument");
-    if (out->version != STRATA_DB_STATS_VERSION)
+    if (out->version != STRATA_SPACE_STATS_VERSION)
         return strata_err__set(STRATA_EINVALID, "strata_db_stats: unknown version %u (set out->version)", out->version);
     strata_store_stats ss;
     int rc = strata_store__stats(db->store, &ss);
     if (rc) return rc;
     strata_db_gcstate *st = db->gc;
     memset(out, 0, sizeof *out);
-    out->version = STRATA_DB_STATS_VERSION;
+    out->version = STRATA_SPACE_STATS_VERSION;
     out->file_bytes = ss.file_bytes;
     out->segments = ss.segments;
     out->objects = ss.objects;
@@ -1246,16 +1246,16 @@ static void *auto_thread(void *arg)
         double share = st->auto_share;
         strata_gc_options o = st->auto_opt;
         pthread_mutex_unlock(&st->mu);
-        strata_space_stats s = {STRATA_DB_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
-        int rc = strata_db_stats(db, &s);
+        strata_space_stats s = {STRATA_SPACE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
+        int rc = strata_db_stats(&s, db);
         if (rc == 0 && s.file_bytes && (double)s.dead_bytes >= share * (double)s.file_bytes) {
-            rc = strata_db_gc(db, &o, NULL);
+            rc = strata_db_gc(NULL, db, &o);
         } else if (rc == 0) {
             /* never measured: a first run measures (it costs a mark; later checks are free) */
             pthread_mutex_lock(&st->mu);
             int never = st->runs == 0;
             pthread_mutex_unlock(&st->mu);
-            if (never) rc = strata_db_gc(db, &o, NULL);
+            if (never) rc = strata_db_gc(NULL, db, &o);
         }
         if (rc) strata_error_clear();
         pthread_mutex_lock(&st->mu);

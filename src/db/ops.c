@@ -50,10 +50,10 @@ static int fill_save(strata_txn *t, const char *entry, void *arg)
     return strata_txn_save(t, entry, arg);
 }
 
-int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_document_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                 const strata_value *value, const strata_write_options *wo)
 {
-    if (!value) return strata_err__set(STRATA_EINVALID, "strata_save: value is NULL");
+    if (!value) return strata_err__set(STRATA_EINVALID, "strata_document_save: value is NULL");
     return one_entry_write(out, db, tenant, entry, wo, fill_save, (void *)value);
 }
 
@@ -73,31 +73,31 @@ static int fill_many(strata_txn *t, const char *entry, void *arg)
     return rc;
 }
 
-int strata_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                     const char *const *keys, const strata_value *const *values, size_t n,
                     const strata_write_options *wo)
 {
-    if (n && !values) return strata_err__set(STRATA_EINVALID, "strata_put_many: values is NULL");
+    if (n && !values) return strata_err__set(STRATA_EINVALID, "strata_records_put_many: values is NULL");
     many_args a = {keys, values, n};
     return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
 }
 
-int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
+int strata_records_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
                const strata_value *value, const strata_write_options *wo)
 {
-    if (!value) return strata_err__set(STRATA_EINVALID, "strata_put: value is NULL");
+    if (!value) return strata_err__set(STRATA_EINVALID, "strata_records_put: value is NULL");
     many_args a = {&key, &value, 1};
     return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
 }
 
-int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                        const char *const *keys, size_t n, const strata_write_options *wo)
 {
     many_args a = {keys, NULL, n};
     return one_entry_write(out, db, tenant, entry, wo, fill_many, &a);
 }
 
-int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
+int strata_records_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const char *key,
                   const strata_write_options *wo)
 {
     many_args a = {&key, NULL, 1};
@@ -109,10 +109,10 @@ static int fill_restore(strata_txn *t, const char *entry, void *arg)
     return strata_db__txn_restore(t, entry, arg);
 }
 
-int strata_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_entry_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                    const strata_oid *digest, const strata_write_options *wo)
 {
-    if (!digest) return strata_err__set(STRATA_EINVALID, "strata_restore: digest is NULL");
+    if (!digest) return strata_err__set(STRATA_EINVALID, "strata_entry_restore: digest is NULL");
     return one_entry_write(out, db, tenant, entry, wo, fill_restore, (void *)digest);
 }
 
@@ -168,7 +168,7 @@ int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_opt
 
 /* ---- reads ------------------------------------------------------------------------------ */
 
-int strata_exists(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_entry_exists(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_db_head h;
@@ -178,9 +178,9 @@ int strata_exists(strata_db *db, const char *tenant, const char *entry, const st
     return 1;
 }
 
-int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_entry_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
-    if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_head: NULL argument");
+    if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_entry_head: NULL argument");
     strata_db_head h;
     int rc = strata_db__head(db, tenant, entry, ro, &h);
     if (rc == 0) *out = h.commit;
@@ -214,9 +214,9 @@ static int load_value(strata_db *db, const strata_oid *oid, strata_value **out)
     return rc;
 }
 
-int strata_load(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_document_load(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_load: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_document_load: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_db_head h;
@@ -238,10 +238,10 @@ static int records_root(strata_db *db, const char *tenant, const char *entry, co
     return 0;
 }
 
-int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry, const char *key,
+int strata_records_get(strata_value **out, strata_db *db, const char *tenant, const char *entry, const char *key,
                const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_get: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_records_get: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_oid root;
@@ -269,9 +269,9 @@ static int decode_record_key(const void *key, size_t klen, strata_buf *scratch, 
     return strata_doc__get_string(pk, out);
 }
 
-int strata_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_records_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_get_all: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_records_get_all: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_oid root;
@@ -449,9 +449,9 @@ static int add_tenant(const char *name, const strata_oid *root, void *payload)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int strata_tenants(strata_iter **out, strata_db *db)
+int strata_tenant_list(strata_iter **out, strata_db *db)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_tenants: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_tenant_list: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_iter *it;
@@ -481,12 +481,12 @@ done:
     return rc;
 }
 
-int strata_entries(strata_iter **out, strata_db *db, const char *tenant, const strata_read_options *ro)
+int strata_entry_list(strata_iter **out, strata_db *db, const char *tenant, const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_entries: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_entry_list: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    if (ro && ro->at) return strata_err__set(STRATA_EINVALID, "strata_entries: 'at' names one entry's commit; use snapshot or as_of_us");
+    if (ro && ro->at) return strata_err__set(STRATA_EINVALID, "strata_entry_list: 'at' names one entry's commit; use snapshot or as_of_us");
     strata_db_view v;
     int rc = strata_db__view_open(&v, db, tenant, ro);
     if (rc) return rc;
@@ -502,7 +502,7 @@ int strata_entries(strata_iter **out, strata_db *db, const char *tenant, const s
 int strata_records_range(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const char *from,
                          const char *to, const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_records: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_records_list: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     int rc;
@@ -528,15 +528,15 @@ done:
     return rc;
 }
 
-int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
+int strata_records_list(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro)
 {
     return strata_records_range(out, db, tenant, entry, NULL, NULL, ro);
 }
 
-int strata_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *from,
+int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *from,
                    size_t max_items)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_history: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_entry_history: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
@@ -561,7 +561,7 @@ int strata_history(strata_iter **out, strata_db *db, const char *tenant, const c
     return 0;
 }
 
-/* Set by strata_diff for table diffs: the key schema to build key maps with. */
+/* Set by strata_entry_diff for table diffs: the key schema to build key maps with. */
 typedef struct diff_schema {
     const char *pk, *sk;
 } diff_schema;
@@ -601,12 +601,12 @@ static int diff_collect(strata_slice key, const strata_slice *old, const strata_
     return 0;
 }
 
-int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *a,
+int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_oid *a,
                 const strata_oid *b)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_diff: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_entry_diff: out is NULL");
     *out = NULL;
-    if (!db || !a) return strata_err__set(STRATA_EINVALID, "strata_diff: NULL argument");
+    if (!db || !a) return strata_err__set(STRATA_EINVALID, "strata_entry_diff: NULL argument");
     strata_read_options ra = STRATA_READ_OPTIONS_INIT, rb = STRATA_READ_OPTIONS_INIT;
     ra.at = a;
     rb.at = b;
@@ -650,7 +650,7 @@ done:
     return rc;
 }
 
-int strata_db_verify(strata_db *db, uint64_t *problems)
+int strata_db_verify(uint64_t *problems, strata_db *db)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     return strata_db__verify(db, problems);

@@ -177,9 +177,9 @@ static int item_write(strata_value **out, strata_db *db, const char *tenant, con
 {
     if (out) *out = NULL;
     if (!db || !arg) return strata_err__set(STRATA_EINVALID, "%s: NULL argument",
-                                            kind == STRATA_DB_ITEM_PUT ? "strata_put_item" :
-                                            kind == STRATA_DB_ITEM_DELETE ? "strata_delete_item" : "strata_update_item");
-    if (kind == STRATA_DB_ITEM_UPDATE && !update) return strata_err__set(STRATA_EINVALID, "strata_update_item: update expression is NULL");
+                                            kind == STRATA_DB_ITEM_PUT ? "strata_table_put_item" :
+                                            kind == STRATA_DB_ITEM_DELETE ? "strata_table_delete_item" : "strata_table_update_item");
+    if (kind == STRATA_DB_ITEM_UPDATE && !update) return strata_err__set(STRATA_EINVALID, "strata_table_update_item: update expression is NULL");
     int rc = check_io(io);
     if (rc) return rc;
     strata_db_head c;
@@ -217,19 +217,19 @@ done:
     return rc;
 }
 
-int strata_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *item,
+int strata_table_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *item,
                     const strata_item_options *io, const strata_write_options *wo)
 {
     return item_write(out, db, tenant, entry, STRATA_DB_ITEM_PUT, item, NULL, io, wo);
 }
 
-int strata_delete_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
+int strata_table_delete_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
                        const strata_item_options *io, const strata_write_options *wo)
 {
     return item_write(out, db, tenant, entry, STRATA_DB_ITEM_DELETE, key, NULL, io, wo);
 }
 
-int strata_update_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
+int strata_table_update_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
                        const char *update, const strata_item_options *io, const strata_write_options *wo)
 {
     return item_write(out, db, tenant, entry, STRATA_DB_ITEM_UPDATE, key, update, io, wo);
@@ -273,12 +273,12 @@ int strata_txn_delete_item(strata_txn *txn, const char *entry, const strata_valu
 
 static int64_t now_s(void) { return strata_db__now_us() / 1000000; }
 
-int strata_get_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
+int strata_table_get_item(strata_value **out, strata_db *db, const char *tenant, const char *entry, const strata_value *key,
                     const char *projection, const strata_value *names, const strata_read_options *ro)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_get_item: out is NULL");
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_table_get_item: out is NULL");
     *out = NULL;
-    if (!db || !key) return strata_err__set(STRATA_EINVALID, "strata_get_item: NULL argument");
+    if (!db || !key) return strata_err__set(STRATA_EINVALID, "strata_table_get_item: NULL argument");
     strata_db_head c;
     int rc = table_commit(db, tenant, entry, ro, &c);
     if (rc) return rc;
@@ -523,17 +523,17 @@ done:
 static int items_open(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                       const strata_query_options *q, const strata_read_options *ro, int is_query)
 {
-    if (!out) return strata_err__set(STRATA_EINVALID, "%s: out is NULL", is_query ? "strata_query" : "strata_scan");
+    if (!out) return strata_err__set(STRATA_EINVALID, "%s: out is NULL", is_query ? "strata_table_query" : "strata_table_scan");
     *out = NULL;
-    if (!db || !q) return strata_err__set(STRATA_EINVALID, "%s: NULL argument", is_query ? "strata_query" : "strata_scan");
+    if (!db || !q) return strata_err__set(STRATA_EINVALID, "%s: NULL argument", is_query ? "strata_table_query" : "strata_table_scan");
     if (q->version != STRATA_QUERY_OPTIONS_VERSION)
         return strata_err__set(STRATA_EINVALID, "unknown query options version %u", q->version);
-    if (is_query && !q->key_condition) return strata_err__set(STRATA_EINVALID, "strata_query: a key condition is required");
-    if (!is_query && q->key_condition) return strata_err__set(STRATA_EINVALID, "strata_scan: a scan takes no key condition (use strata_query)");
-    if (!is_query && q->reverse) return strata_err__set(STRATA_EINVALID, "strata_scan: a scan reads in key order only");
+    if (is_query && !q->key_condition) return strata_err__set(STRATA_EINVALID, "strata_table_query: a key condition is required");
+    if (!is_query && q->key_condition) return strata_err__set(STRATA_EINVALID, "strata_table_scan: a scan takes no key condition (use strata_table_query)");
+    if (!is_query && q->reverse) return strata_err__set(STRATA_EINVALID, "strata_table_scan: a scan reads in key order only");
     if (q->total_segments > 1 && q->segment >= q->total_segments)
         return strata_err__set(STRATA_EINVALID, "segment %u is not below total_segments %u", q->segment, q->total_segments);
-    if (is_query && q->total_segments > 1) return strata_err__set(STRATA_EINVALID, "strata_query: segments apply to scans");
+    if (is_query && q->total_segments > 1) return strata_err__set(STRATA_EINVALID, "strata_table_query: segments apply to scans");
     strata_db_head c;
     int rc = table_commit(db, tenant, entry, ro, &c);
     if (rc) return rc;
@@ -616,13 +616,13 @@ done:
     return rc;
 }
 
-int strata_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_query_options *q,
+int strata_table_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_query_options *q,
                  const strata_read_options *ro)
 {
     return items_open(out, db, tenant, entry, q, ro, 1);
 }
 
-int strata_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_query_options *q,
+int strata_table_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry, const strata_query_options *q,
                 const strata_read_options *ro)
 {
     strata_query_options all = STRATA_QUERY_OPTIONS_INIT;
@@ -684,3 +684,17 @@ done:
     strata_txn_abort(t);
     return rc;
 }
+
+#define OPTIONS_INIT_FN(fn, type, VERSION, INIT)                                                    \
+    int fn(type *opt, unsigned int version)                                                         \
+    {                                                                                               \
+        if (!opt) return strata_err__set(STRATA_EINVALID, #fn ": NULL argument");                   \
+        if (version != VERSION) return strata_err__set(STRATA_EINVALID, #fn ": unknown version %u", version); \
+        type d = INIT;                                                                              \
+        *opt = d;                                                                                   \
+        return 0;                                                                                   \
+    }
+
+OPTIONS_INIT_FN(strata_table_schema_init, strata_table_schema, STRATA_TABLE_SCHEMA_VERSION, STRATA_TABLE_SCHEMA_INIT)
+OPTIONS_INIT_FN(strata_item_options_init, strata_item_options, STRATA_ITEM_OPTIONS_VERSION, STRATA_ITEM_OPTIONS_INIT)
+OPTIONS_INIT_FN(strata_query_options_init, strata_query_options, STRATA_QUERY_OPTIONS_VERSION, STRATA_QUERY_OPTIONS_INIT)

@@ -125,3 +125,249 @@ int strata_value_equal(const strata_value *a, const strata_value *b)
 }
 
 void strata_value_free(strata_value *v) { strata_mem__free(v); }
+
+/* ---- reading a value's parts ---------------------------------------------------------------- */
+
+static int want(const strata_value *v, const char *fn, int type, const char *what)
+{
+    if (!v) return strata_err__set(STRATA_EINVALID, "%s: value is NULL", fn);
+    int t = strata_doc__type(strata_db__value_slice(v));
+    if (t < 0) return t;
+    if (type >= 0 && t != type) return strata_err__set(STRATA_EINVALID, "%s: the value is not %s", fn, what);
+    return t;
+}
+
+static int is_container(int t)
+{
+    return t == STRATA_TYPE_LIST || t == STRATA_TYPE_MAP || t == STRATA_TYPE_STRING_SET ||
+           t == STRATA_TYPE_NUMBER_SET || t == STRATA_TYPE_BINARY_SET;
+}
+
+int strata_value_count(size_t *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_count: out is NULL");
+    int t = want(v, "strata_value_count", -1, NULL);
+    if (t < 0) return t;
+    if (!is_container(t)) return strata_err__set(STRATA_EINVALID, "strata_value_count: the value is not a list, map or set");
+    return strata_doc__count(strata_db__value_slice(v), out);
+}
+
+/* Each member is handed out as its own small owned value (the iterator frees it at the next
+ * step), so strata_iter_value works as for every other iterator. */
+static int members_next(strata_iter *it)
+{
+    strata_slice k, val;
+    int rc = strata_doc__iter_next(it->impl, &k, &val);
+    if (rc) return rc;
+    if ((rc = strata_buf__append(&it->key, k.data ? k.data : "", k.len))) return rc;
+    return strata_db__value_new(&it->value, val.data, val.len);
+}
+
+static void members_free(strata_iter *it)
+{
+    strata_mem__free(it->impl);
+    it->impl = NULL;
+}
+
+int strata_value_members(strata_iter **out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_members: out is NULL");
+    *out = NULL;
+    int t = want(v, "strata_value_members", -1, NULL);
+    if (t < 0) return t;
+    if (!is_container(t)) return strata_err__set(STRATA_EINVALID, "strata_value_members: the value is not a list, map or set");
+    strata_doc_iter *m = strata_mem__calloc(1, sizeof *m);
+    if (!m) return STRATA_ENOMEM;
+    int rc = strata_doc__iter_init(m, strata_db__value_slice(v));
+    strata_iter *it = NULL;
+    if (rc == 0) rc = strata_db__iter_new(&it, NULL, 0);
+    if (rc) {
+        strata_mem__free(m);
+        return rc;
+    }
+    it->impl = m;
+    it->impl_next = members_next;
+    it->impl_free = members_free;
+    *out = it;
+    return 0;
+}
+
+int strata_value_bool(int *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_bool: out is NULL");
+    int t = want(v, "strata_value_bool", STRATA_TYPE_BOOL, "a boolean");
+    return t < 0 ? t : strata_doc__get_bool(strata_db__value_slice(v), out);
+}
+
+int strata_value_string(strata_slice *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_string: out is NULL");
+    int t = want(v, "strata_value_string", STRATA_TYPE_STRING, "a string");
+    return t < 0 ? t : strata_doc__get_string(strata_db__value_slice(v), out);
+}
+
+int strata_value_binary(strata_slice *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_binary: out is NULL");
+    int t = want(v, "strata_value_binary", STRATA_TYPE_BINARY, "binary");
+    return t < 0 ? t : strata_doc__get_binary(strata_db__value_slice(v), out);
+}
+
+static int get_num(strata_num *n, const strata_value *v, const char *fn)
+{
+    int t = want(v, fn, STRATA_TYPE_NUMBER, "a number");
+    return t < 0 ? t : strata_doc__get_number(strata_db__value_slice(v), n);
+}
+
+_Static_assert(STRATA_NUMBER_TEXT_MAX >= STRATA_NUM_TEXT_MAX, "number text buffer too small");
+
+int strata_value_number_text(char out[STRATA_NUMBER_TEXT_MAX], const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_number_text: out is NULL");
+    strata_num n;
+    int rc = get_num(&n, v, "strata_value_number_text");
+    if (rc == 0) strata_num__format(&n, out);
+    return rc;
+}
+
+int strata_value_int64(int64_t *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_int64: out is NULL");
+    strata_num n;
+    int rc = get_num(&n, v, "strata_value_int64");
+    if (rc == 0 && strata_num__to_i64(&n, out))
+        rc = strata_err__set(STRATA_EINVALID, "strata_value_int64: the number is not an integer in int64's range");
+    return rc;
+}
+
+int strata_value_double(double *out, const strata_value *v)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_double: out is NULL");
+    strata_num n;
+    int rc = get_num(&n, v, "strata_value_double");
+    if (rc == 0) *out = strata_num__to_double(&n);
+    return rc;
+}
+
+/* ---- building values ------------------------------------------------------------------------ */
+
+/* The public builder is the doc module's builder under another name. */
+struct strata_builder {
+    strata_doc_builder *b;
+};
+
+int strata_builder_new(strata_builder **out)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_builder_new: out is NULL");
+    *out = NULL;
+    strata_builder *b = strata_mem__calloc(1, sizeof *b);
+    if (!b) return STRATA_ENOMEM;
+    int rc = strata_doc__builder_new(&b->b);
+    if (rc) {
+        strata_mem__free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+void strata_builder_free(strata_builder *b)
+{
+    if (!b) return;
+    strata_doc__builder_free(b->b);
+    strata_mem__free(b);
+}
+
+#define BUILDER(b, fn)                                                                          \
+    do {                                                                                        \
+        if (!(b)) return strata_err__set(STRATA_EINVALID, fn ": builder is NULL");              \
+    } while (0)
+
+int strata_builder_key(strata_builder *b, const char *name, size_t len)
+{
+    BUILDER(b, "strata_builder_key");
+    if (!name && len) return strata_err__set(STRATA_EINVALID, "strata_builder_key: name is NULL");
+    return strata_doc__b_key(b->b, name ? name : "", len);
+}
+
+int strata_builder_null(strata_builder *b)
+{
+    BUILDER(b, "strata_builder_null");
+    return strata_doc__b_null(b->b);
+}
+
+int strata_builder_bool(strata_builder *b, int v)
+{
+    BUILDER(b, "strata_builder_bool");
+    return strata_doc__b_bool(b->b, v != 0);
+}
+
+int strata_builder_int64(strata_builder *b, int64_t v)
+{
+    BUILDER(b, "strata_builder_int64");
+    strata_num n;
+    strata_num__from_i64(&n, v);
+    return strata_doc__b_number(b->b, &n);
+}
+
+int strata_builder_number(strata_builder *b, const char *text, size_t len)
+{
+    BUILDER(b, "strata_builder_number");
+    if (!text) return strata_err__set(STRATA_EINVALID, "strata_builder_number: text is NULL");
+    return strata_doc__b_number_text(b->b, text, len);
+}
+
+int strata_builder_string(strata_builder *b, const char *s, size_t len)
+{
+    BUILDER(b, "strata_builder_string");
+    if (!s && len) return strata_err__set(STRATA_EINVALID, "strata_builder_string: s is NULL");
+    return strata_doc__b_string(b->b, s ? s : "", len);
+}
+
+int strata_builder_binary(strata_builder *b, const void *p, size_t len)
+{
+    BUILDER(b, "strata_builder_binary");
+    if (!p && len) return strata_err__set(STRATA_EINVALID, "strata_builder_binary: p is NULL");
+    return strata_doc__b_binary(b->b, p ? p : "", len);
+}
+
+int strata_builder_value(strata_builder *b, const strata_value *v)
+{
+    BUILDER(b, "strata_builder_value");
+    if (!v) return strata_err__set(STRATA_EINVALID, "strata_builder_value: value is NULL");
+    return strata_doc__b_value(b->b, strata_db__value_slice(v));
+}
+
+int strata_builder_begin(strata_builder *b, int type)
+{
+    BUILDER(b, "strata_builder_begin");
+    if (!is_container(type))
+        return strata_err__set(STRATA_EINVALID, "strata_builder_begin: type %d is not a list, map or set", type);
+    return strata_doc__b_begin(b->b, (strata_doc_type)type);
+}
+
+int strata_builder_end(strata_builder *b)
+{
+    BUILDER(b, "strata_builder_end");
+    return strata_doc__b_end(b->b);
+}
+
+int strata_builder_finish(strata_value **out, strata_builder *b)
+{
+    if (!out) return strata_err__set(STRATA_EINVALID, "strata_builder_finish: out is NULL");
+    *out = NULL;
+    BUILDER(b, "strata_builder_finish");
+    strata_slice s;
+    int rc = strata_doc__builder_finish(b->b, &s);
+    if (rc == 0) rc = strata_db__value_new(out, s.data, s.len);
+    strata_doc__builder_reset(b->b);
+    return rc;
+}
+
+/* ---- names ---------------------------------------------------------------------------------- */
+
+int strata_name_check(const char *name)
+{
+    if (!name) return strata_err__set(STRATA_EINVALID, "name is NULL");
+    return strata_doc__check_name(name, strlen(name), "name");
+}

@@ -72,27 +72,27 @@ static void test_db_save_load_and_history_like_the_seeds(void **state)
     strata_write_options w = W("john_doe", "first");
     strata_value *v1 = J("{\"name\":\"John\",\"age\":30}");
     strata_oid d1, d2;
-    assert_int_equal(strata_save(&d1, f->db, "acme", "users", v1, &w), 0);
+    assert_int_equal(strata_document_save(&d1, f->db, "acme", "users", v1, &w), 0);
     strata_value *got = NULL;
-    assert_int_equal(strata_load(&got, f->db, "acme", "users", NULL), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "users", NULL), 0);
     assert_string_equal(S(got), "{\"age\":30,\"name\":\"John\"}");
     strata_value_free(got);
     /* saving the same value again makes no commit */
     strata_oid same;
-    assert_int_equal(strata_save(&same, f->db, "acme", "users", v1, &w), STRATA_UNCHANGED);
+    assert_int_equal(strata_document_save(&same, f->db, "acme", "users", v1, &w), STRATA_UNCHANGED);
     assert_memory_equal(same.id, d1.id, 32);
     strata_value *v2 = J("{\"name\":\"John\",\"age\":31}");
     w.message = "birthday";
-    assert_int_equal(strata_save(&d2, f->db, "acme", "users", v2, &w), 0);
+    assert_int_equal(strata_document_save(&d2, f->db, "acme", "users", v2, &w), 0);
     /* exists, get_digest */
-    assert_int_equal(strata_exists(f->db, "acme", "users", NULL), 1);
-    assert_int_equal(strata_exists(f->db, "acme", "nope", NULL), 0);
+    assert_int_equal(strata_entry_exists(f->db, "acme", "users", NULL), 1);
+    assert_int_equal(strata_entry_exists(f->db, "acme", "nope", NULL), 0);
     strata_oid head;
-    assert_int_equal(strata_head(&head, f->db, "acme", "users", NULL), 0);
+    assert_int_equal(strata_entry_head(&head, f->db, "acme", "users", NULL), 0);
     assert_memory_equal(head.id, d2.id, 32);
     /* history newest first; load(history[1]) gives the old version */
     strata_iter *it;
-    assert_int_equal(strata_history(&it, f->db, "acme", "users", NULL, 10), 0);
+    assert_int_equal(strata_entry_history(&it, f->db, "acme", "users", NULL, 10), 0);
     assert_int_equal(strata_iter_next(it), 0);
     const strata_commit *c = strata_iter_commit(it);
     assert_memory_equal(strata_commit_digest(c)->id, d2.id, 32);
@@ -109,7 +109,7 @@ static void test_db_save_load_and_history_like_the_seeds(void **state)
     strata_iter_free(it);
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.at = &h1;
-    assert_int_equal(strata_load(&got, f->db, "acme", "users", &ro), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "users", &ro), 0);
     assert_string_equal(S(got), "{\"age\":30,\"name\":\"John\"}");
     strata_value_free(got);
     strata_value_free(v1);
@@ -123,27 +123,27 @@ static void test_db_records_put_get_put_many_delete(void **state)
     strata_value *john = J("{\"name\":\"John\",\"age\":30}");
     strata_value *jane = J("{\"name\":\"Jane\",\"age\":25}");
     strata_oid c1, c2;
-    assert_int_equal(strata_put(&c1, f->db, "acme", "people", "john", john, &w), 0);
+    assert_int_equal(strata_records_put(&c1, f->db, "acme", "people", "john", john, &w), 0);
     /* an identical put changes nothing and says so */
-    assert_int_equal(strata_put(&c2, f->db, "acme", "people", "john", john, &w), STRATA_UNCHANGED);
+    assert_int_equal(strata_records_put(&c2, f->db, "acme", "people", "john", john, &w), STRATA_UNCHANGED);
     assert_memory_equal(c1.id, c2.id, 32);
     const char *keys[] = {"jane", "john", "zed"};
     strata_value *zed = J("\"dark\"");
     const strata_value *vals[] = {jane, john, zed};
-    assert_int_equal(strata_put_many(&c2, f->db, "acme", "people", keys, vals, 3, &w), 0);
+    assert_int_equal(strata_records_put_many(&c2, f->db, "acme", "people", keys, vals, 3, &w), 0);
     strata_value *got;
-    assert_int_equal(strata_get(&got, f->db, "acme", "people", "jane", NULL), 0);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "people", "jane", NULL), 0);
     assert_string_equal(S(got), "{\"age\":25,\"name\":\"Jane\"}");
     strata_value_free(got);
-    assert_int_equal(strata_get(&got, f->db, "acme", "people", "nobody", NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "people", "nobody", NULL), STRATA_ENOTFOUND);
     assert_non_null(strstr(strata_error_last()->message, "nobody"));
     /* get all: a map that keeps the keys */
-    assert_int_equal(strata_get_all(&got, f->db, "acme", "people", NULL), 0);
+    assert_int_equal(strata_records_get_all(&got, f->db, "acme", "people", NULL), 0);
     assert_string_equal(S(got), "{\"jane\":{\"age\":25,\"name\":\"Jane\"},\"john\":{\"age\":30,\"name\":\"John\"},\"zed\":\"dark\"}");
     strata_value_free(got);
     /* records iterator in key order */
     strata_iter *it;
-    assert_int_equal(strata_records(&it, f->db, "acme", "people", NULL), 0);
+    assert_int_equal(strata_records_list(&it, f->db, "acme", "people", NULL), 0);
     const char *want[] = {"jane", "john", "zed"};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(strata_iter_next(it), 0);
@@ -170,15 +170,15 @@ static void test_db_records_put_get_put_many_delete(void **state)
     }
     assert_int_equal(strata_records_range(&it, f->db, "acme", "people", "", NULL, NULL), STRATA_EINVALID);
     /* delete: one commit; deleting a missing key is unchanged */
-    assert_int_equal(strata_delete(NULL, f->db, "acme", "people", "zed", &w), 0);
-    assert_int_equal(strata_delete(NULL, f->db, "acme", "people", "zed", &w), STRATA_UNCHANGED);
+    assert_int_equal(strata_records_delete(NULL, f->db, "acme", "people", "zed", &w), 0);
+    assert_int_equal(strata_records_delete(NULL, f->db, "acme", "people", "zed", &w), STRATA_UNCHANGED);
     const char *dk[] = {"jane", "john"};
-    assert_int_equal(strata_delete_many(NULL, f->db, "acme", "people", dk, 2, &w), 0);
-    assert_int_equal(strata_get_all(&got, f->db, "acme", "people", NULL), 0);
+    assert_int_equal(strata_records_delete_many(NULL, f->db, "acme", "people", dk, 2, &w), 0);
+    assert_int_equal(strata_records_get_all(&got, f->db, "acme", "people", NULL), 0);
     assert_string_equal(S(got), "{}");
     strata_value_free(got);
     /* the history holds every step: put, put_many, delete, delete_many */
-    assert_int_equal(strata_history(&it, f->db, "acme", "people", NULL, 0), 0);
+    assert_int_equal(strata_entry_history(&it, f->db, "acme", "people", NULL, 0), 0);
     const char *ops[] = {"delete 2", "delete 1", "put 3", "put 1"};
     for (int i = 0; i < 4; i++) {
         assert_int_equal(strata_iter_next(it), 0);
@@ -197,9 +197,9 @@ static void test_db_put_many_later_duplicate_wins(void **state)
     const char *keys[] = {"a", "b", "a"};
     strata_value *x = J("1"), *y = J("2"), *z = J("3");
     const strata_value *vals[] = {x, y, z};
-    assert_int_equal(strata_put_many(NULL, f->db, "acme", "r", keys, vals, 3, NULL), 0);
+    assert_int_equal(strata_records_put_many(NULL, f->db, "acme", "r", keys, vals, 3, NULL), 0);
     strata_value *got;
-    assert_int_equal(strata_get(&got, f->db, "acme", "r", "a", NULL), 0);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "r", "a", NULL), 0);
     assert_string_equal(S(got), "3");
     strata_value_free(got);
     strata_value_free(x);
@@ -211,18 +211,18 @@ static void test_db_mixing_documents_and_records_is_an_error(void **state)
 {
     fx *f = *state;
     strata_value *v = J("{\"a\":1}");
-    assert_int_equal(strata_save(NULL, f->db, "acme", "doc", v, NULL), 0);
-    assert_int_equal(strata_put(NULL, f->db, "acme", "doc", "k", v, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "doc", v, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, "acme", "doc", "k", v, NULL), STRATA_EINVALID);
     assert_non_null(strstr(strata_error_last()->message, "document"));
     strata_value *got;
-    assert_int_equal(strata_get(&got, f->db, "acme", "doc", "k", NULL), STRATA_EINVALID);
-    assert_int_equal(strata_put(NULL, f->db, "acme", "rec", "k", v, NULL), 0);
-    assert_int_equal(strata_save(NULL, f->db, "acme", "rec", v, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_load(&got, f->db, "acme", "rec", NULL), STRATA_EINVALID);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "doc", "k", NULL), STRATA_EINVALID);
+    assert_int_equal(strata_records_put(NULL, f->db, "acme", "rec", "k", v, NULL), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "rec", v, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "rec", NULL), STRATA_EINVALID);
     /* nothing changed */
     assert_int_equal(strata_entry_kind_of(f->db, "acme", "doc", NULL), STRATA_ENTRY_DOCUMENT);
     assert_int_equal(strata_entry_kind_of(f->db, "acme", "rec", NULL), STRATA_ENTRY_RECORDS);
-    assert_int_equal(strata_load(&got, f->db, "acme", "doc", NULL), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "doc", NULL), 0);
     assert_string_equal(S(got), "{\"a\":1}");
     strata_value_free(got);
     strata_value_free(v);
@@ -237,8 +237,8 @@ static void test_db_bad_names_and_arguments_are_rejected(void **state)
     longname[299] = 0;
     const char *bad[] = {"", "a\nb", longname, "\xff\xfe", "tab\there"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        assert_int_equal(strata_save(NULL, f->db, "acme", bad[i], v, NULL), STRATA_EINVALID);
-        assert_int_equal(strata_put(NULL, f->db, "acme", "e", bad[i], v, NULL), STRATA_EINVALID);
+        assert_int_equal(strata_document_save(NULL, f->db, "acme", bad[i], v, NULL), STRATA_EINVALID);
+        assert_int_equal(strata_records_put(NULL, f->db, "acme", "e", bad[i], v, NULL), STRATA_EINVALID);
         assert_int_equal(strata_tenant_init(f->db, bad[i], NULL), STRATA_EINVALID);
     }
     /* bad audit fields are refused by every write, tenant creation included */
@@ -250,31 +250,31 @@ static void test_db_bad_names_and_arguments_are_rejected(void **state)
     bw.tz_offset_min = 5000;
     assert_int_equal(strata_tenant_drop(f->db, "acme", &bw), STRATA_EINVALID);
     assert_int_equal(strata_tenant_exists(f->db, "acme"), 1);
-    assert_int_equal(strata_save(NULL, f->db, "acme", "e", v, &bw), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "e", v, &bw), STRATA_EINVALID);
     /* names are data, not paths */
-    assert_int_equal(strata_save(NULL, f->db, "acme", "../../etc/passwd", v, NULL), 0);
-    assert_int_equal(strata_exists(f->db, "acme", "../../etc/passwd", NULL), 1);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "../../etc/passwd", v, NULL), 0);
+    assert_int_equal(strata_entry_exists(f->db, "acme", "../../etc/passwd", NULL), 1);
     /* NULLs never crash */
-    assert_int_equal(strata_save(NULL, NULL, "acme", "e", v, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_save(NULL, f->db, NULL, "e", v, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_save(NULL, f->db, "acme", NULL, v, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_save(NULL, f->db, "acme", "e", NULL, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_load(NULL, f->db, "acme", "e", NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, NULL, "acme", "e", v, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, f->db, NULL, "e", v, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", NULL, v, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "e", NULL, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_document_load(NULL, f->db, "acme", "e", NULL), STRATA_EINVALID);
     assert_int_equal(strata_iter_next(NULL), STRATA_EINVALID);
     strata_value *out;
     assert_int_equal(strata_value_from_json(&out, "{\"a\":", 5, 0), STRATA_EINVALID);
     assert_null(out);
     /* a tenant that was never initialised */
-    assert_int_equal(strata_save(NULL, f->db, "ghost", "e", v, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_document_save(NULL, f->db, "ghost", "e", v, NULL), STRATA_ENOTFOUND);
     assert_non_null(strstr(strata_error_last()->message, "ghost"));
     /* read options: at most one read point */
     strata_oid h;
-    assert_int_equal(strata_head(&h, f->db, "acme", "../../etc/passwd", NULL), 0);
+    assert_int_equal(strata_entry_head(&h, f->db, "acme", "../../etc/passwd", NULL), 0);
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.at = &h;
     ro.as_of_us = 5;
     strata_value *got;
-    assert_int_equal(strata_load(&got, f->db, "acme", "../../etc/passwd", &ro), STRATA_EINVALID);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "../../etc/passwd", &ro), STRATA_EINVALID);
     strata_value_free(v);
 }
 
@@ -285,13 +285,13 @@ static void test_db_tenants_are_isolated(void **state)
     assert_int_equal(strata_tenant_init(f->db, "globex", NULL), 0);
     strata_value *v = J("{\"secret\":42}");
     strata_oid d;
-    assert_int_equal(strata_save(&d, f->db, "acme", "vault", v, NULL), 0);
+    assert_int_equal(strata_document_save(&d, f->db, "acme", "vault", v, NULL), 0);
     /* the same content in another tenant is stored once but is its own entry */
-    assert_int_equal(strata_exists(f->db, "globex", "vault", NULL), 0);
+    assert_int_equal(strata_entry_exists(f->db, "globex", "vault", NULL), 0);
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.at = &d;
     strata_value *got;
-    assert_int_equal(strata_load(&got, f->db, "globex", "vault", &ro), STRATA_ENOTFOUND);
+    assert_int_equal(strata_document_load(&got, f->db, "globex", "vault", &ro), STRATA_ENOTFOUND);
     strata_commit *c;
     assert_int_equal(strata_commit_lookup(&c, f->db, "globex", &d), STRATA_ENOTFOUND);
     assert_int_equal(strata_commit_lookup(&c, f->db, "acme", &d), 0);
@@ -302,12 +302,12 @@ static void test_db_tenants_are_isolated(void **state)
     assert_int_equal(strata_tenant_snapshot(&snap, f->db, "acme", 0), 0);
     strata_read_options rs = STRATA_READ_OPTIONS_INIT;
     rs.snapshot = &snap;
-    assert_int_equal(strata_load(&got, f->db, "globex", "vault", &rs), STRATA_ENOTFOUND);
-    assert_int_equal(strata_load(&got, f->db, "acme", "vault", &rs), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "globex", "vault", &rs), STRATA_ENOTFOUND);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "vault", &rs), 0);
     strata_value_free(got);
     /* list and drop */
     strata_iter *it;
-    assert_int_equal(strata_tenants(&it, f->db), 0);
+    assert_int_equal(strata_tenant_list(&it, f->db), 0);
     assert_int_equal(strata_iter_next(it), 0);
     assert_memory_equal(strata_iter_key(it).data, "acme", 4);
     assert_int_equal(strata_iter_next(it), 0);
@@ -317,7 +317,7 @@ static void test_db_tenants_are_isolated(void **state)
     assert_int_equal(strata_tenant_drop(f->db, "globex", NULL), 0);
     assert_int_equal(strata_tenant_exists(f->db, "globex"), 0);
     assert_int_equal(strata_tenant_drop(f->db, "globex", NULL), STRATA_ENOTFOUND);
-    assert_int_equal(strata_tenants(&it, f->db), 0);
+    assert_int_equal(strata_tenant_list(&it, f->db), 0);
     assert_int_equal(strata_iter_next(it), 0);
     assert_int_equal(strata_iter_next(it), STRATA_ITEROVER);
     strata_iter_free(it);
@@ -331,12 +331,12 @@ static void test_db_diff_and_restore(void **state)
     strata_oid v1, v2, v3;
     const char *k1[] = {"a", "b"};
     const strata_value *x1[] = {a, b};
-    assert_int_equal(strata_put_many(&v1, f->db, "acme", "r", k1, x1, 2, NULL), 0);
-    assert_int_equal(strata_put(&v2, f->db, "acme", "r", "b", c, NULL), 0);
-    assert_int_equal(strata_put(NULL, f->db, "acme", "r", "c", a, NULL), 0);
-    assert_int_equal(strata_delete(&v3, f->db, "acme", "r", "a", NULL), 0);
+    assert_int_equal(strata_records_put_many(&v1, f->db, "acme", "r", k1, x1, 2, NULL), 0);
+    assert_int_equal(strata_records_put(&v2, f->db, "acme", "r", "b", c, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, "acme", "r", "c", a, NULL), 0);
+    assert_int_equal(strata_records_delete(&v3, f->db, "acme", "r", "a", NULL), 0);
     strata_iter *it;
-    assert_int_equal(strata_diff(&it, f->db, "acme", "r", &v1, &v3), 0);
+    assert_int_equal(strata_entry_diff(&it, f->db, "acme", "r", &v1, &v3), 0);
     /* a deleted, b 2→3, c added */
     assert_int_equal(strata_iter_next(it), 0);
     assert_memory_equal(strata_iter_key(it).data, "a", 1);
@@ -354,9 +354,9 @@ static void test_db_diff_and_restore(void **state)
     strata_iter_free(it);
     /* restore v1: a new commit with v1's content; history is kept */
     strata_oid r;
-    assert_int_equal(strata_restore(&r, f->db, "acme", "r", &v1, NULL), 0);
+    assert_int_equal(strata_entry_restore(&r, f->db, "acme", "r", &v1, NULL), 0);
     strata_value *all;
-    assert_int_equal(strata_get_all(&all, f->db, "acme", "r", NULL), 0);
+    assert_int_equal(strata_records_get_all(&all, f->db, "acme", "r", NULL), 0);
     assert_string_equal(S(all), "{\"a\":1,\"b\":2}");
     strata_value_free(all);
     strata_commit *cm;
@@ -365,19 +365,19 @@ static void test_db_diff_and_restore(void **state)
     assert_non_null(strstr(strata_commit_operation(cm), "restore"));
     assert_memory_equal(strata_commit_data(cm)->id, strata_commit_data(cm)->id, 32);
     strata_commit_free(cm);
-    assert_int_equal(strata_restore(&r, f->db, "acme", "r", &v1, NULL), STRATA_UNCHANGED);
+    assert_int_equal(strata_entry_restore(&r, f->db, "acme", "r", &v1, NULL), STRATA_UNCHANGED);
     /* diff to the head (b = NULL) after restore is empty from v1 */
-    assert_int_equal(strata_diff(&it, f->db, "acme", "r", &v1, NULL), 0);
+    assert_int_equal(strata_entry_diff(&it, f->db, "acme", "r", &v1, NULL), 0);
     assert_int_equal(strata_iter_next(it), STRATA_ITEROVER);
     strata_iter_free(it);
     /* a digest from another entry cannot be restored */
     strata_oid d;
-    assert_int_equal(strata_save(&d, f->db, "acme", "doc", a, NULL), 0);
-    assert_int_equal(strata_restore(NULL, f->db, "acme", "r", &d, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_document_save(&d, f->db, "acme", "doc", a, NULL), 0);
+    assert_int_equal(strata_entry_restore(NULL, f->db, "acme", "r", &d, NULL), STRATA_ENOTFOUND);
     /* documents diff as one item */
     strata_oid d2;
-    assert_int_equal(strata_save(&d2, f->db, "acme", "doc", b, NULL), 0);
-    assert_int_equal(strata_diff(&it, f->db, "acme", "doc", &d, &d2), 0);
+    assert_int_equal(strata_document_save(&d2, f->db, "acme", "doc", b, NULL), 0);
+    assert_int_equal(strata_entry_diff(&it, f->db, "acme", "doc", &d, &d2), 0);
     assert_int_equal(strata_iter_next(it), 0);
     assert_int_equal(strata_iter_key(it).len, 0);
     assert_string_equal(S(strata_iter_old_value(it)), "1");
@@ -401,23 +401,23 @@ static void test_db_transaction_is_atomic_and_checks_heads(void **state)
     assert_int_equal(strata_txn_expect_head(t, "doc", NULL), 0); /* must not exist yet */
     strata_oid m1;
     assert_int_equal(strata_txn_commit(&m1, t), 0);
-    assert_int_equal(strata_exists(f->db, "acme", "doc", NULL), 1);
-    assert_int_equal(strata_exists(f->db, "acme", "recs", NULL), 1);
+    assert_int_equal(strata_entry_exists(f->db, "acme", "doc", NULL), 1);
+    assert_int_equal(strata_entry_exists(f->db, "acme", "recs", NULL), 1);
     strata_oid dh;
-    assert_int_equal(strata_head(&dh, f->db, "acme", "doc", NULL), 0);
+    assert_int_equal(strata_entry_head(&dh, f->db, "acme", "doc", NULL), 0);
     /* a stale expectation fails the whole transaction and changes nothing */
-    assert_int_equal(strata_save(NULL, f->db, "acme", "doc", b, NULL), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "doc", b, NULL), 0);
     assert_int_equal(strata_txn_begin(&t, f->db, "acme", &w), 0);
     assert_int_equal(strata_txn_put(t, "recs", "k2", a), 0);
     assert_int_equal(strata_txn_expect_head(t, "doc", &dh), 0);
     assert_int_equal(strata_txn_commit(NULL, t), STRATA_ECONFLICT);
     strata_value *got;
-    assert_int_equal(strata_get(&got, f->db, "acme", "recs", "k2", NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "recs", "k2", NULL), STRATA_ENOTFOUND);
     /* single-entry writes take expect_head in the write options */
     strata_write_options we = W("tx", NULL);
     we.expect_head = &dh;
-    assert_int_equal(strata_save(NULL, f->db, "acme", "doc", a, &we), STRATA_ECONFLICT);
-    assert_int_equal(strata_load(&got, f->db, "acme", "doc", NULL), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "doc", a, &we), STRATA_ECONFLICT);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "doc", NULL), 0);
     assert_string_equal(S(got), "\"B\"");
     strata_value_free(got);
     /* a failed operation poisons the transaction */
@@ -431,7 +431,7 @@ static void test_db_transaction_is_atomic_and_checks_heads(void **state)
     /* the manifest chain: tenant snapshots see the tenant as it was */
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.snapshot = &m1;
-    assert_int_equal(strata_load(&got, f->db, "acme", "doc", &ro), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "doc", &ro), 0);
     assert_string_equal(S(got), "\"A\"");
     strata_value_free(got);
     strata_value_free(a);
@@ -447,9 +447,9 @@ static void test_db_commit_metadata_and_as_of_time(void **state)
     w.time_us = 1700000000000000LL; /* 2023-11-14 22:13:20 UTC */
     w.tz_offset_min = 120;
     strata_oid d1;
-    assert_int_equal(strata_save(&d1, f->db, "acme", "doc", a, &w), 0);
+    assert_int_equal(strata_document_save(&d1, f->db, "acme", "doc", a, &w), 0);
     w.time_us += 60 * 1000000LL;
-    assert_int_equal(strata_save(NULL, f->db, "acme", "doc", b, &w), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, "acme", "doc", b, &w), 0);
     strata_commit *c;
     assert_int_equal(strata_commit_lookup(&c, f->db, "acme", &d1), 0);
     assert_string_equal(strata_commit_user(c), "alice");
@@ -459,7 +459,7 @@ static void test_db_commit_metadata_and_as_of_time(void **state)
     assert_int_equal(strata_commit_kind(c), STRATA_ENTRY_DOCUMENT);
     assert_true(strata_commit_time_us(c) == 1700000000000000LL);
     char t[40];
-    assert_int_equal(strata_commit_format_time(t, c, STRATA_TIME_SEEDS), 0);
+    assert_int_equal(strata_commit_format_time(t, c, STRATA_TIME_COMPACT), 0);
     assert_string_equal(t, "20231115 00:13:20 +0200");
     assert_int_equal(strata_commit_format_time(t, c, STRATA_TIME_ISO), 0);
     assert_string_equal(t, "2023-11-15T00:13:20.000000+02:00");
@@ -468,7 +468,7 @@ static void test_db_commit_metadata_and_as_of_time(void **state)
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.as_of_us = 1700000000000000LL + 30 * 1000000LL;
     strata_value *got;
-    assert_int_equal(strata_load(&got, f->db, "acme", "doc", &ro), 0);
+    assert_int_equal(strata_document_load(&got, f->db, "acme", "doc", &ro), 0);
     assert_string_equal(S(got), "1");
     strata_value_free(got);
     strata_value_free(a);
@@ -482,7 +482,7 @@ static void test_db_reopen_keeps_everything_and_verifies(void **state)
     for (int i = 0; i < 20; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%02d", i);
-        assert_int_equal(strata_put(NULL, f->db, "acme", "r", key, a, NULL), 0);
+        assert_int_equal(strata_records_put(NULL, f->db, "acme", "r", key, a, NULL), 0);
     }
     strata_db_close(f->db);
     char *p = tu_path(f->dir, "db");
@@ -490,10 +490,10 @@ static void test_db_reopen_keeps_everything_and_verifies(void **state)
     o.create = 0;
     assert_int_equal(strata_db_open(&f->db, p, &o), 0);
     uint64_t problems = 1;
-    assert_int_equal(strata_db_verify(f->db, &problems), 0);
+    assert_int_equal(strata_db_verify(&problems, f->db), 0);
     assert_int_equal(problems, 0);
     strata_value *all;
-    assert_int_equal(strata_get_all(&all, f->db, "acme", "r", NULL), 0);
+    assert_int_equal(strata_records_get_all(&all, f->db, "acme", "r", NULL), 0);
     assert_non_null(strstr(S(all), "\"k19\":{\"x\":[1,2,3]}"));
     strata_value_free(all);
     /* a second writer is refused */
@@ -518,54 +518,54 @@ static void test_db_seed_readme_examples(void **state)
     /* digest = db.save(tenant_id, user_id, entry, data) */
     strata_value *data = J("{\"name\": \"John\", \"age\": 30}");
     strata_oid digest;
-    assert_int_equal(strata_save(&digest, f->db, tenant_id, "users", data, &w), 0);
+    assert_int_equal(strata_document_save(&digest, f->db, tenant_id, "users", data, &w), 0);
     /* data = db.load(tenant_id, entry="users"); db.load(..., digest=...) */
     strata_value *got;
-    assert_int_equal(strata_load(&got, f->db, tenant_id, "users", NULL), 0);
+    assert_int_equal(strata_document_load(&got, f->db, tenant_id, "users", NULL), 0);
     assert_true(strata_value_equal(got, data));
     strata_value_free(got);
     strata_read_options at = STRATA_READ_OPTIONS_INIT;
     at.at = &digest;
-    assert_int_equal(strata_load(&got, f->db, tenant_id, "users", &at), 0);
+    assert_int_equal(strata_document_load(&got, f->db, tenant_id, "users", &at), 0);
     assert_true(strata_value_equal(got, data));
     strata_value_free(got);
     /* db.put(tenant_id, user_id, entry="people", key="john", value=...) — the seed's example uses
      * the "users" entry for both patterns, which the seed itself says not to mix; strata refuses
      * the mix, so the records go to their own entry. */
-    assert_int_equal(strata_put(NULL, f->db, tenant_id, "users", "john", data, &w), STRATA_EINVALID);
-    assert_int_equal(strata_put(NULL, f->db, tenant_id, "people", "john", data, &w), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, tenant_id, "users", "john", data, &w), STRATA_EINVALID);
+    assert_int_equal(strata_records_put(NULL, f->db, tenant_id, "people", "john", data, &w), 0);
     /* db.put_many(..., items={"john": ..., "jane": ...}) */
     strata_value *jane = J("{\"name\": \"Jane\", \"age\": 25}");
     const char *keys[] = {"john", "jane"};
     const strata_value *vals[] = {data, jane};
-    assert_int_equal(strata_put_many(NULL, f->db, tenant_id, "people", keys, vals, 2, &w), 0);
+    assert_int_equal(strata_records_put_many(NULL, f->db, tenant_id, "people", keys, vals, 2, &w), 0);
     /* user = db.get(tenant_id, entry="people", key="john") */
-    assert_int_equal(strata_get(&got, f->db, tenant_id, "people", "john", NULL), 0);
+    assert_int_equal(strata_records_get(&got, f->db, tenant_id, "people", "john", NULL), 0);
     assert_true(strata_value_equal(got, data));
     strata_value_free(got);
     /* all_users = db.get(tenant_id, entry="people") — a map that keeps the keys */
-    assert_int_equal(strata_get_all(&got, f->db, tenant_id, "people", NULL), 0);
+    assert_int_equal(strata_records_get_all(&got, f->db, tenant_id, "people", NULL), 0);
     assert_string_equal(S(got), "{\"jane\":{\"age\":25,\"name\":\"Jane\"},\"john\":{\"age\":30,\"name\":\"John\"}}");
     strata_value_free(got);
     /* db.exists(tenant_id, entry="users") */
-    assert_int_equal(strata_exists(f->db, tenant_id, "users", NULL), 1);
+    assert_int_equal(strata_entry_exists(f->db, tenant_id, "users", NULL), 1);
     /* history = db.history(tenant_id, entry="users", max_items=10); db.load(..., digest=history[1]) */
     strata_value *data2 = J("{\"name\": \"John\", \"age\": 31}");
-    assert_int_equal(strata_save(NULL, f->db, tenant_id, "users", data2, &w), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, tenant_id, "users", data2, &w), 0);
     strata_iter *it;
-    assert_int_equal(strata_history(&it, f->db, tenant_id, "users", NULL, 10), 0);
+    assert_int_equal(strata_entry_history(&it, f->db, tenant_id, "users", NULL, 10), 0);
     strata_oid history[10];
     int n = 0;
     while (strata_iter_next(it) == 0) history[n++] = *strata_commit_digest(strata_iter_commit(it));
     strata_iter_free(it);
     assert_int_equal(n, 2);
     at.at = &history[1];
-    assert_int_equal(strata_load(&got, f->db, tenant_id, "users", &at), 0);
+    assert_int_equal(strata_document_load(&got, f->db, tenant_id, "users", &at), 0);
     assert_true(strata_value_equal(got, data));
     strata_value_free(got);
     /* db.get_digest(tenant_id, "users") is the newest history item */
     strata_oid head;
-    assert_int_equal(strata_head(&head, f->db, tenant_id, "users", NULL), 0);
+    assert_int_equal(strata_entry_head(&head, f->db, tenant_id, "users", NULL), 0);
     assert_memory_equal(head.id, history[0].id, 32);
     strata_value_free(data);
     strata_value_free(data2);
@@ -579,27 +579,27 @@ static void test_db_recreated_tenant_cannot_read_its_former_life(void **state)
     fx *f = *state;
     strata_value *v = J("{\"secret\":1}");
     strata_oid old, snap;
-    assert_int_equal(strata_put(&old, f->db, "acme", "r", "k", v, NULL), 0);
+    assert_int_equal(strata_records_put(&old, f->db, "acme", "r", "k", v, NULL), 0);
     assert_int_equal(strata_tenant_snapshot(&snap, f->db, "acme", 0), 0);
     assert_int_equal(strata_tenant_drop(f->db, "acme", NULL), 0);
     assert_int_equal(strata_tenant_init(f->db, "acme", NULL), 0);
     strata_value *w = J("2");
-    assert_int_equal(strata_put(NULL, f->db, "acme", "r", "k", w, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, "acme", "r", "k", w, NULL), 0);
     strata_read_options at = STRATA_READ_OPTIONS_INIT;
     at.at = &old;
     strata_value *got;
-    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", &at), STRATA_ENOTFOUND);
-    assert_int_equal(strata_get_all(&got, f->db, "acme", "r", &at), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "r", "k", &at), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get_all(&got, f->db, "acme", "r", &at), STRATA_ENOTFOUND);
     strata_commit *c;
     assert_int_equal(strata_commit_lookup(&c, f->db, "acme", &old), STRATA_ENOTFOUND);
     strata_read_options rs = STRATA_READ_OPTIONS_INIT;
     rs.snapshot = &snap;
-    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", &rs), STRATA_ENOTFOUND);
-    assert_int_equal(strata_restore(NULL, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "r", "k", &rs), STRATA_ENOTFOUND);
+    assert_int_equal(strata_entry_restore(NULL, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
     strata_iter *it;
-    assert_int_equal(strata_history(&it, f->db, "acme", "r", &old, 0), STRATA_ENOTFOUND);
-    assert_int_equal(strata_diff(&it, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
-    assert_int_equal(strata_get(&got, f->db, "acme", "r", "k", NULL), 0);
+    assert_int_equal(strata_entry_history(&it, f->db, "acme", "r", &old, 0), STRATA_ENOTFOUND);
+    assert_int_equal(strata_entry_diff(&it, f->db, "acme", "r", &old, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_records_get(&got, f->db, "acme", "r", "k", NULL), 0);
     assert_string_equal(S(got), "2");
     strata_value_free(got);
     strata_value_free(v);

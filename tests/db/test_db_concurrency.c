@@ -31,12 +31,12 @@ static void *writer(void *arg)
         if (strata_value_from_json(&v, json, strlen(json), 0)) abort();
         strata_write_options w = STRATA_WRITE_OPTIONS_INIT;
         w.user = "writer";
-        if (strata_put(NULL, db, "t", "shared", key, v, &w) < 0) {
+        if (strata_records_put(NULL, db, "t", "shared", key, v, &w) < 0) {
             fprintf(stderr, "put: %s\n", strata_error_last()->message);
             abort();
         }
         snprintf(entry, sizeof entry, "doc%ld", id);
-        if (strata_save(NULL, db, "t", entry, v, &w) < 0) abort();
+        if (strata_document_save(NULL, db, "t", entry, v, &w) < 0) abort();
         strata_value_free(v);
     }
     atomic_fetch_add(&writers_done, 1);
@@ -53,7 +53,7 @@ static void *reader(void *arg)
             char key[32];
             snprintf(key, sizeof key, "w%ld", (w + id) % WRITERS);
             strata_value *v = NULL;
-            int rc = strata_get(&v, db, "t", "shared", key, NULL);
+            int rc = strata_records_get(&v, db, "t", "shared", key, NULL);
             if (rc == STRATA_ENOTFOUND) continue;
             if (rc) {
                 fprintf(stderr, "get: %s\n", strata_error_last()->message);
@@ -98,7 +98,7 @@ static void test_db_threads_share_one_handle(void **state)
         char key[32], want[64];
         snprintf(key, sizeof key, "w%ld", i);
         strata_value *v;
-        assert_int_equal(strata_get(&v, db, "t", "shared", key, NULL), 0);
+        assert_int_equal(strata_records_get(&v, db, "t", "shared", key, NULL), 0);
         char *json;
         assert_int_equal(strata_value_to_json(&json, NULL, v, 0), 0);
         snprintf(want, sizeof want, "{\"round\":%d,\"writer\":%ld}", ROUNDS - 1, i);
@@ -108,13 +108,13 @@ static void test_db_threads_share_one_handle(void **state)
     }
     /* the shared entry has exactly one commit per put */
     strata_iter *it;
-    assert_int_equal(strata_history(&it, db, "t", "shared", NULL, 0), 0);
+    assert_int_equal(strata_entry_history(&it, db, "t", "shared", NULL, 0), 0);
     int n = 0;
     while (strata_iter_next(it) == 0) n++;
     strata_iter_free(it);
     assert_int_equal(n, WRITERS * ROUNDS);
     uint64_t problems = 1;
-    assert_int_equal(strata_db_verify(db, &problems), 0);
+    assert_int_equal(strata_db_verify(&problems, db), 0);
     fprintf(stderr, "%ld consistent reads during %d writes\n", (long)atomic_load(&reads_ok), WRITERS * ROUNDS * 2);
     strata_db_close(db);
     tu_rmdir_free(dir);

@@ -44,8 +44,8 @@ static void child_loop(const char *dir, int fd, long start)
         if (!v) _exit(4);
         strata_write_options wo = STRATA_WRITE_OPTIONS_INIT;
         wo.user = "crasher";
-        int rc = strata_put(NULL, db, "t", "e", key, v, &wo);
-        if (rc == 0 && n % 7 == 0) rc = strata_save(NULL, db, "t", "doc", v, &wo);
+        int rc = strata_records_put(NULL, db, "t", "e", key, v, &wo);
+        if (rc == 0 && n % 7 == 0) rc = strata_document_save(NULL, db, "t", "doc", v, &wo);
         strata_value_free(v);
         if (rc < 0) {
             fprintf(stderr, "child: commit %ld failed: %s\n", n, strata_error_last()->message);
@@ -66,14 +66,14 @@ static void check_acknowledged(const char *dir, long last_acked, long start)
     if (rc == STRATA_ENOTFOUND && last_acked < 0) return; /* killed before the database existed */
     if (rc != 0) fail_msg("reopen after kill: %s", strata_error_last()->message);
     uint64_t problems = 99;
-    assert_int_equal(strata_db_verify(db, &problems), 0);
+    assert_int_equal(strata_db_verify(&problems, db), 0);
     assert_int_equal(problems, 0);
     /* every key written by an acknowledged commit holds a value at least that new */
     for (long n = last_acked; n >= start && n > last_acked - 50; n--) {
         char key[32];
         snprintf(key, sizeof key, "k%ld", n % 50);
         strata_value *got = NULL;
-        assert_int_equal(strata_get(&got, db, "t", "e", key, NULL), 0);
+        assert_int_equal(strata_records_get(&got, db, "t", "e", key, NULL), 0);
         char *json = NULL;
         assert_int_equal(strata_value_to_json(&json, NULL, got, 0), 0);
         long seen = strtol(strstr(json, "\"n\":") + 4, NULL, 10);

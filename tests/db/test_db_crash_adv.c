@@ -66,7 +66,7 @@ static void child_loop(const char *dir, int fd, long start)
     o.lock_wait_ms = 5000;
     if (strata_db_open(&db, dir, &o) != 0) _exit(3);
     if (strata_tenant_init(db, "t", NULL) < 0) _exit(3);
-    if (strata_exists(db, "t", "tab", NULL) == 0) {
+    if (strata_entry_exists(db, "t", "tab", NULL) == 0) {
         strata_table_schema sc = STRATA_TABLE_SCHEMA_INIT;
         sc.pk = "id";
         sc.sk = "s";
@@ -105,11 +105,11 @@ static long check(const char *dir, long last_acked)
     o.create = 0;
     if (strata_db_open(&db, dir, &o) != 0) fail_msg("reopen after kill: %s", strata_error_last()->message);
     uint64_t problems = 99;
-    if (strata_db_verify(db, &problems) != 0) fail_msg("verify after kill: %s", strata_error_last()->message);
+    if (strata_db_verify(&problems, db) != 0) fail_msg("verify after kill: %s", strata_error_last()->message);
     assert_int_equal(problems, 0);
     long L = -1;
     strata_value *v = NULL;
-    int rc = strata_load(&v, db, "t", "doc", NULL);
+    int rc = strata_document_load(&v, db, "t", "doc", NULL);
     if (rc == 0) {
         L = n_of(v);
         strata_value_free(v);
@@ -118,21 +118,21 @@ static long check(const char *dir, long last_acked)
     }
     if (L < last_acked) fail_msg("acknowledged transaction %ld lost (document at %ld)", last_acked, L);
     if (L >= 0) {
-        assert_int_equal(strata_get(&v, db, "t", "rec", "last", NULL), 0);
+        assert_int_equal(strata_records_get(&v, db, "t", "rec", "last", NULL), 0);
         if (n_of(v) != L) fail_msg("rec/last at %ld, document at %ld: a transaction is half there", n_of(v), L);
         strata_value_free(v);
-        assert_int_equal(strata_get(&v, db, "t", "rec2", "last", NULL), 0);
+        assert_int_equal(strata_records_get(&v, db, "t", "rec2", "last", NULL), 0);
         if (n_of(v) != L) fail_msg("rec2/last at %ld, document at %ld", n_of(v), L);
         strata_value_free(v);
         char key[32];
         snprintf(key, sizeof key, "k%ld", L % 20);
-        assert_int_equal(strata_get(&v, db, "t", "rec", key, NULL), 0);
+        assert_int_equal(strata_records_get(&v, db, "t", "rec", key, NULL), 0);
         assert_int_equal(n_of(v), L);
         strata_value_free(v);
         strata_value *k = NULL;
         const char *kj = "{\"id\":\"ctr\",\"s\":0}";
         assert_int_equal(strata_value_from_json(&k, kj, strlen(kj), 0), 0);
-        assert_int_equal(strata_get_item(&v, db, "t", "tab", k, NULL, NULL, NULL), 0);
+        assert_int_equal(strata_table_get_item(&v, db, "t", "tab", k, NULL, NULL, NULL), 0);
         if (n_of(v) != L) fail_msg("table counter at %ld, document at %ld", n_of(v), L);
         strata_value_free(v);
         strata_value_free(k);
@@ -140,7 +140,7 @@ static long check(const char *dir, long last_acked)
         strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
         q.key_condition = "id = \"p\"";
         strata_iter *it = NULL;
-        assert_int_equal(strata_query(&it, db, "t", "tab", &q, NULL), 0);
+        assert_int_equal(strata_table_query(&it, db, "t", "tab", &q, NULL), 0);
         long want = L >= 4 ? L - 4 : 0;
         while ((rc = strata_iter_next(it)) == 0) {
             if (n_of(strata_iter_value(it)) != want) fail_msg("partition p: item %ld, want %ld (L=%ld)", n_of(strata_iter_value(it)), want, L);
@@ -151,7 +151,7 @@ static long check(const char *dir, long last_acked)
         strata_iter_free(it);
         /* every entry's head was made by the same manifest: one commit per entry per transaction */
         strata_iter *h = NULL;
-        assert_int_equal(strata_history(&h, db, "t", "rec2", NULL, 0), 0);
+        assert_int_equal(strata_entry_history(&h, db, "t", "rec2", NULL, 0), 0);
         long commits = 0;
         while (strata_iter_next(h) == 0) commits++;
         strata_iter_free(h);

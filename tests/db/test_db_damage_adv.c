@@ -44,16 +44,16 @@ static int read_all(strata_db *db, content *got, const content *want)
     int rc;
     strata_value *v = NULL;
     memset(got, 0, sizeof *got);
-    if ((rc = strata_load(&v, db, "t", "doc", NULL)) < 0) return rc;
+    if ((rc = strata_document_load(&v, db, "t", "doc", NULL)) < 0) return rc;
     got->doc = to_json(v);
     strata_value_free(v);
     if (want && strcmp(got->doc, want->doc) != 0) fail_msg("document read back wrong: %s", got->doc);
-    if ((rc = strata_get_all(&v, db, "t", "rec", NULL)) < 0) return rc;
+    if ((rc = strata_records_get_all(&v, db, "t", "rec", NULL)) < 0) return rc;
     got->records = to_json(v);
     strata_value_free(v);
     if (want && strcmp(got->records, want->records) != 0) fail_msg("records read back wrong");
     strata_iter *it = NULL;
-    if ((rc = strata_scan(&it, db, "t", "tab", NULL, NULL)) < 0) return rc;
+    if ((rc = strata_table_scan(&it, db, "t", "tab", NULL, NULL)) < 0) return rc;
     size_t cap = 1 << 16, len = 0;
     char *items = malloc(cap);
     items[0] = 0;
@@ -71,7 +71,7 @@ static int read_all(strata_db *db, content *got, const content *want)
     got->items = items;
     if (rc != STRATA_ITEROVER) return rc;
     if (want && strcmp(got->items, want->items) != 0) fail_msg("table items read back wrong");
-    if ((rc = strata_history(&it, db, "t", "rec", NULL, 0)) < 0) return rc;
+    if ((rc = strata_entry_history(&it, db, "t", "rec", NULL, 0)) < 0) return rc;
     while ((rc = strata_iter_next(it)) == 0) got->history++;
     strata_iter_free(it);
     if (rc != STRATA_ITEROVER) return rc;
@@ -103,16 +103,16 @@ static void build(const char *path)
         strata_value *v = J(js);
         char key[16];
         snprintf(key, sizeof key, "k%02d", i);
-        assert_int_equal(strata_put(NULL, db, "t", "rec", key, v, NULL), 0);
+        assert_int_equal(strata_records_put(NULL, db, "t", "rec", key, v, NULL), 0);
         strata_value_free(v);
         snprintf(js, sizeof js, "{\"id\":\"p%d\",\"n\":%d,\"v\":\"%0*d\"}", i % 3, i, i % 7 == 0 ? 1200 : 4, i);
         v = J(js);
-        assert_int_equal(strata_put_item(NULL, db, "t", "tab", v, NULL, NULL), 0);
+        assert_int_equal(strata_table_put_item(NULL, db, "t", "tab", v, NULL, NULL), 0);
         strata_value_free(v);
         if (i % 10 == 0) {
             snprintf(js, sizeof js, "{\"version\":%d,\"list\":[1,2,3,{\"x\":\"y\"}]}", i);
             v = J(js);
-            assert_int_equal(strata_save(NULL, db, "t", "doc", v, NULL), 0);
+            assert_int_equal(strata_document_save(NULL, db, "t", "doc", v, NULL), 0);
             strata_value_free(v);
         }
     }
@@ -153,7 +153,7 @@ static void test_damage_adv_flipped_segment_byte_never_gives_wrong_data(void **s
         assert_int_equal(strata_db_open(&db, orig, NULL), 0);
         assert_int_equal(read_all(db, &want, NULL), 0);
         uint64_t problems = 9;
-        assert_int_equal(strata_db_verify(db, &problems), 0);
+        assert_int_equal(strata_db_verify(&problems, db), 0);
         strata_db_close(db);
     }
     char segs[16][300];
@@ -207,7 +207,7 @@ static void test_damage_adv_flipped_segment_byte_never_gives_wrong_data(void **s
         }
         content_free(&got);
         uint64_t problems = 0;
-        rc = strata_db_verify(db, &problems);
+        rc = strata_db_verify(&problems, db);
         if (rc != 0) {
             assert_int_equal(rc, STRATA_ECORRUPT);
             assert_true(problems > 0);

@@ -30,8 +30,8 @@ static char *json_of(strata_value *v)
 static char *state_of(strata_db *db)
 {
     strata_value *d = NULL, *r = NULL;
-    assert_int_equal(strata_load(&d, db, "t", "doc", NULL), 0);
-    assert_int_equal(strata_get_all(&r, db, "t", "recs", NULL), 0);
+    assert_int_equal(strata_document_load(&d, db, "t", "doc", NULL), 0);
+    assert_int_equal(strata_records_get_all(&r, db, "t", "recs", NULL), 0);
     char *a = json_of(d), *b = json_of(r);
     char *s = malloc(strlen(a) + strlen(b) + 2);
     sprintf(s, "%s|%s", a, b);
@@ -128,7 +128,7 @@ static void test_db_out_of_memory_at_every_allocation_changes_nothing(void **sta
     for (long n = 1; n < 200; n++) {
         strata_value *v = NULL;
         strata_mem__fail_at(n, 1);
-        int rc = strata_get(&v, db, "t", "recs", "a", NULL);
+        int rc = strata_records_get(&v, db, "t", "recs", "a", NULL);
         int fired = strata_mem__failed();
         strata_mem__fail_at(0, 0);
         if (!fired) {
@@ -140,7 +140,7 @@ static void test_db_out_of_memory_at_every_allocation_changes_nothing(void **sta
         assert_null(v);
     }
     uint64_t problems = 1;
-    assert_int_equal(strata_db_verify(db, &problems), 0);
+    assert_int_equal(strata_db_verify(&problems, db), 0);
     strata_db_close(db);
     tu_rmdir_free(dir);
 }
@@ -187,7 +187,7 @@ static void test_db_io_failure_at_every_write_and_sync_is_all_or_nothing(void **
                 assert_int_equal(rc, STRATA_EIO);
             }
             uint64_t problems = 1;
-            if (strata_db_verify(db, &problems) != 0) fail_msg("verify after fault: %s", strata_error_last()->message);
+            if (strata_db_verify(&problems, db) != 0) fail_msg("verify after fault: %s", strata_error_last()->message);
             free(before);
             free(after);
             /* and the database keeps working */

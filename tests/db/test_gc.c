@@ -57,7 +57,7 @@ static void churn(strata_db *db, const char *tenant, strata_oid *heads, int64_t 
             }
         }
         assert_int_equal(strata_txn_commit(NULL, t), 0);
-        assert_int_equal(strata_head(&heads[r], db, tenant, "e", NULL), 0);
+        assert_int_equal(strata_entry_head(&heads[r], db, tenant, "e", NULL), 0);
     }
 }
 
@@ -70,7 +70,7 @@ static void check_version(strata_db *db, const char *tenant, const strata_oid *h
         char key[16];
         snprintf(key, sizeof key, "key%03d", k);
         strata_value *got = NULL;
-        int rc = strata_get(&got, db, tenant, "e", key, &ro);
+        int rc = strata_records_get(&got, db, tenant, "e", key, &ro);
         if (r == ROUNDS - 1 && k % 2) {
             assert_int_equal(rc, STRATA_ENOTFOUND);
             continue;
@@ -87,7 +87,7 @@ static void check_version(strata_db *db, const char *tenant, const strata_oid *h
 static size_t history_len(strata_db *db, const char *tenant)
 {
     strata_iter *it = NULL;
-    assert_int_equal(strata_history(&it, db, tenant, "e", NULL, 0), 0);
+    assert_int_equal(strata_entry_history(&it, db, tenant, "e", NULL, 0), 0);
     size_t n = 0;
     int rc;
     while ((rc = strata_iter_next(it)) == 0) n++;
@@ -98,8 +98,8 @@ static size_t history_len(strata_db *db, const char *tenant)
 
 static uint64_t file_bytes(strata_db *db)
 {
-    strata_space_stats st = {STRATA_DB_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
-    assert_int_equal(strata_db_stats(db, &st), 0);
+    strata_space_stats st = {STRATA_SPACE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(strata_db_stats(&st, db), 0);
     return st.file_bytes;
 }
 
@@ -107,7 +107,7 @@ static int gc_now(strata_db *db, strata_gc_report *rep)
 {
     strata_gc_options o = STRATA_GC_OPTIONS_INIT;
     o.min_dead_share = 0.05;
-    int rc = strata_db_gc(db, &o, rep);
+    int rc = strata_db_gc(rep, db, &o);
     if (rc) fprintf(stderr, "gc: %s\n", strata_error_last()->message);
     return rc;
 }
@@ -125,7 +125,7 @@ static void test_gc_without_policy_drops_nothing_reachable(void **state)
     assert_true(rep.live_objects > 0);
     for (int r = 0; r < ROUNDS; r++) check_version(db, "t", &heads[r], r);
     assert_int_equal(history_len(db, "t"), ROUNDS);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     uint64_t bytes = 0, objects = 0;
     assert_int_equal(strata_tenant_usage(&bytes, &objects, db, "t"), 0);
     assert_true(bytes > 0 && objects > 0);
@@ -170,7 +170,7 @@ static void test_gc_retention_by_count_keeps_kept_versions_exactly_and_frees_spa
         strata_read_options at = STRATA_READ_OPTIONS_INIT;
         at.at = &heads[r];
         strata_value *gone = NULL;
-        assert_int_equal(strata_get(&gone, db, "t", "e", "key001", &at), STRATA_ENOTFOUND);
+        assert_int_equal(strata_records_get(&gone, db, "t", "e", "key001", &at), STRATA_ENOTFOUND);
         assert_null(gone);
     }
     assert_int_equal(history_len(db, "t"), 5);
@@ -178,7 +178,7 @@ static void test_gc_retention_by_count_keeps_kept_versions_exactly_and_frees_spa
     assert_int_equal(strata_retention_truncated(&gen, db, "t", "e"), 1);
     assert_int_equal(gen, ROUNDS - 4);
     uint64_t problems = 9;
-    assert_int_equal(strata_db_verify(db, &problems), 0);
+    assert_int_equal(strata_db_verify(&problems, db), 0);
     assert_int_equal(problems, 0);
     /* the audit trail names the dropped commits, oldest first */
     strata_value *a = NULL;
@@ -191,7 +191,7 @@ static void test_gc_retention_by_count_keeps_kept_versions_exactly_and_frees_spa
     strata_value_free(a);
     /* the hidden entry is not listed */
     strata_iter *it = NULL;
-    assert_int_equal(strata_entries(&it, db, "t", NULL), 0);
+    assert_int_equal(strata_entry_list(&it, db, "t", NULL), 0);
     int n = 0;
     while (strata_iter_next(it) == 0) {
         assert_memory_equal(strata_iter_key(it).data, "e", 1);
@@ -201,13 +201,13 @@ static void test_gc_retention_by_count_keeps_kept_versions_exactly_and_frees_spa
     assert_int_equal(n, 1);
     /* writes go on; a second run keeps the same window; reopen verifies */
     strata_value *v = val(1, 99);
-    assert_int_equal(strata_put(NULL, db, "t", "e", "key001", v, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, db, "t", "e", "key001", v, NULL), 0);
     strata_value_free(v);
     assert_int_equal(gc_now(db, &rep), 0);
     assert_int_equal(history_len(db, "t"), 5);
     strata_db_close(db);
     db = open_db(dir);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     check_version(db, "t", &heads[ROUNDS - 1], ROUNDS - 1);
     strata_db_close(db);
     tu_rmdir_free(dir);
@@ -230,13 +230,13 @@ static void test_gc_retention_by_age_keeps_young_commits(void **state)
     /* rounds made 1..7 days ago stay (7 commits) */
     assert_int_equal(history_len(db, "t"), 7);
     for (int r = ROUNDS - 7; r < ROUNDS; r++) check_version(db, "t", &heads[r], r);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     /* removing the policy keeps what is left and never drops more */
     assert_int_equal(strata_retention_set(db, "t", NULL, 0, 0, 0, NULL), 0);
     assert_int_equal(strata_retention_get(NULL, NULL, NULL, db, "t", NULL), STRATA_ENOTFOUND);
     assert_int_equal(gc_now(db, &rep), 0);
     assert_int_equal(history_len(db, "t"), 7);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     strata_db_close(db);
     tu_rmdir_free(dir);
 }
@@ -264,15 +264,15 @@ static void test_gc_reclaims_a_dropped_tenant_but_not_objects_others_share(void 
     assert_int_equal(strata_tenant_init(db, "a", NULL), 0);
     assert_int_equal(strata_tenant_init(db, "b", NULL), 0);
     strata_value *shared = big("shared", 1);
-    assert_int_equal(strata_save(NULL, db, "a", "doc", shared, NULL), 0);
-    assert_int_equal(strata_save(NULL, db, "b", "doc", shared, NULL), 0);
+    assert_int_equal(strata_document_save(NULL, db, "a", "doc", shared, NULL), 0);
+    assert_int_equal(strata_document_save(NULL, db, "b", "doc", shared, NULL), 0);
     for (int i = 0; i < 40; i++) {
         strata_value *own = big("a-only", i);
-        assert_int_equal(strata_save(NULL, db, "a", "mine", own, NULL), 0);
+        assert_int_equal(strata_document_save(NULL, db, "a", "mine", own, NULL), 0);
         strata_value_free(own);
     }
     strata_oid a_head;
-    assert_int_equal(strata_head(&a_head, db, "a", "mine", NULL), 0);
+    assert_int_equal(strata_entry_head(&a_head, db, "a", "mine", NULL), 0);
     strata_commit *c = NULL;
     assert_int_equal(strata_commit_lookup(&c, db, "a", &a_head), 0);
     strata_oid a_data = *strata_commit_data(c);
@@ -289,11 +289,11 @@ static void test_gc_reclaims_a_dropped_tenant_but_not_objects_others_share(void 
     assert_true(after * 3 < before);
     assert_int_equal(strata_store__has(db->store, &a_data), 0);
     strata_value *got = NULL;
-    assert_int_equal(strata_load(&got, db, "b", "doc", NULL), 0);
+    assert_int_equal(strata_document_load(&got, db, "b", "doc", NULL), 0);
     assert_true(strata_value_equal(got, shared));
     strata_value_free(got);
     strata_value_free(shared);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     /* the name can be used again */
     assert_int_equal(strata_tenant_init(db, "a", NULL), 0);
     strata_db_close(db);
@@ -313,7 +313,7 @@ static void *writer(void *arg)
         char key[16];
         snprintf(key, sizeof key, "w%ld", n % 40);
         strata_value *v = val((int)n, 1000);
-        if (strata_put(NULL, w->db, "t", "w", key, v, NULL) < 0) w->failures++;
+        if (strata_records_put(NULL, w->db, "t", "w", key, v, NULL) < 0) w->failures++;
         else w->commits++;
         strata_value_free(v);
     }
@@ -335,7 +335,7 @@ static void *snap_reader(void *arg)
     ro.snapshot = &r->snap;
     while (!r->stop) {
         strata_value *got = NULL;
-        int rc = strata_get(&got, r->db, "t", "e", "key002", &ro);
+        int rc = strata_records_get(&got, r->db, "t", "e", "key002", &ro);
         strata_value *want = val(2, 3);
         if (rc || !strata_value_equal(got, want)) r->failures++;
         strata_value_free(want);
@@ -367,7 +367,7 @@ static void test_gc_runs_beside_a_writer_and_a_pinned_snapshot_reader(void **sta
         for (;;) {
             ro.snapshot = &m;
             strata_oid h;
-            assert_int_equal(strata_head(&h, db, "t", "e", &ro), 0);
+            assert_int_equal(strata_entry_head(&h, db, "t", "e", &ro), 0);
             if (memcmp(&h, &heads[3], sizeof h) == 0) break;
             strata_manifest mf;
             assert_int_equal(strata_db__load_manifest(db, &m, &mf), 0);
@@ -399,13 +399,13 @@ static void test_gc_runs_beside_a_writer_and_a_pinned_snapshot_reader(void **sta
     /* the pinned view still reads whole; the writer's last values are all there */
     check_version(db, "t", &heads[3], 3);
     check_version(db, "t", &heads[ROUNDS - 1], ROUNDS - 1);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     /* after unpinning, a run lets the old version go */
     assert_int_equal(strata_snapshot_unpin(db, &r.snap), 0);
     assert_int_equal(strata_snapshot_unpin(db, &r.snap), STRATA_ENOTFOUND);
     assert_int_equal(gc_now(db, &rep), 0);
     assert_int_equal(strata_store__has(db->store, &heads[3]), 0);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     strata_db_close(db);
     tu_rmdir_free(dir);
 }
@@ -426,7 +426,7 @@ static void crash_case(long n, int garble, long *syncs)
     strata_vfs__faults_set(&f);
     strata_gc_options o = STRATA_GC_OPTIONS_INIT;
     o.min_dead_share = 0.05;
-    int rc = strata_db_gc(db, &o, NULL);
+    int rc = strata_db_gc(NULL, db, &o);
     int crashed = strata_vfs__crashed();
     if (syncs) *syncs = strata_vfs__sync_count();
     strata_db_close(db);
@@ -434,7 +434,7 @@ static void crash_case(long n, int garble, long *syncs)
     assert_true(crashed || rc == 0);
     db = open_db(dir);
     uint64_t problems = 0;
-    rc = strata_db_verify(db, &problems);
+    rc = strata_db_verify(&problems, db);
     if (rc) fprintf(stderr, "crash at sync %ld: verify: %s\n", n, strata_error_last()->message);
     assert_int_equal(rc, 0);
     for (int r = ROUNDS - 3; r < ROUNDS; r++) check_version(db, "t", &heads[r], r);
@@ -443,7 +443,7 @@ static void crash_case(long n, int garble, long *syncs)
     /* a run after recovery completes the job */
     assert_int_equal(gc_now(db, NULL), 0);
     assert_int_equal(history_len(db, "t"), 3);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     strata_db_close(db);
     tu_rmdir_free(dir);
 }
@@ -467,7 +467,7 @@ static void test_gc_bad_arguments_are_refused(void **state)
     assert_int_equal(strata_db_gc(NULL, NULL, NULL), STRATA_EINVALID);
     strata_gc_options o = STRATA_GC_OPTIONS_INIT;
     o.version = 99;
-    assert_int_equal(strata_db_gc(db, &o, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_db_gc(NULL, db, &o), STRATA_EINVALID);
     assert_int_equal(strata_retention_set(db, "nope", NULL, 1, 0, 0, NULL), STRATA_ENOTFOUND);
     assert_int_equal(strata_tenant_init(db, "t", NULL), 0);
     assert_int_equal(strata_retention_set(db, "t", "bad\x01name", 1, 0, 0, NULL), STRATA_EINVALID);
@@ -477,7 +477,7 @@ static void test_gc_bad_arguments_are_refused(void **state)
     assert_int_equal(strata_snapshot_pin(db, "t", &zero), STRATA_ENOTFOUND);
     strata_space_stats st;
     memset(&st, 0, sizeof st);
-    assert_int_equal(strata_db_stats(db, &st), STRATA_EINVALID);
+    assert_int_equal(strata_db_stats(&st, db), STRATA_EINVALID);
     assert_int_equal(strata_tenant_usage(NULL, NULL, db, "t"), STRATA_ENOTFOUND);
     assert_int_equal(strata_db_auto_gc(db, 2.0, 10, NULL), STRATA_EINVALID);
     strata_db_close(db);
@@ -494,9 +494,9 @@ static void test_gc_automatic_runs_when_dead_share_passes(void **state)
     assert_int_equal(strata_db_auto_gc(db, 0.3, 20, NULL), 0);
     strata_oid heads[ROUNDS];
     churn(db, "t", heads, 0, 0);
-    strata_space_stats st = {STRATA_DB_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
+    strata_space_stats st = {STRATA_SPACE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0};
     for (int i = 0; i < 300; i++) {
-        assert_int_equal(strata_db_stats(db, &st), 0);
+        assert_int_equal(strata_db_stats(&st, db), 0);
         if (st.gc_runs >= 2) break;
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);

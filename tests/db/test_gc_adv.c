@@ -25,7 +25,7 @@ static void save(strata_db *db, const char *entry, int n)
     char js[96];
     snprintf(js, sizeof js, "{\"n\": %d, \"pad\": \"%0*d\"}", n, 40, n);
     strata_value *v = J(js);
-    int rc = strata_save(NULL, db, "t", entry, v, NULL);
+    int rc = strata_document_save(NULL, db, "t", entry, v, NULL);
     if (rc) fprintf(stderr, "save: %s\n", strata_error_last()->message);
     assert_int_equal(rc, 0);
     strata_value_free(v);
@@ -35,7 +35,7 @@ static void save(strata_db *db, const char *entry, int n)
 static int load_n(strata_db *db, const char *entry)
 {
     strata_value *v = NULL;
-    int rc = strata_load(&v, db, "t", entry, NULL);
+    int rc = strata_document_load(&v, db, "t", entry, NULL);
     if (rc) {
         fprintf(stderr, "load: %s\n", strata_error_last()->message);
         return rc;
@@ -106,13 +106,13 @@ static void test_gc_adv_verify_on_open_handle_reports_damage_to_superseded_recor
     uint64_t s1 = file_size(seg);
     save(db, "doc", 3);
     assert_true(s1 > s0);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     uint64_t missed = 0, tried = 0;
     for (uint64_t off = s0; off < s1; off++) {
         unsigned char mask = (unsigned char)(1u << (off % 8));
         flip(seg, off, mask);
         uint64_t problems = 0;
-        int rc = strata_db_verify(db, &problems);
+        int rc = strata_db_verify(&problems, db);
         tried++;
         if (rc == 0) {
             fprintf(stderr, "verify missed a flip at offset %llu (batch %llu..%llu)\n",
@@ -126,7 +126,7 @@ static void test_gc_adv_verify_on_open_handle_reports_damage_to_superseded_recor
         flip(seg, off, mask);
     }
     assert_int_equal(missed, 0);
-    assert_int_equal(strata_db_verify(db, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, db), 0);
     fprintf(stderr, "%llu flips, all reported\n", (unsigned long long)tried);
     strata_db_close(db);
     free(seg);
@@ -155,14 +155,14 @@ static void test_gc_adv_read_only_handle_reads_across_gc_deleting_its_active_seg
         strata_gc_options go = STRATA_GC_OPTIONS_INIT;
         go.min_dead_share = 0.0001;
         strata_gc_report rep;
-        int rc = strata_db_gc(w, &go, &rep);
+        int rc = strata_db_gc(&rep, w, &go);
         if (rc) fprintf(stderr, "gc: %s\n", strata_error_last()->message);
         assert_int_equal(rc, 0);
         save(w, "doc", 46 + run);
         assert_int_equal(load_n(r, "doc"), 46 + run);
-        assert_int_equal(strata_db_verify(r, NULL), 0);
+        assert_int_equal(strata_db_verify(NULL, r), 0);
     }
-    assert_int_equal(strata_db_verify(w, NULL), 0);
+    assert_int_equal(strata_db_verify(NULL, w), 0);
     strata_db_close(r);
     strata_db_close(w);
     tu_rmdir_free(dir);

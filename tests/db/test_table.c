@@ -73,7 +73,7 @@ static int teardown(void **state)
 static void put(fx *f, const char *json)
 {
     strata_value *v = J(json);
-    int rc = strata_put_item(NULL, f->db, "t", "items", v, NULL, NULL);
+    int rc = strata_table_put_item(NULL, f->db, "t", "items", v, NULL, NULL);
     if (rc < 0) fail_msg("put_item %s: %s", json, strata_error_last()->message);
     strata_value_free(v);
 }
@@ -84,7 +84,7 @@ static const char *run(fx *f, int is_query, const strata_query_options *q, uint6
     static char out[16384];
     out[0] = 0;
     strata_iter *it;
-    int rc = is_query ? strata_query(&it, f->db, "t", "items", q, NULL) : strata_scan(&it, f->db, "t", "items", q, NULL);
+    int rc = is_query ? strata_table_query(&it, f->db, "t", "items", q, NULL) : strata_table_scan(&it, f->db, "t", "items", q, NULL);
     if (rc) fail_msg("query: %s", strata_error_last()->message);
     while ((rc = strata_iter_next(it)) == 0) {
         if (out[0]) strcat(out, " ");
@@ -106,46 +106,46 @@ static void test_table_items_put_get_delete_and_key_errors(void **state)
     fx *f = *state;
     put(f, "{\"pk\":\"u1\",\"sk\":1,\"name\":\"Ann\"}");
     strata_value *k = J("{\"pk\":\"u1\",\"sk\":1}"), *got = NULL;
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
     assert_string_equal(S(got), "{\"name\":\"Ann\",\"pk\":\"u1\",\"sk\":1}");
     strata_value_free(got);
     /* projection */
     strata_value *names = J("{\"#n\":\"name\"}");
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, "#n", names, NULL), 0);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, "#n", names, NULL), 0);
     assert_string_equal(S(got), "{\"name\":\"Ann\"}");
     strata_value_free(got);
     strata_value_free(names);
     /* an identical put changes nothing */
     strata_value *same = J("{\"pk\":\"u1\",\"sk\":1,\"name\":\"Ann\"}");
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "items", same, NULL, NULL), STRATA_UNCHANGED);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "items", same, NULL, NULL), STRATA_UNCHANGED);
     /* key errors */
     const char *bad[] = {"{\"sk\":1}", "{\"pk\":\"u\"}", "{\"pk\":true,\"sk\":1}", "{\"pk\":\"u\",\"sk\":[1]}", "[1,2]"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         strata_value *b = J(bad[i]);
-        assert_int_equal(strata_put_item(NULL, f->db, "t", "items", b, NULL, NULL), STRATA_EINVALID);
+        assert_int_equal(strata_table_put_item(NULL, f->db, "t", "items", b, NULL, NULL), STRATA_EINVALID);
         strata_value_free(b);
     }
     strata_value *extra = J("{\"pk\":\"u1\",\"sk\":1,\"x\":2}");
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", extra, NULL, NULL, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", extra, NULL, NULL, NULL), STRATA_EINVALID);
     /* delete returns the old item; deleting a missing item is not an error */
     strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
     io.return_values = STRATA_RETURN_ALL_OLD;
-    assert_int_equal(strata_delete_item(&got, f->db, "t", "items", k, &io, NULL), 0);
+    assert_int_equal(strata_table_delete_item(&got, f->db, "t", "items", k, &io, NULL), 0);
     assert_string_equal(S(got), "{\"name\":\"Ann\",\"pk\":\"u1\",\"sk\":1}");
     strata_value_free(got);
-    assert_int_equal(strata_delete_item(&got, f->db, "t", "items", k, &io, NULL), STRATA_UNCHANGED);
+    assert_int_equal(strata_table_delete_item(&got, f->db, "t", "items", k, &io, NULL), STRATA_UNCHANGED);
     assert_null(got);
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), STRATA_ENOTFOUND);
     /* not a table / missing table / table exists */
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "nope", same, NULL, NULL), STRATA_ENOTFOUND);
-    assert_int_equal(strata_save(NULL, f->db, "t", "doc", same, NULL), 0);
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "doc", same, NULL, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "nope", same, NULL, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_document_save(NULL, f->db, "t", "doc", same, NULL), 0);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "doc", same, NULL, NULL), STRATA_EINVALID);
     strata_table_schema s = STRATA_TABLE_SCHEMA_INIT;
     s.pk = "pk";
     assert_int_equal(strata_table_create(NULL, f->db, "t", "items", &s, NULL), STRATA_EEXISTS);
     s.pk = "";
     assert_int_equal(strata_table_create(NULL, f->db, "t", "t2", &s, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_put(NULL, f->db, "t", "items", "k", same, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_records_put(NULL, f->db, "t", "items", "k", same, NULL), STRATA_EINVALID);
     strata_value_free(k);
     strata_value_free(same);
     strata_value_free(extra);
@@ -157,12 +157,12 @@ static void test_table_conditions_and_updates(void **state)
     strata_value *item = J("{\"pk\":\"a\",\"sk\":1,\"n\":5,\"tags\":[\"x\"]}");
     strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
     io.condition = "attribute_not_exists(pk)";
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "items", item, &io, NULL), 0);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "items", item, &io, NULL), 0);
     /* the same conditional put now fails and changes nothing */
     strata_value *item2 = J("{\"pk\":\"a\",\"sk\":1,\"n\":6}");
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "items", item2, &io, NULL), STRATA_ECONDITION);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "items", item2, &io, NULL), STRATA_ECONDITION);
     strata_value *k = J("{\"pk\":\"a\",\"sk\":1}"), *got = NULL;
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
     assert_string_equal(S(got), "{\"n\":5,\"pk\":\"a\",\"sk\":1,\"tags\":[\"x\"]}");
     strata_value_free(got);
     /* update with values, return the new item */
@@ -171,36 +171,36 @@ static void test_table_conditions_and_updates(void **state)
     uo.values = vals;
     uo.condition = "n >= :min";
     uo.return_values = STRATA_RETURN_ALL_NEW;
-    assert_int_equal(strata_update_item(&got, f->db, "t", "items", k,
+    assert_int_equal(strata_table_update_item(&got, f->db, "t", "items", k,
                                         "SET n = n + :inc, tags = list_append(tags, :t) REMOVE missing", &uo, NULL), 0);
     assert_string_equal(S(got), "{\"n\":15,\"pk\":\"a\",\"sk\":1,\"tags\":[\"x\",\"y\"]}");
     strata_value_free(got);
     /* a failing condition on update */
     uo.condition = "n < :min";
     uo.return_values = STRATA_RETURN_NONE;
-    assert_int_equal(strata_update_item(NULL, f->db, "t", "items", k, "SET n = n + :inc, tags = :t", &uo, NULL), STRATA_ECONDITION);
+    assert_int_equal(strata_table_update_item(NULL, f->db, "t", "items", k, "SET n = n + :inc, tags = :t", &uo, NULL), STRATA_ECONDITION);
     /* updating a key attribute is refused */
-    assert_int_equal(strata_update_item(NULL, f->db, "t", "items", k, "SET pk = \"b\"", NULL, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_update_item(NULL, f->db, "t", "items", k, "SET pk = \"b\"", NULL, NULL), STRATA_EINVALID);
     /* update creates a missing item from its key */
     strata_value *k2 = J("{\"pk\":\"new\",\"sk\":7}");
     strata_value *v2 = J("{\":one\":1}");
     strata_item_options o2 = STRATA_ITEM_OPTIONS_INIT;
     o2.values = v2;
     o2.return_values = STRATA_RETURN_ALL_NEW;
-    assert_int_equal(strata_update_item(&got, f->db, "t", "items", k2, "ADD visits :one", &o2, NULL), 0);
+    assert_int_equal(strata_table_update_item(&got, f->db, "t", "items", k2, "ADD visits :one", &o2, NULL), 0);
     assert_string_equal(S(got), "{\"pk\":\"new\",\"sk\":7,\"visits\":1}");
     strata_value_free(got);
     /* a bad expression points at its position; an unused placeholder is an error */
-    assert_int_equal(strata_update_item(NULL, f->db, "t", "items", k, "SET n = = 1", NULL, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_update_item(NULL, f->db, "t", "items", k, "SET n = = 1", NULL, NULL), STRATA_EINVALID);
     assert_non_null(strstr(strata_error_last()->message, "offset"));
     o2.return_values = 0;
-    assert_int_equal(strata_update_item(NULL, f->db, "t", "items", k, "SET n = 1", &o2, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_update_item(NULL, f->db, "t", "items", k, "SET n = 1", &o2, NULL), STRATA_EINVALID);
     /* a runtime type error changes nothing */
     strata_value *sv = J("{\":s\":\"str\"}");
     strata_item_options o3 = STRATA_ITEM_OPTIONS_INIT;
     o3.values = sv;
-    assert_int_equal(strata_update_item(NULL, f->db, "t", "items", k, "SET n = n + :s", &o3, NULL), STRATA_EINVALID);
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
+    assert_int_equal(strata_table_update_item(NULL, f->db, "t", "items", k, "SET n = n + :s", &o3, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), 0);
     assert_string_equal(S(got), "{\"n\":15,\"pk\":\"a\",\"sk\":1,\"tags\":[\"x\",\"y\"]}");
     strata_value_free(got);
     strata_value_free(item);
@@ -297,7 +297,7 @@ static void test_table_query_every_sort_key_condition(void **state)
     strata_value *other = J("{\"pk\":\"p\",\"sk\":1}");
     q.start_key = other;
     strata_iter *it0;
-    assert_int_equal(strata_query(&it0, f->db, "t", "items", &q, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_query(&it0, f->db, "t", "items", &q, NULL), STRATA_EINVALID);
     assert_non_null(strstr(strata_error_last()->message, "partition"));
     q.start_key = NULL;
     strata_value_free(other);
@@ -307,7 +307,7 @@ static void test_table_query_every_sort_key_condition(void **state)
     strata_value_free(v);
     v = J("{\":x\":\"ap\"}");
     q.values = v;
-    assert_int_equal(strata_query(&it, f->db, "t", "items", &q, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_query(&it, f->db, "t", "items", &q, NULL), STRATA_EINVALID);
     strata_value_free(v);
 }
 
@@ -324,7 +324,7 @@ static void test_table_begins_with_on_binary_sort_keys(void **state)
         char buf[128];
         snprintf(buf, sizeof buf, "{\"id\":{\"S\":\"x\"},\"blob\":{\"B\":\"%s\"},\"i\":{\"N\":\"%d\"}}", b64[i], i);
         strata_value *v = D(buf);
-        assert_int_equal(strata_put_item(NULL, f->db, "t", "bin", v, NULL, NULL), 0);
+        assert_int_equal(strata_table_put_item(NULL, f->db, "t", "bin", v, NULL, NULL), 0);
         strata_value_free(v);
     }
     strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
@@ -335,7 +335,7 @@ static void test_table_begins_with_on_binary_sort_keys(void **state)
     q.key_condition = "id = :x AND begins_with(blob, :p)";
     q.projection = "i";
     strata_iter *it;
-    assert_int_equal(strata_query(&it, f->db, "t", "bin", &q, NULL), 0);
+    assert_int_equal(strata_table_query(&it, f->db, "t", "bin", &q, NULL), 0);
     char got[256] = "";
     while (strata_iter_next(it) == 0) strcat(got, S(strata_iter_value(it)));
     strata_iter_free(it);
@@ -365,7 +365,7 @@ static void test_table_paging_visits_every_item_exactly_once(void **state)
                 q.reverse = reverse;
                 q.start_key = start;
                 strata_iter *it;
-                assert_int_equal(strata_query(&it, f->db, "t", "items", &q, NULL), 0);
+                assert_int_equal(strata_table_query(&it, f->db, "t", "items", &q, NULL), 0);
                 int prev = reverse ? 1000 : -1, n = 0;
                 while (strata_iter_next(it) == 0) {
                     const char *js = S(strata_iter_value(it));
@@ -408,7 +408,7 @@ static void test_table_scan_segments_cover_the_table_once(void **state)
             q.segment = seg;
             q.total_segments = total;
             strata_iter *it;
-            assert_int_equal(strata_scan(&it, f->db, "t", "items", &q, NULL), 0);
+            assert_int_equal(strata_table_scan(&it, f->db, "t", "items", &q, NULL), 0);
             while (strata_iter_next(it) == 0) {
                 const char *js = S(strata_iter_value(it));
                 seen[atoi(strstr(js, "\"sk\":") + 5)]++;
@@ -429,11 +429,11 @@ static void test_table_scan_segments_cover_the_table_once(void **state)
     bad.segment = 3;
     bad.total_segments = 2;
     strata_iter *it;
-    assert_int_equal(strata_scan(&it, f->db, "t", "items", &bad, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_scan(&it, f->db, "t", "items", &bad, NULL), STRATA_EINVALID);
     bad.total_segments = 0;
     bad.segment = 0;
     bad.filter = "age >";
-    assert_int_equal(strata_scan(&it, f->db, "t", "items", &bad, NULL), STRATA_EINVALID);
+    assert_int_equal(strata_table_scan(&it, f->db, "t", "items", &bad, NULL), STRATA_EINVALID);
 }
 
 static void test_table_batch_writes_apply_in_order(void **state)
@@ -452,7 +452,7 @@ static void test_table_batch_writes_apply_in_order(void **state)
     assert_string_equal(run(f, 0, &q, NULL, NULL), "{\"pk\":\"a\",\"sk\":1,\"v\":2}");
     /* one commit for the whole batch */
     strata_iter *h;
-    assert_int_equal(strata_history(&h, f->db, "t", "items", NULL, 0), 0);
+    assert_int_equal(strata_entry_history(&h, f->db, "t", "items", NULL, 0), 0);
     assert_int_equal(strata_iter_next(h), 0);
     assert_string_equal(strata_commit_operation(strata_iter_commit(h)), "put_item 3, delete_item 1");
     assert_int_equal(strata_iter_next(h), 0);
@@ -484,7 +484,7 @@ static void test_table_ttl_hides_and_sweeps_expired_items(void **state)
     put(f, "{\"pk\":\"x\",\"sk\":3}");                         /* never */
     put(f, "{\"pk\":\"x\",\"sk\":4,\"expires\":\"soon\"}");   /* not a number: never */
     strata_value *k = J("{\"pk\":\"x\",\"sk\":1}"), *got;
-    assert_int_equal(strata_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), STRATA_ENOTFOUND);
+    assert_int_equal(strata_table_get_item(&got, f->db, "t", "items", k, NULL, NULL, NULL), STRATA_ENOTFOUND);
     strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
     q.projection = "sk";
     assert_string_equal(run(f, 0, &q, NULL, NULL), "{\"sk\":2} {\"sk\":3} {\"sk\":4}");
@@ -492,13 +492,13 @@ static void test_table_ttl_hides_and_sweeps_expired_items(void **state)
     strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
     io.condition = "attribute_not_exists(pk)";
     strata_value *fresh = J("{\"pk\":\"x\",\"sk\":1,\"expires\":1000,\"again\":true}");
-    assert_int_equal(strata_put_item(NULL, f->db, "t", "items", fresh, &io, NULL), 0);
+    assert_int_equal(strata_table_put_item(NULL, f->db, "t", "items", fresh, &io, NULL), 0);
     uint64_t removed = 0;
     assert_int_equal(strata_table_sweep_ttl(&removed, f->db, "t", "items", 0), 0);
     assert_int_equal(removed, 1);
     assert_int_equal(strata_table_sweep_ttl(&removed, f->db, "t", "items", 0), STRATA_UNCHANGED);
     strata_iter *h;
-    assert_int_equal(strata_history(&h, f->db, "t", "items", NULL, 1), 0);
+    assert_int_equal(strata_entry_history(&h, f->db, "t", "items", NULL, 1), 0);
     assert_int_equal(strata_iter_next(h), 0);
     assert_string_equal(strata_commit_user(strata_iter_commit(h)), "ttl");
     strata_iter_free(h);
@@ -533,14 +533,14 @@ static void test_table_listeners_and_change_feed(void **state)
     seen_events ok = {0}, failing = {0};
     failing.fail = 1;
     uint64_t id1, id2;
-    assert_int_equal(strata_listen(&id1, f->db, listener, &ok), 0);
-    assert_int_equal(strata_listen(&id2, f->db, listener, &failing), 0);
+    assert_int_equal(strata_listener_add(&id1, f->db, listener, &ok), 0);
+    assert_int_equal(strata_listener_add(&id2, f->db, listener, &failing), 0);
     strata_oid c1, c2;
-    assert_int_equal(strata_head(&c1, f->db, "t", "items", NULL), 0);
+    assert_int_equal(strata_entry_head(&c1, f->db, "t", "items", NULL), 0);
     put(f, "{\"pk\":\"a\",\"sk\":1,\"v\":1}");
     put(f, "{\"pk\":\"a\",\"sk\":1,\"v\":2}");
     strata_value *k = J("{\"pk\":\"a\",\"sk\":1}");
-    assert_int_equal(strata_delete_item(NULL, f->db, "t", "items", k, NULL, NULL), 0);
+    assert_int_equal(strata_table_delete_item(NULL, f->db, "t", "items", k, NULL, NULL), 0);
     /* a failing listener neither undoes nor blocks the commit */
     assert_int_equal(failing.calls, 3);
     assert_int_equal(strata_listener_failures(f->db), 3);
@@ -551,23 +551,23 @@ static void test_table_listeners_and_change_feed(void **state)
     /* records and documents notify too */
     ok.log[0] = 0;
     strata_value *one = J("1");
-    assert_int_equal(strata_put(NULL, f->db, "t", "recs", "r1", one, NULL), 0);
-    assert_int_equal(strata_save(NULL, f->db, "t", "doc", one, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, "t", "recs", "r1", one, NULL), 0);
+    assert_int_equal(strata_document_save(NULL, f->db, "t", "doc", one, NULL), 0);
     assert_string_equal(ok.log, "t/recs \"r1\" (null) -> 1;t/doc (null) (null) -> 1;");
-    assert_int_equal(strata_unlisten(f->db, id2), 0);
-    assert_int_equal(strata_unlisten(f->db, id2), STRATA_ENOTFOUND);
+    assert_int_equal(strata_listener_remove(f->db, id2), 0);
+    assert_int_equal(strata_listener_remove(f->db, id2), STRATA_ENOTFOUND);
     /* the change feed between two commits of the table */
     put(f, "{\"pk\":\"b\",\"sk\":2}");
-    assert_int_equal(strata_head(&c2, f->db, "t", "items", NULL), 0);
+    assert_int_equal(strata_entry_head(&c2, f->db, "t", "items", NULL), 0);
     strata_iter *it;
-    assert_int_equal(strata_diff(&it, f->db, "t", "items", &c1, &c2), 0);
+    assert_int_equal(strata_entry_diff(&it, f->db, "t", "items", &c1, &c2), 0);
     assert_int_equal(strata_iter_next(it), 0);
     assert_string_equal(S(strata_iter_key_value(it)), "{\"pk\":\"b\",\"sk\":2}");
     assert_null(strata_iter_old_value(it));
     assert_string_equal(S(strata_iter_value(it)), "{\"pk\":\"b\",\"sk\":2}");
     assert_int_equal(strata_iter_next(it), STRATA_ITEROVER);
     strata_iter_free(it);
-    assert_int_equal(strata_unlisten(f->db, id1), 0);
+    assert_int_equal(strata_listener_remove(f->db, id1), 0);
     strata_value_free(k);
     strata_value_free(one);
 }
@@ -590,7 +590,7 @@ static void test_table_random_operations_match_a_model(void **state)
         if (op == 0) {
             snprintf(buf, sizeof buf, "{\"pk\":\"p%d\",\"sk\":%d,\"c\":%ld}", p, k, val);
             strata_value *v = J(buf);
-            rc = strata_put_item(NULL, f->db, "t", "items", v, NULL, NULL);
+            rc = strata_table_put_item(NULL, f->db, "t", "items", v, NULL, NULL);
             assert_true(rc >= 0);
             model[p][k] = val;
             strata_value_free(v);
@@ -599,7 +599,7 @@ static void test_table_random_operations_match_a_model(void **state)
             strata_value *v = J(buf);
             strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
             io.condition = "attribute_not_exists(c)";
-            rc = strata_put_item(NULL, f->db, "t", "items", v, &io, NULL);
+            rc = strata_table_put_item(NULL, f->db, "t", "items", v, &io, NULL);
             if (model[p][k] < 0) {
                 assert_int_equal(rc, 0);
                 model[p][k] = val;
@@ -614,7 +614,7 @@ static void test_table_random_operations_match_a_model(void **state)
             strata_value *vals = J(buf);
             strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
             io.values = vals;
-            rc = strata_update_item(NULL, f->db, "t", "items", key, "ADD c :n", &io, NULL);
+            rc = strata_table_update_item(NULL, f->db, "t", "items", key, "ADD c :n", &io, NULL);
             assert_true(rc >= 0);
             model[p][k] = (model[p][k] < 0 ? 0 : model[p][k]) + val;
             strata_value_free(key);
@@ -622,7 +622,7 @@ static void test_table_random_operations_match_a_model(void **state)
         } else {
             snprintf(buf, sizeof buf, "{\"pk\":\"p%d\",\"sk\":%d}", p, k);
             strata_value *key = J(buf);
-            rc = strata_delete_item(NULL, f->db, "t", "items", key, NULL, NULL);
+            rc = strata_table_delete_item(NULL, f->db, "t", "items", key, NULL, NULL);
             assert_int_equal(rc, model[p][k] < 0 ? STRATA_UNCHANGED : 0);
             model[p][k] = -1;
             strata_value_free(key);

@@ -62,7 +62,7 @@ typedef struct strata_db_options {
 int strata_db_options_init(strata_db_options *opt, unsigned int version);
 int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
 void strata_db_close(strata_db *db);
-int strata_db_verify(strata_db *db, uint64_t *problems);
+int strata_db_verify(uint64_t *problems, strata_db *db);
 
 typedef struct strata_write_options {
     unsigned int version;
@@ -86,7 +86,7 @@ int strata_read_options_init(strata_read_options *opt, unsigned int version);
 int strata_tenant_init(strata_db *db, const char *tenant, const strata_write_options *wo);
 int strata_tenant_exists(strata_db *db, const char *tenant);
 int strata_tenant_drop(strata_db *db, const char *tenant, const strata_write_options *wo);
-int strata_tenants(strata_iter **out, strata_db *db);
+int strata_tenant_list(strata_iter **out, strata_db *db);
 int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, int64_t as_of_us);
 
 int strata_iter_next(strata_iter *it);
@@ -96,34 +96,34 @@ const strata_value *strata_iter_old_value(const strata_iter *it);
 const strata_commit *strata_iter_commit(const strata_iter *it);
 void strata_iter_free(strata_iter *it);
 
-int strata_exists(strata_db *db, const char *tenant, const char *entry,
+int strata_entry_exists(strata_db *db, const char *tenant, const char *entry,
                   const strata_read_options *ro);
-int strata_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_entry_head(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                 const strata_read_options *ro);
 int strata_entry_kind_of(strata_db *db, const char *tenant, const char *entry,
                          const strata_read_options *ro);
-int strata_entries(strata_iter **out, strata_db *db, const char *tenant,
+int strata_entry_list(strata_iter **out, strata_db *db, const char *tenant,
                    const strata_read_options *ro);
 
-int strata_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_document_save(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                 const strata_value *value, const strata_write_options *wo);
-int strata_load(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_document_load(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                 const strata_read_options *ro);
 
-int strata_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_put(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                const char *key, const strata_value *value, const strata_write_options *wo);
-int strata_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_put_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                     const char *const *keys, const strata_value *const *values, size_t n,
                     const strata_write_options *wo);
-int strata_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_delete(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                   const char *key, const strata_write_options *wo);
-int strata_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_delete_many(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                        const char *const *keys, size_t n, const strata_write_options *wo);
-int strata_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_get(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                const char *key, const strata_read_options *ro);
-int strata_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_get_all(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                    const strata_read_options *ro);
-int strata_records(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+int strata_records_list(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                    const strata_read_options *ro);
 
 int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant,
@@ -143,11 +143,11 @@ size_t strata_commit_parent_count(const strata_commit *c);
 const strata_oid *strata_commit_parent(const strata_commit *c, size_t i);
 const strata_oid *strata_commit_data(const strata_commit *c);
 
-int strata_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                    const strata_oid *from, size_t max_items);
-int strata_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                 const strata_oid *a, const strata_oid *b);
-int strata_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+int strata_entry_restore(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
                    const strata_oid *digest, const strata_write_options *wo);
 
 typedef struct strata_txn strata_txn;
@@ -171,16 +171,16 @@ typedef struct strata_item_options {
     unsigned int version; const char *condition; const strata_value *names;
     const strata_value *values; int return_values;
 } strata_item_options;
-int strata_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                     const strata_value *item, const strata_item_options *io,
                     const strata_write_options *wo);
-int strata_delete_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_delete_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                        const strata_value *key, const strata_item_options *io,
                        const strata_write_options *wo);
-int strata_update_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_update_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                        const strata_value *key, const char *update,
                        const strata_item_options *io, const strata_write_options *wo);
-int strata_get_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_get_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
                     const strata_value *key, const char *projection, const strata_value *names,
                     const strata_read_options *ro);
 typedef struct strata_query_options {
@@ -189,9 +189,9 @@ typedef struct strata_query_options {
     int reverse; size_t limit; const strata_value *start_key; unsigned int segment;
     unsigned int total_segments;
 } strata_query_options;
-int strata_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                  const strata_query_options *q, const strata_read_options *ro);
-int strata_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
+int strata_table_scan(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
                 const strata_query_options *q, const strata_read_options *ro);
 int strata_iter_last_key(strata_value **out, const strata_iter *it);
 uint64_t strata_iter_count(const strata_iter *it);
@@ -203,8 +203,8 @@ int strata_table_sweep_ttl(uint64_t *removed, strata_db *db, const char *tenant,
 typedef int (*strata_listener_fn)(const char *tenant, const char *entry, const strata_value *key,
                                   const strata_value *old_value, const strata_value *new_value,
                                   void *payload);
-int strata_listen(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
-int strata_unlisten(strata_db *db, uint64_t id);
+int strata_listener_add(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload);
+int strata_listener_remove(strata_db *db, uint64_t id);
 uint64_t strata_listener_failures(strata_db *db);
 const strata_value *strata_iter_key_value(const strata_iter *it);
 typedef struct strata_gc_progress { const char *phase; uint64_t done; uint64_t total; } strata_gc_progress;
@@ -217,7 +217,7 @@ typedef struct strata_gc_report {
     uint64_t objects_copied; uint64_t bytes_copied; uint64_t bytes_before; uint64_t bytes_after;
     uint64_t pinned; uint64_t truncated; int64_t duration_us; int64_t blocked_us;
 } strata_gc_report;
-int strata_db_gc(strata_db *db, const strata_gc_options *opt, strata_gc_report *out);
+int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *opt);
 int strata_retention_set(strata_db *db, const char *tenant, const char *entry, uint64_t keep_commits,
                          int64_t keep_age_s, int audit, const strata_write_options *wo);
 int strata_retention_get(uint64_t *keep_commits, int64_t *keep_age_s, int *audit, strata_db *db,
@@ -226,7 +226,7 @@ typedef struct strata_space_stats {
     unsigned int version; uint64_t file_bytes; uint64_t segments; uint64_t objects; uint64_t live_bytes;
     uint64_t dead_bytes; uint64_t gc_runs; int64_t last_gc_us; uint64_t last_gc_freed;
 } strata_space_stats;
-int strata_db_stats(strata_db *db, strata_space_stats *out);
+int strata_db_stats(strata_space_stats *out, strata_db *db);
 """
 
 # Constants of strata.h (restated: ABI mode cannot read #defines).

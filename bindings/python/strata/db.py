@@ -429,7 +429,7 @@ class Database:
         out = ffi.new("strata_value **")
         db = self._enter()
         try:
-            rc = lib.strata_get(out, db, tenant_b, REFS_ENTRY.encode(), hexdigest.encode(),
+            rc = lib.strata_records_get(out, db, tenant_b, REFS_ENTRY.encode(), hexdigest.encode(),
                                 ffi.NULL)
         finally:
             self._leave()
@@ -468,7 +468,7 @@ class Database:
             out = ffi.new("strata_oid *")
             db = self._enter()
             try:
-                rc = lib.strata_put_many(out, db, tenant_b, entry_b,
+                rc = lib.strata_records_put_many(out, db, tenant_b, entry_b,
                                          ffi.new("const char *[]", keys),
                                          ffi.new("strata_value *[]", vals), len(pairs), wo.ptr)
             finally:
@@ -547,7 +547,7 @@ class Database:
 
     def tenants(self):
         """The tenants' names in byte order."""
-        return self._iterate(lambda out, db: lib.strata_tenants(out, db), self._iter_key)
+        return self._iterate(lambda out, db: lib.strata_tenant_list(out, db), self._iter_key)
 
     def snapshot(self, tenant, as_of=None):
         """The tenant's manifest digest now or at time ``as_of``: usable as ``snapshot=`` in
@@ -565,7 +565,7 @@ class Database:
         """True when the entry exists at the read point. A missing tenant is False."""
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
-        rc = self._call(lambda db: lib.strata_exists(db, t, e, ro.ptr if ro else ffi.NULL))
+        rc = self._call(lambda db: lib.strata_entry_exists(db, t, e, ro.ptr if ro else ffi.NULL))
         if rc == C.ENOTFOUND:
             return False
         return check(rc) == 1
@@ -575,7 +575,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_oid *")
-        rc = self._call(lambda db: lib.strata_head(out, db, t, e, ro.ptr if ro else ffi.NULL))
+        rc = self._call(lambda db: lib.strata_entry_head(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         return _hex(out)
 
@@ -591,7 +591,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t = _text(tenant, "tenant")
         names = self._iterate(
-            lambda out, db: lib.strata_entries(out, db, t, ro.ptr if ro else ffi.NULL),
+            lambda out, db: lib.strata_entry_list(out, db, t, ro.ptr if ro else ffi.NULL),
             self._iter_key)
         return [n for n in names if n != REFS_ENTRY]
 
@@ -610,7 +610,7 @@ class Database:
             if refs:
                 self._store_refs(t, refs, entry)
             out = ffi.new("strata_oid *")
-            rc = self._call(lambda db: lib.strata_save(out, db, t, e, vptr, wo.ptr))
+            rc = self._call(lambda db: lib.strata_document_save(out, db, t, e, vptr, wo.ptr))
         finally:
             lib.strata_value_free(vptr)
         check(rc)
@@ -621,7 +621,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_value **")
-        rc = self._call(lambda db: lib.strata_load(out, db, t, e, ro.ptr if ro else ffi.NULL))
+        rc = self._call(lambda db: lib.strata_document_load(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         try:
             return self._decode(out[0], self._decoder(t))
@@ -640,7 +640,7 @@ class Database:
             if refs:
                 self._store_refs(t, refs, entry)
             out = ffi.new("strata_oid *")
-            rc = self._call(lambda db: lib.strata_put(out, db, t, e, k, vptr, wo.ptr))
+            rc = self._call(lambda db: lib.strata_records_put(out, db, t, e, k, vptr, wo.ptr))
         finally:
             lib.strata_value_free(vptr)
         check(rc)
@@ -667,7 +667,7 @@ class Database:
         out = ffi.new("strata_oid *")
         db = self._enter()
         try:
-            rc = lib.strata_delete_many(out, db, t, e, ffi.new("const char *[]", ks), len(ks),
+            rc = lib.strata_records_delete_many(out, db, t, e, ffi.new("const char *[]", ks), len(ks),
                                         wo.ptr)
         finally:
             self._leave()
@@ -681,7 +681,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e, k = _text(tenant, "tenant"), _text(entry, "entry"), _text(key, "key")
         out = ffi.new("strata_value **")
-        rc = self._call(lambda db: lib.strata_get(out, db, t, e, k, ro.ptr if ro else ffi.NULL))
+        rc = self._call(lambda db: lib.strata_records_get(out, db, t, e, k, ro.ptr if ro else ffi.NULL))
         if rc == C.ENOTFOUND and default is not _MISSING:
             return default
         check(rc)
@@ -695,7 +695,7 @@ class Database:
         ro = self._read_options(at, as_of, snapshot)
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         out = ffi.new("strata_value **")
-        rc = self._call(lambda db: lib.strata_get_all(out, db, t, e, ro.ptr if ro else ffi.NULL))
+        rc = self._call(lambda db: lib.strata_records_get_all(out, db, t, e, ro.ptr if ro else ffi.NULL))
         check(rc)
         try:
             d = self._decode(out[0], self._decoder(t))
@@ -711,7 +711,7 @@ class Database:
         out = ffi.new("strata_iter **")
         db = self._enter()
         try:
-            rc = lib.strata_records(out, db, t, e, ro.ptr if ro else ffi.NULL)
+            rc = lib.strata_records_list(out, db, t, e, ro.ptr if ro else ffi.NULL)
             if rc >= 0:
                 live = _LiveIter(out[0])
                 with self._lock:
@@ -766,7 +766,7 @@ class Database:
         if not isinstance(max_items, int) or max_items < 0:
             raise InvalidArgument("max_items must be an int >= 0")
         return self._iterate(
-            lambda out, db: lib.strata_history(out, db, t, e, frm, max_items),
+            lambda out, db: lib.strata_entry_history(out, db, t, e, frm, max_items),
             lambda it: self._commit_from(lib.strata_iter_commit(it)))
 
     def diff(self, tenant, entry, a, b=None):
@@ -787,7 +787,7 @@ class Database:
             return Change(key,
                           ABSENT if old == ffi.NULL else self._decode(old, decoder),
                           ABSENT if new == ffi.NULL else self._decode(new, decoder))
-        return self._iterate(lambda out, db: lib.strata_diff(out, db, t, e, pa, pb), each)
+        return self._iterate(lambda out, db: lib.strata_entry_diff(out, db, t, e, pa, pb), each)
 
     def restore(self, tenant, entry, digest, **write):
         """Make a new commit whose content equals commit ``digest`` of ``entry`` (history is
@@ -797,7 +797,7 @@ class Database:
         t, e = _text(tenant, "tenant"), _text(entry, "entry")
         d = _oid(digest)
         out = ffi.new("strata_oid *")
-        rc = self._call(lambda db: lib.strata_restore(out, db, t, e, d, wo.ptr))
+        rc = self._call(lambda db: lib.strata_entry_restore(out, db, t, e, d, wo.ptr))
         check(rc)
         return WriteResult(_hex(out), rc != C.UNCHANGED)
 
@@ -805,7 +805,7 @@ class Database:
         """Re-hash every object and check every index; returns 0, or raises Corrupt naming
         the first problem."""
         problems = ffi.new("uint64_t *")
-        rc = self._call(lambda db: lib.strata_db_verify(db, problems))
+        rc = self._call(lambda db: lib.strata_db_verify(problems, db))
         check(rc)
         return problems[0]
 
@@ -818,7 +818,7 @@ class Database:
         opt.version = C.GC_OPTIONS_VERSION
         opt.min_dead_share = float(min_dead_share)
         rep = ffi.new("strata_gc_report *")
-        rc = self._call(lambda db: lib.strata_db_gc(db, opt, rep))
+        rc = self._call(lambda db: lib.strata_db_gc(rep, db, opt))
         check(rc)
         return {f: getattr(rep, f) for f in ("live_objects", "live_bytes", "segments_before",
                                              "segments_swept", "objects_copied", "bytes_copied",
@@ -855,7 +855,7 @@ class Database:
         last_gc (an aware datetime or None), last_gc_freed."""
         st = ffi.new("strata_space_stats *")
         st.version = C.DB_STATS_VERSION
-        rc = self._call(lambda db: lib.strata_db_stats(db, st))
+        rc = self._call(lambda db: lib.strata_db_stats(st, db))
         check(rc)
         out = {f: getattr(st, f) for f in ("file_bytes", "segments", "objects", "live_bytes",
                                            "dead_bytes", "gc_runs", "last_gc_freed")}
@@ -914,7 +914,7 @@ class Database:
 
         cb = ffi.callback("strata_listener_fn", trampoline)
         out = ffi.new("uint64_t *")
-        rc = self._call(lambda db: lib.strata_listen(out, db, cb, ffi.NULL))
+        rc = self._call(lambda db: lib.strata_listener_add(out, db, cb, ffi.NULL))
         check(rc)
         with self._lock:
             self._listeners[out[0]] = cb  # keeps the C callback alive
@@ -922,7 +922,7 @@ class Database:
 
     def unlisten(self, listener_id):
         """Remove a listener registered with listen (NotFound for an unknown id)."""
-        rc = self._call(lambda db: lib.strata_unlisten(db, listener_id))
+        rc = self._call(lambda db: lib.strata_listener_remove(db, listener_id))
         check(rc)
         with self._lock:
             self._listeners.pop(listener_id, None)

@@ -1,5 +1,5 @@
 """Tables: DynamoDB-style items addressed by a partition key and an optional sort key
-(docs/tables.md), over the strata_table_* / strata_*_item / strata_query / strata_scan calls.
+(docs/tables.md), over the strata_table_* / strata_*_item / strata_table_query / strata_table_scan calls.
 
     users = db.create_table("acme", "users", pk="org", sk="id")
     users.put_item({"org": "a", "id": 1, "name": "Ann"})
@@ -145,14 +145,14 @@ class Table:
         """Replace or create the item with ``item``'s key. ``condition`` must hold on the
         current item (else ConditionFailed, nothing changes). Returns the old item
         (return_values="ALL_OLD"), the new one ("ALL_NEW") or None."""
-        return self._write_item(lib.strata_put_item, item, (), condition, names, values,
+        return self._write_item(lib.strata_table_put_item, item, (), condition, names, values,
                                 return_values, write, True)
 
     def delete_item(self, key, *, condition=None, names=None, values=None, return_values=None,
                     **write):
         """Delete the item with ``key`` (a dict of the key attributes); a missing item is not
         an error. return_values="ALL_OLD" returns the deleted item."""
-        return self._write_item(lib.strata_delete_item, key, (), condition, names, values,
+        return self._write_item(lib.strata_table_delete_item, key, (), condition, names, values,
                                 return_values, write, False)
 
     def update_item(self, key, update, *, condition=None, names=None, values=None,
@@ -161,7 +161,7 @@ class Table:
         ``key``, creating it when absent."""
         keep = []
         u = _cstr(update, "update", keep)
-        return self._write_item(lib.strata_update_item, key, (u,), condition, names, values,
+        return self._write_item(lib.strata_table_update_item, key, (u,), condition, names, values,
                                 return_values, write, True)
 
     def get_item(self, key, default=_MISSING, *, projection=None, names=None, at=None,
@@ -179,7 +179,7 @@ class Table:
             out = ffi.new("strata_value **")
             p = db._enter()
             try:
-                rc = lib.strata_get_item(out, p, self._t, self._e, k, pr, n,
+                rc = lib.strata_table_get_item(out, p, self._t, self._e, k, pr, n,
                                          ro.ptr if ro else ffi.NULL)
             finally:
                 db._leave()
@@ -252,13 +252,13 @@ class Table:
         """Items of one partition in sort-key order (descending with reverse=True): a Page.
         ``limit`` counts items read before the filter (DynamoDB's Limit); continue with
         ``start_key=page.last_key``."""
-        return self._read(lib.strata_query, key_condition, filter, projection, names, values,
+        return self._read(lib.strata_table_query, key_condition, filter, projection, names, values,
                           reverse, limit, start_key, 0, 0, at, as_of, snapshot)
 
     def scan(self, *, filter=None, projection=None, names=None, values=None, limit=0,
              start_key=None, segment=0, total_segments=0, at=None, as_of=None, snapshot=None):
         """Every item in key order (or segment ``segment`` of ``total_segments``): a Page."""
-        return self._read(lib.strata_scan, None, filter, projection, names, values, False,
+        return self._read(lib.strata_table_scan, None, filter, projection, names, values, False,
                           limit, start_key, segment, total_segments, at, as_of, snapshot)
 
     def query_all(self, key_condition, *, page_size=1000, **kw):

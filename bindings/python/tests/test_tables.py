@@ -8,7 +8,7 @@ import pytest
 import strata
 from strata._ffi import lib
 
-pytestmark = pytest.mark.skipif(not hasattr(lib, "strata_put_item"),
+pytestmark = pytest.mark.skipif(not hasattr(lib, "strata_table_put_item"),
                                 reason="the loaded libstrata predates tables")
 
 
