@@ -854,7 +854,7 @@ class Database:
         """Space statistics: file_bytes, segments, objects, live_bytes, dead_bytes, gc_runs,
         last_gc (an aware datetime or None), last_gc_freed."""
         st = ffi.new("strata_space_stats *")
-        st.version = C.DB_STATS_VERSION
+        st.version = C.SPACE_STATS_VERSION
         rc = self._call(lambda db: lib.strata_db_stats(st, db))
         check(rc)
         out = {f: getattr(st, f) for f in ("file_bytes", "segments", "objects", "live_bytes",
