@@ -135,7 +135,8 @@ def declarations(text):
 
     def enum(e, name):
         if e.values is not None:
-            enums[name or e.name or "(anonymous enum)"] = {v.name: consts[v.name] for v in e.values.enumerators}
+            enums[name or e.name or "(anonymous enum)"] = {
+                v.name: consts[v.name] for v in e.values.enumerators}
 
     for node in ast.ext:
         if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl):
