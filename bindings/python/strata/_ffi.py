@@ -2,8 +2,10 @@
 
 ABI mode (``cffi.FFI().dlopen``): no C compiler is needed at import time. CDEF restates every
 declaration of the public header, in its order and with its sections; nothing internal to the
-library is used. tests/test_cdef.py fails when CDEF or the constants below and
-include/strata.h disagree. cffi releases
+library is used; the header's integer #defines are restated as #defines (cffi reads those),
+without their ``u`` suffixes and parentheses. tests/test_cdef.py fails when CDEF and
+include/strata.h disagree. Every integer constant is also a module name without the
+``STRATA_`` prefix (``_ffi.ENOTFOUND``), set at the end of this file. cffi releases
 the GIL around every call into the library, so long C calls (a commit waiting for fsync, a
 writer waiting for the lock) do not block other Python threads.
 
@@ -23,6 +25,9 @@ import cffi
 
 CDEF = r"""
 /* version */
+#define STRATA_VERSION_MAJOR 0
+#define STRATA_VERSION_MINOR 1
+#define STRATA_VERSION_PATCH 0
 const char *strata_version(void);
 
 /* errors */
@@ -45,6 +50,8 @@ typedef struct strata_slice {
     const void *data;
     size_t len;
 } strata_slice;
+#define STRATA_OID_SIZE 32
+#define STRATA_OID_HEXSIZE 64
 typedef struct strata_oid {
     unsigned char id[32];
 } strata_oid;
@@ -55,11 +62,15 @@ int strata_oid_parse(strata_oid *out, const char *hex);
 typedef enum strata_durability {
     STRATA_DURABILITY_FULL = 0, STRATA_DURABILITY_NORMAL = 1, STRATA_DURABILITY_OFF = 2
 } strata_durability;
+#define STRATA_UNCHANGED 1
 void strata_free(void *p);
 
 /* values */
 typedef struct strata_value strata_value;
 typedef struct strata_iter strata_iter;
+#define STRATA_JSON_PRETTY 1
+#define STRATA_JSON_DYNAMODB 2
+#define STRATA_JSON_ITEM 4
 int strata_value_from_json(strata_value **out, const char *json, size_t len, unsigned int flags);
 int strata_value_from_bytes(strata_value **out, const void *data, size_t len);
 strata_slice strata_value_bytes(const strata_value *v);
@@ -78,6 +89,7 @@ int strata_value_members(strata_iter **out, const strata_value *v);
 int strata_value_bool(int *out, const strata_value *v);
 int strata_value_string(strata_slice *out, const strata_value *v);
 int strata_value_binary(strata_slice *out, const strata_value *v);
+#define STRATA_NUMBER_TEXT_MAX 96
 int strata_value_number_text(char out[96], const strata_value *v);
 int strata_value_int64(int64_t *out, const strata_value *v);
 int strata_value_double(double *out, const strata_value *v);
@@ -108,12 +120,14 @@ typedef struct strata_db_options {
     int lock_wait_ms;
     int compress_level;
 } strata_db_options;
+#define STRATA_DB_OPTIONS_VERSION 2
 int strata_db_options_init(strata_db_options *opt, unsigned int version);
 int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
 void strata_db_close(strata_db *db);
 int strata_db_verify(uint64_t *problems, strata_db *db);
 
 /* who, when, why: write options */
+#define STRATA_TZ_LOCAL -32768
 typedef struct strata_write_options {
     unsigned int version;
     const char *user;
@@ -123,6 +137,7 @@ typedef struct strata_write_options {
     int tz_offset_min;
     const strata_oid *expect_head;
 } strata_write_options;
+#define STRATA_WRITE_OPTIONS_VERSION 1
 int strata_write_options_init(strata_write_options *opt, unsigned int version);
 typedef struct strata_read_options {
     unsigned int version;
@@ -130,6 +145,7 @@ typedef struct strata_read_options {
     int64_t as_of_us;
     const strata_oid *snapshot;
 } strata_read_options;
+#define STRATA_READ_OPTIONS_VERSION 1
 int strata_read_options_init(strata_read_options *opt, unsigned int version);
 
 /* tenants */
@@ -203,6 +219,8 @@ uint64_t strata_commit_generation(const strata_commit *c);
 size_t strata_commit_parent_count(const strata_commit *c);
 const strata_oid *strata_commit_parent(const strata_commit *c, size_t i);
 const strata_oid *strata_commit_data(const strata_commit *c);
+#define STRATA_TIME_COMPACT 0
+#define STRATA_TIME_ISO 1
 int strata_commit_format_time(char out[40], const strata_commit *c, int style);
 int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
     const strata_oid *from, size_t max_items);
@@ -229,11 +247,15 @@ typedef struct strata_table_schema {
     const char *sk;
     const char *ttl;
 } strata_table_schema;
+#define STRATA_TABLE_SCHEMA_VERSION 1
 int strata_table_schema_init(strata_table_schema *schema, unsigned int version);
 int strata_table_create(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
     const strata_table_schema *schema, const strata_write_options *wo);
 int strata_table_describe(strata_value **out, strata_db *db, const char *tenant, const char *entry,
     const strata_read_options *ro);
+#define STRATA_RETURN_NONE 0
+#define STRATA_RETURN_ALL_OLD 1
+#define STRATA_RETURN_ALL_NEW 2
 typedef struct strata_item_options {
     unsigned int version;
     const char *condition;
@@ -241,6 +263,7 @@ typedef struct strata_item_options {
     const strata_value *values;
     int return_values;
 } strata_item_options;
+#define STRATA_ITEM_OPTIONS_VERSION 1
 int strata_item_options_init(strata_item_options *opt, unsigned int version);
 int strata_table_put_item(strata_value **out, strata_db *db, const char *tenant, const char *entry,
     const strata_value *item, const strata_item_options *io, const strata_write_options *wo);
@@ -266,6 +289,7 @@ typedef struct strata_query_options {
     unsigned int segment;
     unsigned int total_segments;
 } strata_query_options;
+#define STRATA_QUERY_OPTIONS_VERSION 1
 int strata_query_options_init(strata_query_options *opt, unsigned int version);
 int strata_table_query(strata_iter **out, strata_db *db, const char *tenant, const char *entry,
     const strata_query_options *q, const strata_read_options *ro);
@@ -300,6 +324,7 @@ typedef struct strata_gc_options {
     int (*progress)(const strata_gc_progress *p, void *payload);
     void *payload;
 } strata_gc_options;
+#define STRATA_GC_OPTIONS_VERSION 1
 int strata_gc_options_init(strata_gc_options *opt, unsigned int version);
 typedef struct strata_gc_report {
     uint64_t live_objects;
@@ -339,47 +364,10 @@ typedef struct strata_space_stats {
     int64_t last_gc_us;
     uint64_t last_gc_freed;
 } strata_space_stats;
+#define STRATA_SPACE_STATS_VERSION 1
 int strata_db_stats(strata_space_stats *out, strata_db *db);
 int strata_tenant_usage(uint64_t *bytes, uint64_t *objects, strata_db *db, const char *tenant);
 """
-
-# Constants of strata.h (restated: ABI mode cannot read #defines).
-OK = 0
-ENOTFOUND = -1
-EEXISTS = -2
-ECONFLICT = -3
-EINVALID = -4
-EBUSY = -5
-ECORRUPT = -6
-EVERSION = -7
-ENOMEM = -8
-EIO = -9
-ECONDITION = -10
-ITEROVER = -11
-ELIMIT = -12
-EPOISONED = -13
-
-UNCHANGED = 1
-JSON_PRETTY = 1
-JSON_DYNAMODB = 2
-JSON_ITEM = 4
-TZ_LOCAL = -32768
-DB_OPTIONS_VERSION = 2
-WRITE_OPTIONS_VERSION = 1
-READ_OPTIONS_VERSION = 1
-ENTRY_DOCUMENT = 1
-ENTRY_RECORDS = 2
-ENTRY_TABLE = 3
-TIME_COMPACT = 0
-TIME_ISO = 1
-TABLE_SCHEMA_VERSION = 1
-ITEM_OPTIONS_VERSION = 1
-QUERY_OPTIONS_VERSION = 1
-RETURN_NONE = 0
-RETURN_ALL_OLD = 1
-RETURN_ALL_NEW = 2
-GC_OPTIONS_VERSION = 1
-SPACE_STATS_VERSION = 1
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)
@@ -423,3 +411,8 @@ def load_library():
 
 
 lib = load_library()
+
+# The integer constants of the cdef (its enums and #defines) as module names without the
+# prefix: ENOTFOUND is STRATA_ENOTFOUND, JSON_DYNAMODB is STRATA_JSON_DYNAMODB, ...
+globals().update({name[len("STRATA_"):]: getattr(lib, name) for name in dir(lib)
+                  if name.startswith("STRATA_") and name.isupper()})

@@ -9,8 +9,9 @@ uses) and compare, in both directions:
   are ignored; an array parameter is the pointer C makes of it, ``unsigned`` is ``unsigned int``);
 - every struct, enum and typedef the header defines: the same fields (type, name, order),
   enumerators and types;
-- every integer constant _ffi.py restates (``ENOTFOUND`` for ``STRATA_ENOTFOUND``, …): the
-  header's value of its #define or enumerator.
+- every integer #define: the same value (the cdef restates them; cffi reads those);
+- the module constants _ffi.py makes of them (``ENOTFOUND`` for ``STRATA_ENOTFOUND``, …): every
+  integer #define and enumerator of the header, with its value.
 
 Skipped when the header is not there (the package installed without the source tree).
 """
@@ -41,13 +42,17 @@ def _strip_comments(text):
 
 
 def header_source(path=HEADER):
-    """The header as plain C for pycparser plus its object-like #defines {name: text}:
-    comments and preprocessor lines dropped, ``#ifdef __cplusplus`` blocks left out,
-    STRATA_API removed and #define names used in declarations replaced by their values."""
+    return c_source(open(path, encoding="utf-8").read())
+
+
+def c_source(text):
+    """C text (the header or the cdef) as plain C for pycparser plus its object-like #defines
+    {name: text}: comments and preprocessor lines dropped, ``#ifdef __cplusplus`` blocks left
+    out, STRATA_API removed and #define names used in declarations replaced by their values."""
     defines = {}
     out = []
     skipping = []  # one flag per open #if: True inside a block that is left out
-    for line in _strip_comments(open(path, encoding="utf-8").read()).splitlines():
+    for line in _strip_comments(text).splitlines():
         s = line.strip()
         if s.startswith("#"):
             words = s[1:].split()
@@ -207,7 +212,10 @@ def header():
 
 @pytest.fixture(scope="module")
 def cdef():
-    return declarations(_strip_comments(_ffi.CDEF))
+    text, defines = c_source(_ffi.CDEF)
+    d = declarations(text)
+    d["defines"] = defines
+    return d
 
 
 def _diff(kind, header_map, cdef_map):
@@ -248,27 +256,29 @@ def test_cdef_enums_and_typedefs_match_the_header(header, cdef):
     assert not problems, "\n".join(problems)
 
 
-def _header_constants(header):
-    consts = {}
-    for values in header["enums"].values():
-        consts.update(values)
-    for name, text in header["defines"].items():
+def _integer_defines(defines):
+    """{name: value} of the #defines that are integers (``1u``, ``(-32768)`` and ``0x10`` too)."""
+    out = {}
+    for name, text in defines.items():
         m = re.fullmatch(r"\(?\s*(-?\s*(0x[0-9a-fA-F]+|\d+))[uUlL]*\s*\)?", text)
         if m:
-            consts[name] = int(m.group(1).replace(" ", ""), 0)
-    return consts
+            out[name] = int(m.group(1).replace(" ", ""), 0)
+    return out
 
 
-def test_restated_constants_have_the_header_values(header):
-    consts = _header_constants(header)
-    restated = {name: value for name, value in vars(_ffi).items()
-                if name.isupper() and isinstance(value, int) and not isinstance(value, bool)}
-    assert len(restated) > 20
-    problems = []
-    for name, value in sorted(restated.items()):
-        c_name = "STRATA_" + name
-        if c_name not in consts:
-            problems.append("%s: include/strata.h has no %s" % (name, c_name))
-        elif consts[c_name] != value:
-            problems.append("%s = %d but %s is %d" % (name, value, c_name, consts[c_name]))
+def test_cdef_defines_every_integer_constant_of_the_header(header, cdef):
+    problems = _diff("#define", _integer_defines(header["defines"]),
+                     _integer_defines(cdef["defines"]))
+    assert not problems, "\n".join(problems)
+
+
+def test_module_constants_are_the_header_constants(header):
+    # _ffi.ENOTFOUND, _ffi.JSON_DYNAMODB, ...: what the binding's code uses.
+    consts = _integer_defines(header["defines"])
+    for values in header["enums"].values():
+        consts.update(values)
+    want = {name[len("STRATA_"):]: value for name, value in consts.items()}
+    have = {name: value for name, value in vars(_ffi).items()
+            if name.isupper() and isinstance(value, int) and not isinstance(value, bool)}
+    problems = _diff("constant", want, have)
     assert not problems, "\n".join(problems)
