@@ -17,9 +17,12 @@ from .errors import (StrataError, NotFound, AlreadyExists, Conflict, InvalidArgu
 from .values import (InlineHandler, RefHandler, HandlerRegistry, register_handler,
                      unregister_handler, REFS_ENTRY)
 from . import handlers  # the module: handlers.handlers is the process-wide registry
-from .db import (Database, Transaction, Commit, Change, WriteResult, ABSENT, NO_HEAD, open)
-from .engine import DbEngine
+from ._util import WriteResult, ABSENT, NO_HEAD
+from .history import Commit, Change
+from .transactions import Transaction
 from .tables import Table, Page, BatchWriter
+from .db import Database, open
+from .engine import DbEngine
 
 __version__ = "0.1.0"
 
@@ -30,8 +33,8 @@ def library_version():
 
 
 __all__ = ["open", "Database", "Transaction", "Commit", "Change", "WriteResult", "ABSENT",
-           "NO_HEAD", "DbEngine", "Table", "Page", "BatchWriter", "InlineHandler", "RefHandler", "HandlerRegistry", "handlers",
-           "register_handler", "unregister_handler", "REFS_ENTRY", "StrataError", "NotFound", "AlreadyExists",
-           "Conflict", "InvalidArgument", "Busy", "Corrupt", "VersionError", "OutOfMemory",
-           "StrataIOError", "ConditionFailed", "LimitExceeded", "Poisoned", "DbException",
-           "library_version"]
+           "NO_HEAD", "DbEngine", "Table", "Page", "BatchWriter", "InlineHandler", "RefHandler",
+           "HandlerRegistry", "handlers", "register_handler", "unregister_handler", "REFS_ENTRY",
+           "StrataError", "NotFound", "AlreadyExists", "Conflict", "InvalidArgument", "Busy",
+           "Corrupt", "VersionError", "OutOfMemory", "StrataIOError", "ConditionFailed",
+           "LimitExceeded", "Poisoned", "DbException", "library_version"]

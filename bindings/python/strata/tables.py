@@ -1,5 +1,6 @@
 """Tables: DynamoDB-style items addressed by a partition key and an optional sort key
-(docs/tables.md), over the strata_table_* / strata_*_item / strata_table_query / strata_table_scan calls.
+(docs/tables.md), over the strata_table_* calls: Table, Page, BatchWriter, and the Database
+methods create_table and table.
 
     users = db.create_table("acme", "users", pk="org", sk="id")
     users.put_item({"org": "a", "id": 1, "name": "Ann"})
@@ -15,11 +16,38 @@ the binding (strata.values).
 
 from . import _ffi as C
 from ._ffi import ffi, lib
+from ._util import MISSING, Scratch, collect, decode, micros, reserved, take, text
 from .errors import InvalidArgument, check
+
+__all__ = ["Table", "Page", "BatchWriter"]
 
 _RETURN = {None: C.RETURN_NONE, "NONE": C.RETURN_NONE, "ALL_OLD": C.RETURN_ALL_OLD,
            "ALL_NEW": C.RETURN_ALL_NEW}
-_MISSING = object()
+
+
+class TableMethods:
+    """Database methods: create_table, table (mixed into strata.db.Database)."""
+
+    def create_table(self, tenant, entry, pk, sk=None, ttl=None, **write):
+        """Create table ``entry`` keyed by attribute ``pk`` (and sort key ``sk``); ``ttl``
+        names a number attribute holding an expiry time (seconds since 1970). Returns the
+        Table. AlreadyExists when the entry exists."""
+        reserved(entry)
+        wo = self._write_options(**write)
+        t, e = text(tenant, "tenant"), text(entry, "entry")
+        with Scratch(self) as sc:
+            schema = ffi.new("strata_table_schema *")
+            check(lib.strata_table_schema_init(schema, C.TABLE_SCHEMA_VERSION))
+            schema.pk = sc.cstr(pk, "pk")
+            schema.sk = sc.cstr(sk, "sk")
+            schema.ttl = sc.cstr(ttl, "ttl")
+            out = ffi.new("strata_oid *")
+            check(self._call(lambda db: lib.strata_table_create(out, db, t, e, schema, wo.ptr)))
+        return Table(self, tenant, entry)
+
+    def table(self, tenant, entry):
+        """A handle on existing table ``entry`` (strata.tables.Table)."""
+        return Table(self, tenant, entry)
 
 
 class Page:
@@ -48,97 +76,45 @@ class Page:
         return "Page(%d items, last_key=%r)" % (len(self.items), self.last_key)
 
 
-class _Values:
-    """strata_values made for one call; all freed by close()."""
-
-    def __init__(self, db):
-        self.db = db
-        self.ptrs = []
-        self.refs = {}
-
-    def make(self, obj, what):
-        if obj is None:
-            return ffi.NULL
-        vptr, refs = self.db._value(obj)
-        self.ptrs.append(vptr)
-        if refs:
-            self.refs.update(refs)
-        return vptr
-
-    def mapping(self, obj, what):
-        if obj is None:
-            return ffi.NULL
-        if not isinstance(obj, dict):
-            raise InvalidArgument("%s must be a dict, got %s" % (what, type(obj).__name__))
-        return self.make(obj, what)
-
-    def close(self):
-        for p in self.ptrs:
-            lib.strata_value_free(p)
-        self.ptrs = []
-
-
-def _cstr(s, what, keep):
-    if s is None:
-        return ffi.NULL
-    from .db import _text
-    keep.append(ffi.new("char[]", _text(s, what)))
-    return keep[-1]
-
-
 class Table:
     """A handle on table ``entry`` of ``tenant`` (cheap; holds no C resources)."""
 
     def __init__(self, db, tenant, entry):
-        from .db import _text, _reserved
-        _reserved(entry)
+        reserved(entry)
         self.db = db
         self.tenant = tenant
         self.entry = entry
-        self._t = _text(tenant, "tenant")
-        self._e = _text(entry, "entry")
+        self._t = text(tenant, "tenant")
+        self._e = text(entry, "entry")
 
     def __repr__(self):
         return "<strata.Table %s/%s>" % (self.tenant, self.entry)
 
-    def _item_options(self, vals, keep, condition, names, values, return_values):
-        if return_values not in _RETURN:
-            raise InvalidArgument("return_values must be None, 'NONE', 'ALL_OLD' or 'ALL_NEW'")
-        io = ffi.new("strata_item_options *")
-        io.version = C.ITEM_OPTIONS_VERSION
-        io.condition = _cstr(condition, "condition", keep)
-        io.names = vals.mapping(names, "names")
-        io.values = vals.mapping(values, "values")
-        io.return_values = _RETURN[return_values]
-        return io
-
     def _write_item(self, fn, first, extra, condition, names, values, return_values, write,
                     store_refs):
+        """fn(out, db, tenant, entry, first, *extra, item options, write options): one item
+        write; returns the item return_values asks for, or None."""
         db = self.db
-        wo = db._write_options(**write)
-        vals = _Values(db)
-        keep = []
-        try:
-            v = vals.mapping(first, "item" if store_refs else "key")
-            io = self._item_options(vals, keep, condition, names, values, return_values)
-            if store_refs and vals.refs:
-                db._store_refs(self._t, vals.refs, self.entry)
+        with Scratch(db) as sc:
+            extra = tuple(sc.cstr(x, what) for x, what in extra)
+            wo = db._write_options(**write)
+            v = sc.mapping(first, "item" if store_refs else "key")
+            if return_values not in _RETURN:
+                raise InvalidArgument("return_values must be None, 'NONE', 'ALL_OLD' or "
+                                      "'ALL_NEW'")
+            io = ffi.new("strata_item_options *")
+            check(lib.strata_item_options_init(io, C.ITEM_OPTIONS_VERSION))
+            io.condition = sc.cstr(condition, "condition")
+            io.names = sc.mapping(names, "names")
+            io.values = sc.mapping(values, "values")
+            io.return_values = _RETURN[return_values]
+            if store_refs and sc.refs:
+                db._store_refs(self._t, sc.refs, self.entry)
             out = ffi.new("strata_value **")
-            p = db._enter()
-            try:
-                args = (out, p, self._t, self._e, v) + extra + (io, wo.ptr)
-                rc = fn(*args)
-            finally:
-                db._leave()
-        finally:
-            vals.close()
-        check(rc)
+            check(db._call(lambda p: fn(out, p, self._t, self._e, v, *extra, io, wo.ptr)))
         if out[0] == ffi.NULL:
             return None
-        try:
-            return db._decode(out[0], db._decoder(self._t))
-        finally:
-            lib.strata_value_free(out[0])
+        return take(out[0], db._decoder(self._t))
 
     def put_item(self, item, *, condition=None, names=None, values=None, return_values=None,
                  **write):
@@ -159,39 +135,26 @@ class Table:
                     return_values=None, **write):
         """Apply update expression ``update`` (SET, REMOVE, ADD, DELETE) to the item with
         ``key``, creating it when absent."""
-        keep = []
-        u = _cstr(update, "update", keep)
-        return self._write_item(lib.strata_table_update_item, key, (u,), condition, names, values,
-                                return_values, write, True)
+        return self._write_item(lib.strata_table_update_item, key, ((update, "update"),),
+                                condition, names, values, return_values, write, True)
 
-    def get_item(self, key, default=_MISSING, *, projection=None, names=None, at=None,
+    def get_item(self, key, default=MISSING, *, projection=None, names=None, at=None,
                  as_of=None, snapshot=None):
         """The item with ``key`` at the read point; NotFound (or ``default``) when absent or
         expired. ``projection`` keeps only the listed paths."""
         db = self.db
         ro = db._read_options(at, as_of, snapshot)
-        vals = _Values(db)
-        keep = []
-        try:
-            k = vals.mapping(key, "key")
-            n = vals.mapping(names, "names")
-            pr = _cstr(projection, "projection", keep)
+        with Scratch(db) as sc:
+            k = sc.mapping(key, "key")
+            n = sc.mapping(names, "names")
+            pr = sc.cstr(projection, "projection")
             out = ffi.new("strata_value **")
-            p = db._enter()
-            try:
-                rc = lib.strata_table_get_item(out, p, self._t, self._e, k, pr, n,
-                                         ro.ptr if ro else ffi.NULL)
-            finally:
-                db._leave()
-        finally:
-            vals.close()
-        if rc == C.ENOTFOUND and default is not _MISSING:
+            rc = db._call(lambda p: lib.strata_table_get_item(out, p, self._t, self._e, k, pr, n,
+                                                              ro.ptr))
+        if rc == C.ENOTFOUND and default is not MISSING:
             return default
         check(rc)
-        try:
-            return db._decode(out[0], db._decoder(self._t))
-        finally:
-            lib.strata_value_free(out[0])
+        return take(out[0], db._decoder(self._t))
 
     def _read(self, fn, key_condition, filter, projection, names, values, reverse, limit,
               start_key, segment, total_segments, at, as_of, snapshot):
@@ -199,53 +162,36 @@ class Table:
         ro = db._read_options(at, as_of, snapshot)
         if not isinstance(limit, int) or limit < 0:
             raise InvalidArgument("limit must be an int >= 0")
-        vals = _Values(db)
-        keep = []
-        try:
+        with Scratch(db) as sc:
             q = ffi.new("strata_query_options *")
-            q.version = C.QUERY_OPTIONS_VERSION
-            q.key_condition = _cstr(key_condition, "key_condition", keep)
-            q.filter = _cstr(filter, "filter", keep)
-            q.projection = _cstr(projection, "projection", keep)
-            q.names = vals.mapping(names, "names")
-            q.values = vals.mapping(values, "values")
+            check(lib.strata_query_options_init(q, C.QUERY_OPTIONS_VERSION))
+            q.key_condition = sc.cstr(key_condition, "key_condition")
+            q.filter = sc.cstr(filter, "filter")
+            q.projection = sc.cstr(projection, "projection")
+            q.names = sc.mapping(names, "names")
+            q.values = sc.mapping(values, "values")
             q.reverse = 1 if reverse else 0
             q.limit = limit
-            q.start_key = vals.mapping(start_key, "start_key")
+            q.start_key = sc.mapping(start_key, "start_key")
             q.segment = segment
             q.total_segments = total_segments
             decoder = db._decoder(self._t)
-            out = ffi.new("strata_iter **")
-            p = db._enter()
-            try:
-                check(fn(out, p, self._t, self._e, q, ro.ptr if ro else ffi.NULL))
-                it = out[0]
-                try:
-                    items = []
-                    while True:
-                        rc = lib.strata_iter_next(it)
-                        if rc == C.ITEROVER:
-                            break
-                        check(rc)
-                        items.append(db._decode(lib.strata_iter_value(it), decoder))
-                    lk = ffi.new("strata_value **")
-                    rc = lib.strata_iter_last_key(lk, it)
-                    last = None
-                    if rc == 0:
-                        try:
-                            last = db._decode(lk[0], decoder)
-                        finally:
-                            lib.strata_value_free(lk[0])
-                    elif rc != C.ENOTFOUND:
-                        check(rc)
-                    return Page(items, last, lib.strata_iter_count(it),
-                                lib.strata_iter_scanned_count(it))
-                finally:
-                    lib.strata_iter_free(it)
-            finally:
-                db._leave()
-        finally:
-            vals.close()
+
+            def last_key(it):
+                lk = ffi.new("strata_value **")
+                rc = lib.strata_iter_last_key(lk, it)
+                if rc == C.ENOTFOUND:
+                    return None
+                check(rc)
+                return take(lk[0], decoder)
+
+            def tail(it):
+                return (last_key(it), lib.strata_iter_count(it),
+                        lib.strata_iter_scanned_count(it))
+            items, (last, count, scanned) = db._call(lambda p: collect(
+                lambda out: fn(out, p, self._t, self._e, q, ro.ptr),
+                lambda it: decode(lib.strata_iter_value(it), decoder), tail))
+        return Page(items, last, count, scanned)
 
     def query(self, key_condition, *, filter=None, projection=None, names=None, values=None,
               reverse=False, limit=0, start_key=None, at=None, as_of=None, snapshot=None):
@@ -286,30 +232,16 @@ class Table:
         db = self.db
         ro = db._read_options(at, as_of, snapshot)
         out = ffi.new("strata_value **")
-        p = db._enter()
-        try:
-            rc = lib.strata_table_describe(out, p, self._t, self._e, ro.ptr if ro else ffi.NULL)
-        finally:
-            db._leave()
-        check(rc)
-        try:
-            return db._decode(out[0], db._decoder(self._t))
-        finally:
-            lib.strata_value_free(out[0])
+        check(db._call(lambda p: lib.strata_table_describe(out, p, self._t, self._e, ro.ptr)))
+        return take(out[0], db._decoder(self._t))
 
     def sweep_ttl(self, now=None):
         """Delete every item whose TTL lies before ``now`` (seconds since 1970 or an aware
         datetime; None: now) in one commit by user "ttl". Returns how many were removed."""
-        from .db import _micros
-        now_s = 0 if now is None else _micros(now, "now") // 1_000_000
+        now_s = 0 if now is None else micros(now, "now") // 1_000_000
         removed = ffi.new("uint64_t *")
-        db = self.db
-        p = db._enter()
-        try:
-            rc = lib.strata_table_sweep_ttl(removed, p, self._t, self._e, now_s)
-        finally:
-            db._leave()
-        check(rc)
+        check(self.db._call(lambda p: lib.strata_table_sweep_ttl(removed, p, self._t, self._e,
+                                                                  now_s)))
         return removed[0]
 
     def batch_writer(self, **write):
