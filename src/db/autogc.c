@@ -61,14 +61,9 @@ void strata_db__autogc_stop(strata_db *db)
 
 int strata_db_auto_gc(strata_db *db, double dead_share, unsigned check_ms, const strata_gc_options *opt)
 {
-    if (!db) return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: db is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: the database is open read-only");
-    strata_gc_options o = STRATA_GC_OPTIONS_INIT;
-    if (opt) {
-        if (opt->version != STRATA_GC_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: unknown options version %u", opt->version);
-        o = *opt;
-    }
+    strata_gc_options o;
+    int rc = strata_db__gc_options(&o, db, opt, "strata_db_auto_gc");
+    if (rc) return rc;
     if (dead_share > 1) return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: dead share %g > 1", dead_share);
     strata_db__autogc_stop(db);
     if (dead_share <= 0) return 0;
@@ -77,7 +72,6 @@ int strata_db_auto_gc(strata_db *db, double dead_share, unsigned check_ms, const
     st->auto_share = dead_share;
     st->auto_ms = check_ms ? check_ms : 1000;
     st->auto_opt = o;
-    int rc = 0;
     if (pthread_create(&st->thread, NULL, auto_thread, db) != 0)
         rc = strata_err__set(STRATA_ENOMEM, "cannot start the automatic GC thread");
     else

@@ -367,6 +367,10 @@ typedef struct strata_db_gcstate {
     int auto_last_rc;
 } strata_db_gcstate;
 
+/* gc.c: check a GC call's handle (not NULL, writable) and options (NULL: the defaults) and copy
+ * them into *out. 0 or STRATA_EINVALID with a message naming `fn`. */
+int strata_db__gc_options(strata_gc_options *out, strata_db *db, const strata_gc_options *opt, const char *fn);
+
 /* autogc.c: stop the automatic GC thread, if any, and wait for it to end. */
 void strata_db__autogc_stop(strata_db *db);
 

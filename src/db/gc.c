@@ -462,17 +462,26 @@ int strata_gc_options_init(strata_gc_options *opt, unsigned int version)
     return 0;
 }
 
-int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *opt)
+int strata_db__gc_options(strata_gc_options *out, strata_db *db, const strata_gc_options *opt, const char *fn)
 {
-    if (out) memset(out, 0, sizeof *out);
-    if (!db) return strata_err__set(STRATA_EINVALID, "strata_db_gc: db is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "strata_db_gc: the database is open read-only");
+    if (!db) return strata_err__set(STRATA_EINVALID, "%s: db is NULL", fn);
+    if (db->read_only) return strata_err__set(STRATA_EINVALID, "%s: the database is open read-only", fn);
     strata_gc_options o = STRATA_GC_OPTIONS_INIT;
     if (opt) {
         if (opt->version != STRATA_GC_OPTIONS_VERSION)
-            return strata_err__set(STRATA_EINVALID, "strata_db_gc: unknown options version %u", opt->version);
+            return strata_err__set(STRATA_EINVALID, "%s: unknown options version %u", fn, opt->version);
         o = *opt;
     }
+    *out = o;
+    return 0;
+}
+
+int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *opt)
+{
+    if (out) memset(out, 0, sizeof *out);
+    strata_gc_options o;
+    int rc = strata_db__gc_options(&o, db, opt, "strata_db_gc");
+    if (rc) return rc;
     strata_db_gcstate *st = db->gc;
     pthread_mutex_lock(&st->mu);
     int busy = st->running;
@@ -495,7 +504,7 @@ int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *
     so.compress_level = o.compress_level;
     so.progress = store_copy_progress;
     so.payload = &m;
-    int rc = strata_store__stats(db->store, &before);
+    rc = strata_store__stats(db->store, &before);
     if (rc) goto done;
     /* 1. candidates, then marking from the roots as they are now (no lock) */
     if ((rc = strata_store__gc_begin(&m.g, db->store, &so))) goto done;

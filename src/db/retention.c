@@ -84,8 +84,10 @@ const strata_db_horizon *strata_db__horizon_find(const strata_db_horizon *hz, si
     return NULL;
 }
 
-/* Copy map `old` into b (an open map), leaving out key `skip` (may be NULL). */
-static int copy_map_except(strata_doc_builder *b, strata_slice old, const void *skip, size_t skiplen)
+/* Copy the members of map `old` (empty: none) into b (an open map), leaving out those whose key
+ * skip(key, arg) says to. */
+static int copy_map(strata_doc_builder *b, strata_slice old, int (*skip)(strata_slice key, const void *arg),
+                    const void *arg)
 {
     if (!old.len) return 0;
     strata_doc_iter it;
@@ -93,10 +95,45 @@ static int copy_map_except(strata_doc_builder *b, strata_slice old, const void *
     int rc = strata_doc__iter_init(&it, old);
     if (rc) return rc;
     while ((rc = strata_doc__iter_next(&it, &k, &v)) == 0) {
-        if (skip && k.len == skiplen && memcmp(k.data, skip, skiplen) == 0) continue;
+        if (skip(k, arg)) continue;
         if ((rc = strata_doc__b_key(b, k.data, k.len)) || (rc = strata_doc__b_value(b, v))) return rc;
     }
     return rc == STRATA_ITEROVER ? 0 : rc;
+}
+
+static int is_key(strata_slice key, const char *s)
+{
+    return key.len == strlen(s) && memcmp(key.data, s, key.len) == 0;
+}
+
+/* copy_map filters: one key (arg: a NUL-terminated name), the three marks GC writes, the
+ * entries whose cut this run rewrites, and those with fresh audit records (arg: the cuts). */
+static int skip_key(strata_slice key, const void *arg)
+{
+    return is_key(key, arg);
+}
+
+static int skip_marks(strata_slice key, const void *arg)
+{
+    (void)arg;
+    return is_key(key, "cut") || is_key(key, "manifest_cut") || is_key(key, "audit");
+}
+
+static int skip_rewritten_cut(strata_slice key, const void *arg)
+{
+    const strata_db_cuts *k = arg;
+    const strata_db_horizon *h = strata_db__horizon_find(k->hz, k->nhz, key.data, key.len);
+    return h && h->gmin > 1;
+}
+
+static int skip_fresh_audit(strata_slice key, const void *arg)
+{
+    const strata_db_cuts *k = arg;
+    const strata_db_horizon *h = strata_db__horizon_find(k->hz, k->nhz, key.data, key.len);
+    int fresh = 0;
+    if (h)
+        for (size_t a = 0; a < k->ndropped; a++) fresh |= k->dropped[a].entry == (size_t)(h - k->hz);
+    return fresh;
 }
 
 static int b_u64(strata_doc_builder *b, const char *key, uint64_t v)
@@ -132,19 +169,9 @@ static int encode_cuts(strata_doc_builder *cb, strata_slice seen, strata_slice c
                        int *changed, strata_slice *out)
 {
     strata_slice oldcut = sub(cur, "cut", 3);
-    int rc = strata_doc__b_begin(cb, STRATA_DOC_MAP);
-    if (rc) return rc;
-    if (oldcut.len) {
-        strata_doc_iter it;
-        strata_slice key, v;
-        if ((rc = strata_doc__iter_init(&it, oldcut))) return rc;
-        while ((rc = strata_doc__iter_next(&it, &key, &v)) == 0) {
-            const strata_db_horizon *h = strata_db__horizon_find(k->hz, k->nhz, key.data, key.len);
-            if (h && h->gmin > 1) continue; /* rewritten below */
-            if ((rc = strata_doc__b_key(cb, key.data, key.len)) || (rc = strata_doc__b_value(cb, v))) return rc;
-        }
-        if (rc != STRATA_ITEROVER) return rc;
-    }
+    int rc;
+    if ((rc = strata_doc__b_begin(cb, STRATA_DOC_MAP)) || (rc = copy_map(cb, oldcut, skip_rewritten_cut, k)))
+        return rc; /* the cuts this run rewrites follow */
     for (size_t i = 0; i < k->nhz; i++) {
         const strata_db_horizon *h = &k->hz[i];
         if (h->gmin <= 1) continue;
@@ -200,21 +227,7 @@ static int encode_audit(strata_doc_builder *ab, strata_slice cur, const strata_d
         if ((rc = strata_doc__b_end(ab))) return rc;
     }
     /* old lists of entries without new records */
-    if (oldaudit.len) {
-        strata_doc_iter it;
-        strata_slice key, v;
-        if ((rc = strata_doc__iter_init(&it, oldaudit))) return rc;
-        while ((rc = strata_doc__iter_next(&it, &key, &v)) == 0) {
-            const strata_db_horizon *h = strata_db__horizon_find(k->hz, k->nhz, key.data, key.len);
-            int fresh = 0;
-            if (h)
-                for (size_t a = 0; a < k->ndropped; a++) fresh |= k->dropped[a].entry == (size_t)(h - k->hz);
-            if (fresh) continue;
-            if ((rc = strata_doc__b_key(ab, key.data, key.len)) || (rc = strata_doc__b_value(ab, v))) return rc;
-        }
-        if (rc != STRATA_ITEROVER) return rc;
-    }
-    if ((rc = strata_doc__b_end(ab))) return rc;
+    if ((rc = copy_map(ab, oldaudit, skip_fresh_audit, k)) || (rc = strata_doc__b_end(ab))) return rc;
     return strata_doc__builder_finish(ab, out);
 }
 
@@ -237,17 +250,7 @@ int strata_db__retention_marks(strata_buf *out, int *changed, strata_slice seen,
     if ((rc = encode_audit(ab, cur, k, &ch, &auditv))) goto done;
     if (!ch) goto done;
     /* everything else of `cur` as it is, then the three marks */
-    if ((rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
-    strata_doc_iter it;
-    strata_slice key, v;
-    if ((rc = strata_doc__iter_init(&it, cur))) goto done;
-    while ((rc = strata_doc__iter_next(&it, &key, &v)) == 0) {
-        if ((key.len == 3 && !memcmp(key.data, "cut", 3)) || (key.len == 12 && !memcmp(key.data, "manifest_cut", 12)) ||
-            (key.len == 5 && !memcmp(key.data, "audit", 5)))
-            continue;
-        if ((rc = strata_doc__b_key(b, key.data, key.len)) || (rc = strata_doc__b_value(b, v))) goto done;
-    }
-    if (rc != STRATA_ITEROVER) goto done;
+    if ((rc = strata_doc__b_begin(b, STRATA_DOC_MAP)) || (rc = copy_map(b, cur, skip_marks, NULL))) goto done;
     if ((rc = strata_doc__b_key(b, "cut", 3)) || (rc = strata_doc__b_value(b, cutv)) ||
         (rc = strata_doc__b_key(b, "audit", 5)) || (rc = strata_doc__b_value(b, auditv)))
         goto done;
@@ -353,12 +356,12 @@ int strata_retention_set(strata_db *db, const char *tenant, const char *entry, u
     if (!remove && (rc = encode_policy(pb, keep_commits, keep_age_s, audit, &pol))) goto done;
     if ((rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
     if (!entry) {
-        if ((rc = copy_map_except(b, cs, "tenant", 6))) goto done;
+        if ((rc = copy_map(b, cs, skip_key, "tenant"))) goto done;
         if (!remove && ((rc = strata_doc__b_key(b, "tenant", 6)) || (rc = strata_doc__b_value(b, pol)))) goto done;
     } else {
-        if ((rc = copy_map_except(b, cs, "entries", 7))) goto done;
+        if ((rc = copy_map(b, cs, skip_key, "entries"))) goto done;
         strata_slice ents = sub(cs, "entries", 7);
-        if ((rc = strata_doc__b_begin(eb, STRATA_DOC_MAP)) || (rc = copy_map_except(eb, ents, entry, strlen(entry))))
+        if ((rc = strata_doc__b_begin(eb, STRATA_DOC_MAP)) || (rc = copy_map(eb, ents, skip_key, entry)))
             goto done;
         if (!remove && ((rc = strata_doc__b_key(eb, entry, strlen(entry))) || (rc = strata_doc__b_value(eb, pol)))) goto done;
         strata_slice ev;
