@@ -301,24 +301,173 @@ int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char
 int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                     strata_db_head *out);
 
-/* gc.c: garbage collection and retention. open/close create and tear down db->gc (close stops
- * the automatic GC thread first). The hidden entry STRATA_DB_GC_ENTRY of a tenant holds its
- * retention policies and the truncation marks GC leaves (docs/format.md); entry names given to
- * the API can never be it (they may not contain control characters). */
+/* ==== The GC family: gc_state.c, autogc.c, gc.c, space.c, pins.c, retention.c, verify.c ====
+ *
+ * Garbage collection, snapshot pins, retention and the marks it leaves, space statistics and
+ * verification. Each file calls only files listed below it (and the db layer's floor: db.c's
+ * read points, commit.c, cache.c, kv.c, value.c, txn.c's locked commit), never one above it:
+ *
+ *   file          holds                                                  may call (family)
+ *   gc_state.c    db->gc's lifetime: strata_db__gc_open/close            autogc, pins, space
+ *   autogc.c      the automatic GC thread: strata_db_auto_gc             gc, space
+ *   gc.c          a run: the mark phase, recording the cuts, the sweep;  pins, space, retention
+ *                 strata_db_gc, strata_gc_options_init
+ *   verify.c      strata_db__verify: every reachable object re-read      retention
+ *   space.c       strata_db_stats, strata_tenant_usage, a run's figures  -
+ *   pins.c        strata_snapshot_pin/unpin, the pin table               -
+ *   retention.c   the hidden entry's codec (policies, truncation marks,  -
+ *                 audit trail), strata_retention_*, the cut queries
+ *
+ * The hidden entry STRATA_DB_GC_ENTRY of a tenant holds its retention policies and the
+ * truncation marks GC leaves (docs/gc.md "Retention", the settings value); entry names given to the
+ * API can never be it (they may not contain control characters). */
 #define STRATA_DB_GC_ENTRY "\x01gc"
+
+/* gc_state.c: open creates db->gc, close stops the automatic GC thread first, then frees it. */
 int strata_db__gc_open(strata_db *db);
 void strata_db__gc_close(strata_db *db);
-/* 1 when the commit of `entry` at `generation` is the start of its history because GC cut the
- * entry's history there (the generation is at or below the recorded cut), else 0. */
-int strata_db__gc_truncated(strata_db *db, const char *tenant, const char *entry, uint64_t generation);
-/* The same for the tenant's manifest chain. */
-int strata_db__gc_manifest_truncated(strata_db *db, const char *tenant, uint64_t generation);
+
+/* A pinned snapshot (pins.c). */
+typedef struct strata_db_gc_pin {
+    strata_oid moid;            /* the pinned manifest */
+    char *tenant;               /* owned */
+    uint64_t count;             /* pins taken and not yet released */
+} strata_db_gc_pin;
+
+/* What the last run measured for one tenant (space.c). */
+typedef struct strata_db_gc_usage {
+    char *tenant;               /* owned */
+    uint64_t bytes, objects;    /* live bytes and objects reachable from the tenant */
+} strata_db_gc_usage;
+
+/* The GC family's per-handle state (db->gc). One mutex guards every field; each group of fields
+ * belongs to the file named beside it, the others only read them as stated. */
+typedef struct strata_db_gcstate {
+    pthread_mutex_t mu;         /* every field below */
+    /* pins.c (gc.c reads npins for a run's report) */
+    strata_db_gc_pin *pins;
+    size_t npins, cappins;
+    /* gc.c */
+    int running;                /* a run is in progress */
+    /* space.c, set at the end of a run by strata_db__space_record (autogc.c reads runs) */
+    uint64_t runs;
+    int64_t last_us;            /* UTC µs at the end of the last run */
+    uint64_t last_freed;        /* segment bytes the last run freed */
+    uint64_t live_bytes;        /* marked by the last run */
+    uint64_t file_bytes_after;  /* segment bytes right after the last run */
+    strata_db_gc_usage *usage;  /* per tenant, sorted by name */
+    size_t nusage;
+    /* autogc.c */
+    pthread_t thread;
+    int thread_on, stop;
+    pthread_cond_t cond;        /* wakes the thread early (stop) */
+    double auto_share;          /* run when dead bytes reach this share of the file bytes */
+    unsigned auto_ms;           /* check this often */
+    strata_gc_options auto_opt;
+    int auto_last_rc;
+} strata_db_gcstate;
+
+/* gc.c: check a GC call's handle (not NULL, writable) and options (NULL: the defaults) and copy
+ * them into *out. 0 or STRATA_EINVALID with a message naming `fn`. */
+int strata_db__gc_options(strata_gc_options *out, strata_db *db, const strata_gc_options *opt, const char *fn);
+
+/* autogc.c: stop the automatic GC thread, if any, and wait for it to end. */
+void strata_db__autogc_stop(strata_db *db);
+
+/* pins.c: a copy of the pin table taken under db->gc->mu (the run marks from it without the
+ * lock). 0 and *out (free with strata_db__pins_free; may be empty) or STRATA_ENOMEM. */
+int strata_db__pins_copy(strata_db *db, strata_db_gc_pin **out, size_t *n);
+void strata_db__pins_free(strata_db_gc_pin *pins, size_t n);
+
+/* space.c: publish a finished run's figures for strata_db_stats and strata_tenant_usage. Takes
+ * ownership of `usage` (n items, any order; NULL with n == 0 when it could not be built). */
+void strata_db__space_record(strata_db *db, strata_db_gc_usage *usage, size_t n, uint64_t freed,
+                             uint64_t live_bytes, uint64_t file_bytes_after);
+/* space.c: free the usage table (for strata_db__gc_close). */
+void strata_db__space_clear(strata_db_gcstate *st);
+
+/* retention.c: a retention policy, decoded. */
+typedef struct strata_db_policy {
+    int set;                    /* a limit is set (keep or age_s) */
+    uint64_t keep;              /* keep this many newest commits; 0 = no count limit */
+    int64_t age_s;              /* keep commits younger than this; 0 = no age limit */
+    int audit;                  /* record what is dropped in the audit trail */
+} strata_db_policy;
+
+/* A horizon one GC run found for an entry: commits below gmin are dropped. */
+typedef struct strata_db_horizon {
+    char *name;                 /* entry name, owned */
+    uint64_t gmin;              /* oldest kept generation (1 = nothing cut) */
+} strata_db_horizon;
+
+/* A commit one GC run drops under an audited policy. */
+typedef struct strata_db_dropped {
+    size_t entry;               /* index of the entry's horizon */
+    strata_oid digest;
+    strata_commit_rec c;
+} strata_db_dropped;
+
+/* What one GC run found for one tenant, to be recorded in its hidden entry. */
+typedef struct strata_db_cuts {
+    const strata_db_horizon *hz;     /* entries' horizons */
+    size_t nhz;
+    uint64_t manifest_gmin;          /* the manifest chain's horizon; 0 = none */
+    const strata_db_dropped *dropped;/* collected newest first per entry */
+    size_t ndropped;
+} strata_db_cuts;
+
+/* Load the hidden entry's value in the entries tree `entries` of `tenant` into *out (owned
+ * bytes, replacing its content). 0 with out->len == 0 when the tenant has no settings;
+ * STRATA_ECORRUPT when the entry or its value is malformed. */
+int strata_db__retention_load(strata_db *db, const char *tenant, const strata_oid *entries, strata_buf *out);
+/* Write `value` as the new value of the hidden entry of `tenant` through an ordinary commit.
+ * The caller holds write_mu; returns after the commit is durable. STRATA_UNCHANGED when the
+ * settings already were `value`. */
+int strata_db__retention_commit(strata_db *db, const char *tenant, strata_slice value, const char *user,
+                                const char *message, const char *origin, int64_t time_us, int tz,
+                                const char *opdesc);
+/* The policy of entry `name` (its own, else the tenant's; name NULL: the tenant's) in
+ * `settings` (an empty slice: none). */
+strata_db_policy strata_db__retention_policy(strata_slice settings, const void *name, size_t nlen);
+/* 1 when policy p keeps the commit at `rank` (0 = head) made at time_us, else 0. */
+int strata_db__retention_keeps(const strata_db_policy *p, uint64_t rank, int64_t time_us, int64_t now_us);
+/* The cut recorded in `settings` for entry `name` (NULL: the manifest chain); 0 = none. */
+uint64_t strata_db__retention_recorded_cut(strata_slice settings, const void *name, size_t nlen);
+/* The horizon of entry `name` in hz[0..n), or NULL. */
+const strata_db_horizon *strata_db__horizon_find(const strata_db_horizon *hz, size_t n, const void *name,
+                                                 size_t nlen);
+/* The settings `cur` with the cuts and audit records of one run merged in (cuts only rise; audit
+ * lists are appended, oldest first) into *out (owned bytes, replacing its content); `seen` are
+ * the settings the run marked with. *changed = 0 when nothing new needs recording. */
+int strata_db__retention_marks(strata_buf *out, int *changed, strata_slice seen, strata_slice cur,
+                               const strata_db_cuts *cuts);
 /* The generation at which GC cut the history of `entry` (NULL: the tenant's manifest chain):
  * commits below it are beyond retention (they may or may not still be stored); 0 = never cut. */
 uint64_t strata_db__gc_cut(strata_db *db, const char *tenant, const char *entry);
+/* 1 when the tenant's manifest at `generation` is the start of its history because GC cut the
+ * manifest chain there (the generation is at or below the recorded cut), else 0. */
+int strata_db__gc_manifest_truncated(strata_db *db, const char *tenant, uint64_t generation);
 
 /* verify.c: check every object reachable from every tenant root. */
 int strata_db__verify(strata_db *db, uint64_t *problems);
+
+/* kv.c, for the GC family: reachability walks over a tree. visit(oid, type) returns 0 to go on,
+ * STRATA_DB_TREE_SKIP on a node to skip its subtree, or anything else to stop (returned). */
+#define STRATA_DB_TREE_SKIP 1
+#define STRATA_DB_TREE_MAX_KEY 2048u /* longest tree key (part of the format) */
+typedef int (*strata_db_visit_cb)(const strata_oid *oid, uint8_t type, void *payload);
+/* leaf(key, value or blob digest, blob) for every item of every leaf descended into. */
+typedef int (*strata_db_leaf_cb)(const void *key, size_t klen, const void *val, size_t vlen, int blob,
+                                 void *payload);
+/* Every object reachable from root, a node before its children, shared subtrees once per
+ * reference, nodes through the node cache (verify). */
+int strata_db__tree_walk(strata_db *db, const strata_oid *root, strata_db_visit_cb visit, void *payload);
+/* A pruning walk (the mark phase): STRATA_DB_TREE_SKIP leaves a subtree unread; leaf may be
+ * NULL; nodes are read from the store, not the node cache. */
+int strata_db__tree_walk_pruned(strata_db *db, const strata_oid *root, strata_db_visit_cb visit,
+                                strata_db_leaf_cb leaf, void *payload);
+
+/* ==== end of the GC family ==== */
 
 /* Values (value.c): a new owned strata_value holding a copy of `bytes` (not validated: only
  * for bytes this library encoded or validated), and a borrowed view of one. */

@@ -123,3 +123,20 @@ int strata_db__tree_diff(strata_db *db, const strata_oid *a, const strata_oid *b
     diff_ctx d = {cb, payload};
     return strata_tree__diff(db->tree, a, b, diff_tramp, &d);
 }
+
+/* ---- reachability, for the GC family (gc.c marks, verify.c checks) ------------------------ */
+
+_Static_assert(STRATA_DB_TREE_SKIP == STRATA_TREE_SKIP && STRATA_DB_TREE_SKIP == STRATA_TREE_WALK_SKIP,
+               "skip constants differ");
+_Static_assert(STRATA_DB_TREE_MAX_KEY == STRATA_TREE_MAX_KEY, "key limits differ");
+
+int strata_db__tree_walk(strata_db *db, const strata_oid *root, strata_db_visit_cb visit, void *payload)
+{
+    return strata_tree__walk(db->tree, root, visit, payload);
+}
+
+int strata_db__tree_walk_pruned(strata_db *db, const strata_oid *root, strata_db_visit_cb visit,
+                                strata_db_leaf_cb leaf, void *payload)
+{
+    return strata_tree__walk_pruned(db->tree, root, visit, leaf, payload);
+}

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "db/db_int.h"
-#include "tree/tree.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -107,7 +106,7 @@ static int check_tree(vctx *v, const strata_oid *root)
     /* a tree root walked before needs no second walk (its nodes were all checked) */
     int rc = set_add(&v->trees, root);
     if (rc <= 0) return rc;
-    rc = strata_tree__walk(v->db->tree, root, tree_cb, v);
+    rc = strata_db__tree_walk(v->db, root, tree_cb, v);
     if (rc < 0 && rc != STRATA_ENOMEM) {
         problem(v, rc);
         rc = 0;
@@ -117,7 +116,7 @@ static int check_tree(vctx *v, const strata_oid *root)
 
 static int check_commit_chain(vctx *v, const char *tenant, const char *entry, strata_oid oid)
 {
-    /* gc.c: commits below a retention cut are beyond history; GC may have removed them */
+    /* retention.c: commits below a retention cut are beyond history; GC may have removed them */
     uint64_t cut = strata_db__gc_cut(v->db, tenant, entry);
     for (;;) {
         if (cut && strata_store__has(v->db->store, &oid) == 0) return 0;
@@ -128,7 +127,7 @@ static int check_commit_chain(vctx *v, const char *tenant, const char *entry, st
             problem(v, rc);
             return 0;
         }
-        if (cut && c.generation < cut) { /* gc.c: beyond retention, not checked */
+        if (cut && c.generation < cut) { /* beyond retention, not checked */
             strata_db__commit_clear(&c);
             return 0;
         }
@@ -139,7 +138,7 @@ static int check_commit_chain(vctx *v, const char *tenant, const char *entry, st
         else rc = check_tree(v, &c.data);
         int more = c.nparents > 0;
         strata_oid parent = c.parents[0];
-        /* gc.c: history ends where a retention policy cut it (the parent may be gone) */
+        /* history ends where a retention policy cut it (the parent may be gone) */
         if (more && cut && c.generation <= cut) more = 0;
         strata_db__commit_clear(&c);
         if (rc < 0) return rc;
@@ -170,8 +169,8 @@ static int check_tenant(const char *tenant, const strata_oid *root, void *payloa
                     problem(v, strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant));
                     continue;
                 }
-                char name[STRATA_TREE_MAX_KEY + 1];
-                size_t n = k.len < STRATA_TREE_MAX_KEY ? k.len : STRATA_TREE_MAX_KEY;
+                char name[STRATA_DB_TREE_MAX_KEY + 1];
+                size_t n = k.len < STRATA_DB_TREE_MAX_KEY ? k.len : STRATA_DB_TREE_MAX_KEY;
                 memcpy(name, k.data, n);
                 name[n] = 0;
                 strata_oid head;
@@ -188,7 +187,7 @@ static int check_tenant(const char *tenant, const strata_oid *root, void *payloa
         int more = m.nparents > 0;
         strata_oid parent = m.parent;
         if (more && strata_db__gc_manifest_truncated(v->db, tenant, m.generation))
-            more = 0; /* gc.c: the manifest chain cut by the tenant's retention */
+            more = 0; /* the manifest chain cut by the tenant's retention */
         strata_db__manifest_clear(&m);
         if (rc < 0) return rc;
         if (!more) return 0;
