@@ -2,7 +2,7 @@
  * boundaries and object members (so JSON Lines records and key → value maps can be split into
  * pieces that strata_value_from_json then parses exactly), string escaping and re-indenting.
  * The scanner never reads past `len` and bounds its nesting depth; fuzz/cli fuzzes it. */
-#include "cli.h"
+#include "cli_json.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * (value boundaries, object members, string decoding) and the output side (string escaping,
  * re-indenting) must accept any bytes without crashing, reading out of bounds or leaking, and
  * must keep their promises: ends lie inside the input, escaped output is valid UTF-8 JSON. */
-#include "cli.h"
+#include "cli_json.h"
 
 #include <stdint.h>
 #include <stdlib.h>
