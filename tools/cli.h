@@ -79,15 +79,16 @@ struct cli {
     const char *names, *values;         /* placeholder maps (JSON text) */
     const char *ret;                    /* --return */
     const char *start_key;              /* --start-key (JSON text) */
-    size_t limit;                       /* --limit */
+    long long limit;                    /* --limit (0: no limit) */
     int reverse;                        /* --reverse */
-    unsigned segment, segments;         /* --segment / --segments */
+    long long segment, segments;        /* --segment / --segments */
     strata_oid expect_oid; /* its digest, once resolved */
     int have_expect;      /* expect_oid is set */
-    size_t max_items;     /* -n (0: all) */
+    long long max_items;  /* -n (0: all) */
     int pretty;           /* 1: indented JSON */
     int dynamodb;         /* --dynamodb-json */
-    int lock_wait_ms;     /* --lock-wait */
+    int help, version;    /* --help / --version */
+    long long lock_wait_ms; /* --lock-wait */
     int progress;         /* stderr is a terminal */
     int64_t time_us;      /* $STRATA_TIME or 0 (now) */
     int tz_offset_min;    /* from $STRATA_TIME or STRATA_TZ_LOCAL */

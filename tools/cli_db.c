@@ -105,7 +105,7 @@ int cli_open_db(cli *c, int write)
     strata_db_options_init(&o, STRATA_DB_OPTIONS_VERSION);
     o.create = write;
     o.read_only = !write;
-    o.lock_wait_ms = c->lock_wait_ms;
+    o.lock_wait_ms = (int)c->lock_wait_ms;
     if (!write) {
         struct stat st;
         if (stat(c->db_path, &st) != 0) {

@@ -144,7 +144,7 @@ static void add_time(cli_buf *b, const strata_commit *cm)
 int cmd_log(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_entry_history(&it, c->db, c->tenant, c->args[0], NULL, c->max_items);
+    int r = strata_entry_history(&it, c->db, c->tenant, c->args[0], NULL, (size_t)c->max_items);
     if (r < 0) return cli_lib_fail(c, r, NULL);
     cli_buf b = {0};
     cli_buf_putc(&b, '[');

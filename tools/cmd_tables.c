@@ -201,10 +201,10 @@ static int query_or_scan(cli *c, int is_query)
         q.names = t.names;
         q.values = t.values;
         q.reverse = c->reverse;
-        q.limit = c->limit;
+        q.limit = (size_t)c->limit;
         q.start_key = t.start_key;
-        q.segment = c->segment;
-        q.total_segments = c->segments;
+        q.segment = (unsigned)c->segment;
+        q.total_segments = (unsigned)c->segments;
         int r = is_query ? strata_table_query(&it, c->db, c->tenant, table, &q, &ro)
                          : strata_table_scan(&it, c->db, c->tenant, table, &q, &ro);
         if (r < 0) rc = cli_lib_fail(c, r, NULL);

@@ -6,13 +6,15 @@
 #include <string.h>
 
 /* ---- the command table ------------------------------------------------------------------
- * One row per command: name, synopsis, argument counts, accepted options, database access,
- * handler, summary and help text. */
+ * In the order `strata help` lists them; the comment above a run of rows names the file that
+ * holds their handlers (the command families). */
 
 static const command COMMANDS[] = {
+    /* cmd_admin.c */
     {"init", "", 0, 0, OPT_WRITE, DB_NONE, cmd_init, "create the database (and the tenant)",
      "Creates the database directory when it is missing and the tenant (--tenant, default\n"
      "'default') when it does not exist. Running it again changes nothing.\n"},
+    /* cmd_entries.c: documents, records, history */
     {"save", "ENTRY [FILE|-]", 1, 2, OPT_WRITE | OPT_DDB, DB_NONE, cmd_save,
      "save a JSON document as the new version of a document entry",
      "Reads one JSON value from FILE (default: stdin) and saves it as the new version of\n"
@@ -24,12 +26,14 @@ static const command COMMANDS[] = {
     {"put", "ENTRY KEY JSON", 3, 3, OPT_WRITE | OPT_DDB, DB_NONE, cmd_put, "set one record",
      "Sets record KEY of records entry ENTRY (created on first put) to the JSON value, in one\n"
      "commit. Prints {\"digest\", \"changed\"}.\n"},
+    /* cmd_import.c */
     {"put-many", "ENTRY [FILE|-]", 1, 2, OPT_WRITE | OPT_DDB, DB_NONE, cmd_put_many,
      "set many records in one commit",
      "Reads records from FILE (default: stdin): either one JSON object of key -> value, or JSON\n"
      "Lines of {\"key\": ..., \"value\": ...} (recognised when the input holds more than one\n"
      "value; for a single record in JSON Lines use 'import'). Every record is checked before\n"
      "anything is written; all are written in one commit. Later duplicates of a key win.\n"},
+    /* cmd_entries.c */
     {"get", "ENTRY [KEY] [--at DIGEST]", 1, 2, OPT_AT | OPT_DDB, DB_READ, cmd_get,
      "print one record, or all records as one object",
      "Prints record KEY of ENTRY, or without KEY all records as one JSON object key -> value\n"
@@ -54,6 +58,7 @@ static const command COMMANDS[] = {
      "document gives one item without \"key\" when its value changed.\n"},
     {"restore", "ENTRY DIGEST", 2, 2, OPT_WRITE, DB_WRITE, cmd_restore, "make an old version current again",
      "Makes a new commit of ENTRY whose content equals commit DIGEST; history is kept.\n"},
+    /* cmd_import.c: bulk input and output */
     {"import", "ENTRY FILE|-", 2, 2, OPT_WRITE | OPT_DDB, DB_NONE, cmd_import,
      "load JSON Lines records in one commit",
      "Reads JSON Lines records {\"key\": ..., \"value\": ...} from FILE (- for stdin), checks\n"
@@ -63,6 +68,7 @@ static const command COMMANDS[] = {
      "print records as JSON Lines",
      "Prints ENTRY's records in key order as JSON Lines {\"key\": ..., \"value\": ...} (a\n"
      "table: one item per line), the format 'import' reads. --at exports a past version.\n"},
+    /* cmd_admin.c: the database and its tenants */
     {"tenants", "", 0, 0, 0, DB_READ, cmd_tenants, "list tenants",
      "Prints the tenants' names as a JSON array, in byte order.\n"},
     {"entries", "", 0, 0, 0, DB_READ, cmd_entries, "list the tenant's entries",
@@ -84,6 +90,7 @@ static const command COMMANDS[] = {
      "(or ENTRY's, overriding it); --keep 0 --keep-age 0 removes it; --audit keeps who/when/why\n"
      "of dropped commits. Without them, prints the policy in force. For an ENTRY it also says\n"
      "whether GC has cut its history (and the audit trail). Policies act at the next gc.\n"},
+    /* cmd_tables.c */
     {"create-table", "TABLE --pk ATTR [--sk ATTR] [--ttl ATTR]", 1, 1, OPT_WRITE | OPT_SCHEMA, DB_NONE,
      cmd_create_table, "create a table (items addressed by partition/sort key)",
      "Creates table entry TABLE whose items are maps addressed by the partition-key attribute\n"
@@ -120,6 +127,7 @@ static const command COMMANDS[] = {
      DB_READ, cmd_scan, "every item of a table, in key order",
      "Prints {\"Items\": [...], \"Count\", \"ScannedCount\"} for the items of TABLE (all, or\n"
      "those passing --filter), in key order; paging (\"LastEvaluatedKey\") as for query.\n"},
+    /* commands.c */
     {"help", "[COMMAND]", 0, 1, 0, DB_NONE, cmd_help, "show help", "Shows help for COMMAND, or the command list.\n"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -141,39 +149,43 @@ static const char GLOBAL_HELP[] =
     "  --lock-wait MS    wait up to MS milliseconds for another writer (-1: forever)\n"
     "  -h, --help        show help\n";
 
+/* The help lines of each option group, in the order `strata CMD --help` lists them. */
+static const struct {
+    unsigned bit;     /* OPT_* */
+    const char *text; /* its lines */
+} OPTION_HELP[] = {
+    {OPT_MESSAGE, "  -m, --message MSG why the change is made (stored in the commit)\n"},
+    {OPT_EXPECT, "  --expect-head D   write only if the entry's head is still commit D ('none': only if\n"
+                 "                    the entry does not exist yet); else exit 3, nothing written\n"},
+    {OPT_AT, "  --at DIGEST       read the version of this commit (unique prefix ok)\n"},
+    {OPT_N, "  -n N              show at most N commits\n"},
+    {OPT_SCHEMA, "  --pk ATTR         the partition-key attribute (required)\n"
+                 "  --sk ATTR         the sort-key attribute (optional)\n"
+                 "  --ttl ATTR        an attribute holding an expiry time (seconds since 1970)\n"},
+    {OPT_COND, "  --condition EXPR  write only if EXPR holds on the current item, else exit 3\n"},
+    {OPT_PH, "  --names JSON      name placeholders, e.g. '{\"#n\": \"name\"}'\n"
+             "  --values JSON     value placeholders, e.g. '{\":v\": 5}'\n"},
+    {OPT_RETURN, "  --return WHAT     none, old or new: also print the item before/after\n"},
+    {OPT_PROJ, "  --projection P    keep only these attribute paths\n"},
+    {OPT_FILTER, "  --filter EXPR     return only items for which EXPR holds\n"},
+    {OPT_PAGE, "  --limit N         read at most N items (before the filter)\n"
+               "  --start-key JSON  continue after this key (a previous \"last_key\")\n"},
+    {OPT_REVERSE, "  --reverse         descending sort-key order\n"},
+    {OPT_SEGMENT, "  --segment I --segments N  scan only segment I of N (parallel scans)\n"},
+    {OPT_GC, "  --min-dead-share F rewrite segments at least this share dead (0..1)\n"},
+    {OPT_RETAIN, "  --keep N          keep the newest N commits of each entry\n"
+                 "  --keep-age S      keep commits younger than S seconds\n"
+                 "  --audit           record who/when/why of the commits GC drops\n"},
+    {OPT_DDB, "  --dynamodb-json   values in and out are DynamoDB typed JSON\n"},
+};
+
 void cli_print_command_help(const command *cmd)
 {
     printf("usage: strata %s%s%s\n\n%s", cmd->name, cmd->args[0] ? " " : "", cmd->args, cmd->help);
     if (cmd->opts) {
         printf("\noptions:\n");
-        if (cmd->opts & OPT_MESSAGE) printf("  -m, --message MSG why the change is made (stored in the commit)\n");
-        if (cmd->opts & OPT_EXPECT)
-            printf("  --expect-head D   write only if the entry's head is still commit D ('none': only if\n"
-                   "                    the entry does not exist yet); else exit 3, nothing written\n");
-        if (cmd->opts & OPT_AT) printf("  --at DIGEST       read the version of this commit (unique prefix ok)\n");
-        if (cmd->opts & OPT_N) printf("  -n N              show at most N commits\n");
-        if (cmd->opts & OPT_SCHEMA)
-            printf("  --pk ATTR         the partition-key attribute (required)\n"
-                   "  --sk ATTR         the sort-key attribute (optional)\n"
-                   "  --ttl ATTR        an attribute holding an expiry time (seconds since 1970)\n");
-        if (cmd->opts & OPT_COND) printf("  --condition EXPR  write only if EXPR holds on the current item, else exit 3\n");
-        if (cmd->opts & OPT_PH)
-            printf("  --names JSON      name placeholders, e.g. '{\"#n\": \"name\"}'\n"
-                   "  --values JSON     value placeholders, e.g. '{\":v\": 5}'\n");
-        if (cmd->opts & OPT_RETURN) printf("  --return WHAT     none, old or new: also print the item before/after\n");
-        if (cmd->opts & OPT_PROJ) printf("  --projection P    keep only these attribute paths\n");
-        if (cmd->opts & OPT_FILTER) printf("  --filter EXPR     return only items for which EXPR holds\n");
-        if (cmd->opts & OPT_PAGE)
-            printf("  --limit N         read at most N items (before the filter)\n"
-                   "  --start-key JSON  continue after this key (a previous \"last_key\")\n");
-        if (cmd->opts & OPT_REVERSE) printf("  --reverse         descending sort-key order\n");
-        if (cmd->opts & OPT_SEGMENT) printf("  --segment I --segments N  scan only segment I of N (parallel scans)\n");
-        if (cmd->opts & OPT_GC) printf("  --min-dead-share F rewrite segments at least this share dead (0..1)\n");
-        if (cmd->opts & OPT_RETAIN)
-            printf("  --keep N          keep the newest N commits of each entry\n"
-                   "  --keep-age S      keep commits younger than S seconds\n"
-                   "  --audit           record who/when/why of the commits GC drops\n");
-        if (cmd->opts & OPT_DDB) printf("  --dynamodb-json   values in and out are DynamoDB typed JSON\n");
+        for (size_t i = 0; i < sizeof OPTION_HELP / sizeof OPTION_HELP[0]; i++)
+            if (cmd->opts & OPTION_HELP[i].bit) fputs(OPTION_HELP[i].text, stdout);
     }
     printf("\n%s", GLOBAL_HELP);
 }

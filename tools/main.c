@@ -1,48 +1,95 @@
 /* strata — the command-line tool: every command of docs/cli.md on top of the public API
- * (include/strata.h) and nothing else. main() parses global and per-command options, looks the
- * command up in the command table (commands.c), opens the database as a reader or the writer,
- * runs the command and maps the outcome to an exit code: 0 ok, 1 not found / false, 2 bad usage
- * or input, 3 condition failed / conflict, 4 database error. JSON goes to stdout, one-line
- * messages to stderr. */
+ * (include/strata.h) and nothing else. main() parses global and per-command options with one
+ * table (OPTIONS below), looks the command up in the command table (commands.c), opens the
+ * database as a reader or the writer, runs the command and maps the outcome to an exit code:
+ * 0 ok, 1 not found / false, 2 bad usage or input, 3 condition failed / conflict, 4 database
+ * error. JSON goes to stdout, one-line messages to stderr. */
 #include "cli.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* ---- argument parsing ------------------------------------------------------------------- */
+/* ---- the option table ------------------------------------------------------------------- */
 
-typedef struct optdef {
+/* What an option does with its value. */
+enum {
+    ARG_FLAG,   /* no value: sets the int field to `lo` */
+    ARG_TEXT,   /* a value: stored as a const char * (borrowed from argv) */
+    ARG_NUMBER  /* a value: a decimal integer in [lo, hi], stored as a long long */
+};
+
+typedef struct option {
     const char *name; /* long name */
     char letter;      /* short name or 0 */
-    int has_arg;
-    unsigned bit;     /* OPT_* */
-} optdef;
+    unsigned bit;     /* OPT_*: which commands accept it */
+    int kind;         /* ARG_* */
+    size_t field;     /* where it goes: offsetof(cli, …) */
+    long long lo, hi; /* ARG_FLAG: the value set; ARG_NUMBER: the range */
+    const char *what; /* ARG_NUMBER: what the value must be, for the message */
+} option;
 
-static const optdef OPTIONS[] = {
-    {"db", 0, 1, OPT_GLOBAL},       {"tenant", 0, 1, OPT_GLOBAL},
-    {"user", 0, 1, OPT_GLOBAL},     {"pretty", 0, 0, OPT_GLOBAL},
-    {"compact", 0, 0, OPT_GLOBAL},  {"lock-wait", 0, 1, OPT_GLOBAL},
-    {"help", 'h', 0, OPT_GLOBAL},   {"version", 0, 0, OPT_GLOBAL},
-    {"message", 'm', 1, OPT_MESSAGE}, {"at", 0, 1, OPT_AT},
-    {"max-count", 'n', 1, OPT_N},   {"dynamodb-json", 0, 0, OPT_DDB},
-    {"expect-head", 0, 1, OPT_EXPECT},
-    {"pk", 0, 1, OPT_SCHEMA},       {"sk", 0, 1, OPT_SCHEMA},
-    {"ttl", 0, 1, OPT_SCHEMA},      {"condition", 0, 1, OPT_COND},
-    {"names", 0, 1, OPT_PH},        {"values", 0, 1, OPT_PH},
-    {"return", 0, 1, OPT_RETURN},   {"projection", 0, 1, OPT_PROJ},
-    {"filter", 0, 1, OPT_FILTER},   {"limit", 0, 1, OPT_PAGE},
-    {"start-key", 0, 1, OPT_PAGE},  {"reverse", 0, 0, OPT_REVERSE},
-    {"segment", 0, 1, OPT_SEGMENT}, {"segments", 0, 1, OPT_SEGMENT},
-    {"key-condition", 0, 1, OPT_KEYCOND}, {"update", 0, 1, OPT_UPDATE},
-    {"min-dead-share", 0, 1, OPT_GC},
-    {"keep", 0, 1, OPT_RETAIN},     {"keep-age", 0, 1, OPT_RETAIN}, {"audit", 0, 0, OPT_RETAIN},
+#define FLAG(name, letter, bit, field, value) {name, letter, bit, ARG_FLAG, offsetof(cli, field), value, 0, NULL}
+#define TEXT(name, letter, bit, field) {name, letter, bit, ARG_TEXT, offsetof(cli, field), 0, 0, NULL}
+#define NUMBER(name, letter, bit, field, lo, hi, what) \
+    {name, letter, bit, ARG_NUMBER, offsetof(cli, field), lo, hi, what}
+
+static const option OPTIONS[] = {
+    TEXT("db", 0, OPT_GLOBAL, db_path),
+    TEXT("tenant", 0, OPT_GLOBAL, tenant),
+    TEXT("user", 0, OPT_GLOBAL, user),
+    FLAG("pretty", 0, OPT_GLOBAL, pretty, 1),
+    FLAG("compact", 0, OPT_GLOBAL, pretty, 0),
+    NUMBER("lock-wait", 0, OPT_GLOBAL, lock_wait_ms, -1, INT_MAX, "a number of milliseconds (or -1)"),
+    FLAG("help", 'h', OPT_GLOBAL, help, 1),
+    FLAG("version", 0, OPT_GLOBAL, version, 1),
+    TEXT("message", 'm', OPT_MESSAGE, message),
+    TEXT("at", 0, OPT_AT, at),
+    NUMBER("max-count", 'n', OPT_N, max_items, 1, LLONG_MAX, "a positive number"),
+    FLAG("dynamodb-json", 0, OPT_DDB, dynamodb, 1),
+    TEXT("expect-head", 0, OPT_EXPECT, expect),
+    TEXT("pk", 0, OPT_SCHEMA, pk),
+    TEXT("sk", 0, OPT_SCHEMA, sk),
+    TEXT("ttl", 0, OPT_SCHEMA, ttl),
+    TEXT("condition", 0, OPT_COND, condition),
+    TEXT("names", 0, OPT_PH, names),
+    TEXT("values", 0, OPT_PH, values),
+    TEXT("return", 0, OPT_RETURN, ret),
+    TEXT("projection", 0, OPT_PROJ, projection),
+    TEXT("filter", 0, OPT_FILTER, filter),
+    NUMBER("limit", 0, OPT_PAGE, limit, 1, LLONG_MAX, "a positive number"),
+    TEXT("start-key", 0, OPT_PAGE, start_key),
+    FLAG("reverse", 0, OPT_REVERSE, reverse, 1),
+    NUMBER("segment", 0, OPT_SEGMENT, segment, 0, 1000000, "a non-negative number"),
+    NUMBER("segments", 0, OPT_SEGMENT, segments, 1, 1000000, "a positive number"),
+    TEXT("key-condition", 0, OPT_KEYCOND, key_condition),
+    TEXT("update", 0, OPT_UPDATE, update),
+    TEXT("min-dead-share", 0, OPT_GC, gc_dead_share),
+    TEXT("keep", 0, OPT_RETAIN, keep),
+    TEXT("keep-age", 0, OPT_RETAIN, keep_age),
+    FLAG("audit", 0, OPT_RETAIN, audit, 1),
 };
+#define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+/* ---- parsing the command line ----------------------------------------------------------- */
+
+/* What parsing found besides the option values (stored in the cli). Mistakes are kept, not
+ * reported, until the command is known: messages name its synopsis. */
+typedef struct parsed {
+    char **pos;           /* positional arguments, the command name first */
+    int npos;
+    unsigned used;        /* OPT_* bits of the options given */
+    const char *seen[32]; /* the first option given of each OPT_* bit, as typed */
+    const char *bad_opt;  /* the first unknown option */
+    char opt_err[256];    /* the first bad option value */
+} parsed;
 
 /* An argument that is an option (not "-", not a negative number such as -5 or -.5). */
 static int looks_like_option(const char *a)
@@ -50,6 +97,137 @@ static int looks_like_option(const char *a)
     if (a[0] != '-' || a[1] == '\0') return 0;
     if ((a[1] >= '0' && a[1] <= '9') || a[1] == '.') return 0;
     return 1;
+}
+
+static void opt_error(parsed *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void opt_error(parsed *p, const char *fmt, ...)
+{
+    if (p->opt_err[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->opt_err, sizeof p->opt_err, fmt, ap);
+    va_end(ap);
+}
+
+/* The option `a` names ("--name", "--name=value", "-x", "-xVALUE"), or NULL. *val gets an
+ * attached value; p->opt_err is set when a flag has one. */
+static const option *find_option(const char *a, const char **val, parsed *p)
+{
+    *val = NULL;
+    if (a[1] == '-') {
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+        for (size_t k = 0; k < NOPTIONS; k++) {
+            const option *o = &OPTIONS[k];
+            if (strlen(o->name) != nl || strncmp(o->name, name, nl) != 0) continue;
+            if (eq && o->kind == ARG_FLAG) {
+                opt_error(p, "option --%s takes no value", o->name);
+                return NULL;
+            }
+            if (eq) *val = eq + 1;
+            return o;
+        }
+        p->bad_opt = p->bad_opt ? p->bad_opt : a;
+        return NULL;
+    }
+    for (size_t k = 0; k < NOPTIONS; k++) {
+        const option *o = &OPTIONS[k];
+        if (o->letter != a[1]) continue;
+        if (a[2] && o->kind == ARG_FLAG) break; /* "-hx": unknown */
+        if (a[2]) *val = a + 2;
+        return o;
+    }
+    p->bad_opt = p->bad_opt ? p->bad_opt : a;
+    return NULL;
+}
+
+/* Store option o's value (NULL for a flag) into the cli. */
+static void set_option(cli *c, parsed *p, const option *o, const char *val)
+{
+    char *field = (char *)c + o->field;
+    if (o->kind == ARG_FLAG) {
+        *(int *)(void *)field = (int)o->lo;
+    } else if (o->kind == ARG_TEXT) {
+        *(const char **)(void *)field = val;
+    } else {
+        long long v;
+        char shown[40];
+        if (o->letter) snprintf(shown, sizeof shown, "-%c", o->letter);
+        else snprintf(shown, sizeof shown, "--%s", o->name);
+        if (cli_parse_int(val, o->lo, o->hi, &v) != 0) opt_error(p, "%s '%s' is not %s", shown, val, o->what);
+        else *(long long *)(void *)field = v;
+    }
+}
+
+/* Sort argv[1..] into options (stored in c) and positional arguments (p->pos). Options may come
+ * before or after the command; "--" ends them. */
+static void parse_args(cli *c, parsed *p, int argc, char **argv)
+{
+    int only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || !looks_like_option(a)) {
+            p->pos[p->npos++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        const char *val;
+        const option *o = find_option(a, &val, p);
+        if (!o) continue;
+        if (o->kind != ARG_FLAG && !val) {
+            if (i + 1 >= argc) {
+                opt_error(p, "option %s needs a value", a);
+                continue;
+            }
+            val = argv[++i];
+        }
+        p->used |= o->bit;
+        for (int b = 0; b < 31; b++)
+            if ((o->bit >> b) & 1u && !p->seen[b]) p->seen[b] = a;
+        set_option(c, p, o, val);
+    }
+}
+
+/* ---- checking the invocation ------------------------------------------------------------- */
+
+/* The first mistake of an invocation whose command is known, reported; or 0. */
+static int check_invocation(cli *c, const parsed *p)
+{
+    const command *cmd = c->cmd;
+    unsigned extra = p->used & ~(OPT_GLOBAL | cmd->opts);
+    if (p->opt_err[0]) return cli_usage_fail(c, "%s", p->opt_err);
+    if (p->bad_opt) return cli_usage_fail(c, "unknown option '%s'", p->bad_opt);
+    if (extra) {
+        const char *which = "?";
+        for (int b = 0; b < 31; b++)
+            if ((extra >> b) & 1u && p->seen[b]) {
+                which = p->seen[b];
+                break;
+            }
+        return cli_usage_fail(c, "option %s does not apply to '%s'", which, cmd->name);
+    }
+    if (c->version) return cli_usage_fail(c, "--version takes no command");
+    if (c->nargs < cmd->min_args) return cli_usage_fail(c, "missing arguments");
+    if (c->nargs > cmd->max_args) return cli_usage_fail(c, "too many arguments");
+    if (!c->db_path[0]) return cli_usage_fail(c, "--db is empty");
+    /* query's key condition and update-item's update: an option or a trailing argument */
+    if (cmd->opts & (OPT_KEYCOND | OPT_UPDATE)) {
+        int keycond = (cmd->opts & OPT_KEYCOND) != 0;
+        int pos_at = keycond ? 1 : 2;
+        const char **slot = keycond ? &c->key_condition : &c->update;
+        const char *opt = keycond ? "--key-condition" : "--update";
+        if (c->nargs > pos_at && *slot)
+            return cli_usage_fail(c, "give the expression once: as %s or as an argument", opt);
+        if (c->nargs > pos_at) *slot = c->args[pos_at];
+        else if (!*slot) return cli_usage_fail(c, "missing %s EXPR", opt);
+    }
+    /* every command that reads or writes a tenant checks its name first */
+    if ((cmd->access != DB_NONE || (cmd->opts & OPT_WRITE)) && cli_check_name(c, "tenant name", c->tenant) != 0)
+        return EXIT_USAGE;
+    return 0;
 }
 
 /* Parse $STRATA_TIME: SECONDS[.FRACTION][+HHMM|-HHMM] (UTC seconds since 1970, an optional
@@ -88,190 +266,75 @@ static int parse_time_env(const char *s, int64_t *us, int *tz)
     return 0;
 }
 
+/* Defaults from the environment. Returns 0 or an exit code (a bad $STRATA_TIME). */
+static int set_defaults(cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->tenant = "default";
+    c->db_path = getenv("STRATA_DB");
+    if (!c->db_path || !c->db_path[0]) c->db_path = ".strata";
+    c->user = getenv("STRATA_USER");
+    if (!c->user || !c->user[0]) c->user = getenv("USER");
+    if (!c->user || !c->user[0]) {
+        struct passwd *pw = getpwuid(getuid());
+        c->user = pw ? pw->pw_name : "";
+    }
+    c->pretty = isatty(STDOUT_FILENO);
+    c->progress = isatty(STDERR_FILENO);
+    c->tz_offset_min = STRATA_TZ_LOCAL;
+    const char *tenv = getenv("STRATA_TIME");
+    if (tenv && tenv[0] && parse_time_env(tenv, &c->time_us, &c->tz_offset_min) != 0)
+        return cli_bad_input(c, "STRATA_TIME '%s' is not SECONDS[.FRACTION][+HHMM]", tenv);
+    return 0;
+}
+
+/* No command given: --version, --help, or a mistake. */
+static int run_without_command(cli *c, const parsed *p)
+{
+    int rc = EXIT_OK;
+    if (c->version) printf("strata %s\n", strata_version());
+    else if (c->help) cli_print_main_help();
+    else rc = cli_usage_fail(c, "no command given");
+    if (!rc && p->opt_err[0]) rc = cli_usage_fail(c, "%s", p->opt_err);
+    if (!rc && p->bad_opt) rc = cli_usage_fail(c, "unknown option '%s'", p->bad_opt);
+    return rc;
+}
+
+static int run(cli *c, parsed *p)
+{
+    if (p->npos == 0) return run_without_command(c, p);
+    c->cmd = cli_find_command(p->pos[0]);
+    if (!c->cmd) return cli_usage_fail(c, "unknown command '%s'", p->pos[0]);
+    if (c->help) {
+        cli_print_command_help(c->cmd);
+        return EXIT_OK;
+    }
+    c->args = p->pos + 1;
+    c->nargs = p->npos - 1;
+    int rc = check_invocation(c, p);
+    if (!rc && c->cmd->access != DB_NONE) rc = cli_open_db(c, c->cmd->access == DB_WRITE);
+    if (!rc) rc = c->cmd->run(c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
-    memset(&c, 0, sizeof c);
-    c.tenant = "default";
-    c.db_path = getenv("STRATA_DB");
-    if (!c.db_path || !c.db_path[0]) c.db_path = ".strata";
-    c.user = getenv("STRATA_USER");
-    if (!c.user || !c.user[0]) c.user = getenv("USER");
-    if (!c.user || !c.user[0]) {
-        struct passwd *pw = getpwuid(getuid());
-        c.user = pw ? pw->pw_name : "";
-    }
-    c.pretty = isatty(STDOUT_FILENO);
-    c.progress = isatty(STDERR_FILENO);
-    c.tz_offset_min = STRATA_TZ_LOCAL;
-    const char *tenv = getenv("STRATA_TIME");
-    if (tenv && tenv[0] && parse_time_env(tenv, &c.time_us, &c.tz_offset_min) != 0)
-        return cli_bad_input(&c, "STRATA_TIME '%s' is not SECONDS[.FRACTION][+HHMM]", tenv);
-
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    if (!pos) {
+    int rc = set_defaults(&c);
+    if (rc) return rc;
+    parsed p;
+    memset(&p, 0, sizeof p);
+    p.pos = calloc((size_t)argc + 1, sizeof *p.pos);
+    if (!p.pos) {
         fputs("strata: out of memory\n", stderr);
         return EXIT_DBERROR;
     }
-    int npos = 0, help = 0, version = 0, only_pos = 0;
-    unsigned used = 0;
-    const char *bad_opt = NULL;
-    char opt_err[256] = ""; /* a bad option value, reported once the command is known */
-    const char *seen[32] = {0}; /* the first option given of each OPT_* bit */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_pos || !looks_like_option(a)) {
-            pos[npos++] = argv[i];
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            only_pos = 1;
-            continue;
-        }
-        const optdef *o = NULL;
-        const char *val = NULL;
-        if (a[1] == '-') {
-            const char *name = a + 2, *eq = strchr(name, '=');
-            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-            for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
-                if (strlen(OPTIONS[k].name) == nl && strncmp(OPTIONS[k].name, name, nl) == 0) o = &OPTIONS[k];
-            if (o && eq) {
-                if (!o->has_arg) {
-                    if (!opt_err[0]) snprintf(opt_err, sizeof opt_err, "option --%s takes no value", o->name);
-                    continue;
-                }
-                val = eq + 1;
-            }
-        } else {
-            for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
-                if (OPTIONS[k].letter == a[1]) o = &OPTIONS[k];
-            if (o && a[2]) {
-                if (!o->has_arg) o = NULL;
-                else val = a + 2;
-            }
-        }
-        if (!o) {
-            if (!bad_opt) bad_opt = a;
-            continue;
-        }
-        if (o->has_arg && !val) {
-            if (i + 1 >= argc) {
-                if (!opt_err[0]) snprintf(opt_err, sizeof opt_err, "option %s needs a value", a);
-                continue;
-            }
-            val = argv[++i];
-        }
-        used |= o->bit;
-        for (int b = 0; b < 31; b++)
-            if ((o->bit >> b) & 1u && !seen[b]) seen[b] = a;
-        const char *n = o->name;
-        if (strcmp(n, "db") == 0) c.db_path = val;
-        else if (strcmp(n, "tenant") == 0) c.tenant = val;
-        else if (strcmp(n, "user") == 0) c.user = val;
-        else if (strcmp(n, "pretty") == 0) c.pretty = 1;
-        else if (strcmp(n, "compact") == 0) c.pretty = 0;
-        else if (strcmp(n, "help") == 0) help = 1;
-        else if (strcmp(n, "version") == 0) version = 1;
-        else if (strcmp(n, "message") == 0) c.message = val;
-        else if (strcmp(n, "at") == 0) c.at = val;
-        else if (strcmp(n, "expect-head") == 0) c.expect = val;
-        else if (strcmp(n, "pk") == 0) c.pk = val;
-        else if (strcmp(n, "sk") == 0) c.sk = val;
-        else if (strcmp(n, "ttl") == 0) c.ttl = val;
-        else if (strcmp(n, "condition") == 0) c.condition = val;
-        else if (strcmp(n, "names") == 0) c.names = val;
-        else if (strcmp(n, "values") == 0) c.values = val;
-        else if (strcmp(n, "return") == 0) c.ret = val;
-        else if (strcmp(n, "projection") == 0) c.projection = val;
-        else if (strcmp(n, "filter") == 0) c.filter = val;
-        else if (strcmp(n, "key-condition") == 0) c.key_condition = val;
-        else if (strcmp(n, "update") == 0) c.update = val;
-        else if (strcmp(n, "min-dead-share") == 0) c.gc_dead_share = val;
-        else if (strcmp(n, "keep") == 0) c.keep = val;
-        else if (strcmp(n, "keep-age") == 0) c.keep_age = val;
-        else if (strcmp(n, "audit") == 0) c.audit = 1;
-        else if (strcmp(n, "start-key") == 0) c.start_key = val;
-        else if (strcmp(n, "reverse") == 0) c.reverse = 1;
-        else if (strcmp(n, "limit") == 0 || strcmp(n, "segment") == 0 || strcmp(n, "segments") == 0) {
-            long long v;
-            long long lo = strcmp(n, "segment") == 0 ? 0 : 1;
-            if (cli_parse_int(val, lo, strcmp(n, "limit") == 0 ? LLONG_MAX : 1000000, &v) != 0) {
-                if (!opt_err[0])
-                    snprintf(opt_err, sizeof opt_err, "--%s '%s' is not a %s number", n, val,
-                             lo ? "positive" : "non-negative");
-            } else if (n[1] == 'i') c.limit = (size_t)v;
-            else if (strcmp(n, "segment") == 0) c.segment = (unsigned)v;
-            else c.segments = (unsigned)v;
-        }
-        else if (strcmp(n, "dynamodb-json") == 0) c.dynamodb = 1;
-        else if (strcmp(n, "lock-wait") == 0) {
-            long long v;
-            if (cli_parse_int(val, -1, INT_MAX, &v) != 0 && !opt_err[0])
-                snprintf(opt_err, sizeof opt_err, "--lock-wait '%s' is not a number of milliseconds (or -1)", val);
-            else c.lock_wait_ms = (int)v;
-        } else if (strcmp(n, "max-count") == 0) {
-            long long v;
-            if (cli_parse_int(val, 1, LLONG_MAX, &v) != 0 && !opt_err[0])
-                snprintf(opt_err, sizeof opt_err, "-n '%s' is not a positive number", val);
-            else c.max_items = (size_t)v;
-        }
-    }
-
-    int rc = EXIT_OK;
-    if (npos == 0) {
-        if (version) printf("strata %s\n", strata_version());
-        else if (help) cli_print_main_help();
-        else rc = cli_usage_fail(&c, "no command given");
-        if (!rc && opt_err[0]) rc = cli_usage_fail(&c, "%s", opt_err);
-        if (!rc && bad_opt) rc = cli_usage_fail(&c, "unknown option '%s'", bad_opt);
-        free(pos);
-        return rc;
-    }
-    c.cmd = cli_find_command(pos[0]);
-    if (!c.cmd) {
-        rc = cli_usage_fail(&c, "unknown command '%s'", pos[0]);
-        free(pos);
-        return rc;
-    }
-    if (help) {
-        cli_print_command_help(c.cmd);
-        free(pos);
-        return EXIT_OK;
-    }
-    c.args = pos + 1;
-    c.nargs = npos - 1;
-    unsigned extra = used & ~(OPT_GLOBAL | c.cmd->opts);
-    if (opt_err[0]) rc = cli_usage_fail(&c, "%s", opt_err);
-    else if (bad_opt) rc = cli_usage_fail(&c, "unknown option '%s'", bad_opt);
-    else if (extra) {
-        const char *which = "?";
-        for (int b = 0; b < 31; b++)
-            if ((extra >> b) & 1u && seen[b]) {
-                which = seen[b];
-                break;
-            }
-        rc = cli_usage_fail(&c, "option %s does not apply to '%s'", which, c.cmd->name);
-    } else if (version) rc = cli_usage_fail(&c, "--version takes no command");
-    else if (c.nargs < c.cmd->min_args) rc = cli_usage_fail(&c, "missing arguments");
-    else if (c.nargs > c.cmd->max_args) rc = cli_usage_fail(&c, "too many arguments");
-    else if (!c.db_path[0]) rc = cli_usage_fail(&c, "--db is empty");
-    /* query's key condition and update-item's update: an option or a trailing argument */
-    if (!rc && (c.cmd->opts & (OPT_KEYCOND | OPT_UPDATE))) {
-        int pos_at = (c.cmd->opts & OPT_KEYCOND) ? 1 : 2;
-        const char **slot = (c.cmd->opts & OPT_KEYCOND) ? &c.key_condition : &c.update;
-        const char *opt = (c.cmd->opts & OPT_KEYCOND) ? "--key-condition" : "--update";
-        if (c.nargs > pos_at && *slot) rc = cli_usage_fail(&c, "give the expression once: as %s or as an argument", opt);
-        else if (c.nargs > pos_at) *slot = c.args[pos_at];
-        else if (!*slot) rc = cli_usage_fail(&c, "missing %s EXPR", opt);
-    }
-    if (rc) {
-    } else if (c.cmd->access != DB_NONE && cli_check_name(&c, "tenant name", c.tenant) != 0) rc = EXIT_USAGE;
-    if (!rc && (c.cmd->opts & OPT_WRITE) && cli_check_name(&c, "tenant name", c.tenant) != 0) rc = EXIT_USAGE;
-    if (!rc && c.cmd->access != DB_NONE) rc = cli_open_db(&c, c.cmd->access == DB_WRITE);
-    if (!rc) rc = c.cmd->run(&c);
+    parse_args(&c, &p, argc, argv);
+    rc = run(&c, &p);
+    int ran = c.args != NULL; /* got as far as the command */
     strata_db_close(c.db);
-    free(pos);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    free(p.pos);
+    if (ran && (fflush(stdout) != 0 || ferror(stdout))) {
         fprintf(stderr, "strata: writing the output failed: %s\n", strerror(errno));
         if (!rc) rc = EXIT_DBERROR;
     }
