@@ -129,6 +129,22 @@ const char *cli_kind_name(int kind);
  * (records < 0: no "records"). Returns EXIT_OK. */
 int cli_print_write(const cli *c, int rc, const strata_oid *oid, long records);
 
+/* Print value v as one JSON document (cli_emit). Returns 0 or an exit code. */
+int cli_print_value(const cli *c, const strata_value *v, unsigned flags);
+
+/* Appends the JSON of the item an iterator stands on (after strata_iter_next returned 0).
+ * Returns 0 or an exit code (after a message). */
+typedef int (*cli_item_fn)(const cli *c, cli_buf *b, strata_iter *it);
+/* Append a JSON array of every item `it` yields, each rendered by `item`. Returns 0 or an exit
+ * code (after a message; b then holds a partial array). The iterator stays the caller's. */
+int cli_add_array(const cli *c, cli_buf *b, strata_iter *it, cli_item_fn item);
+/* Print that array as one JSON document and free `it`. Returns 0 or an exit code. */
+int cli_print_array(const cli *c, strata_iter *it, cli_item_fn item);
+/* Element renderers: the item's key as a JSON string (names: tenants, entries); the item's value
+ * as a DynamoDB item with --dynamodb-json (table items). */
+int cli_item_name(const cli *c, cli_buf *b, strata_iter *it);
+int cli_item_table_item(const cli *c, cli_buf *b, strata_iter *it);
+
 /* A progress line on stderr (drawn only when stderr is a terminal). */
 typedef struct cli_progress {
     int on;            /* drawing at all (stderr is a terminal) */
@@ -145,6 +161,10 @@ void cli_progress_show(cli_progress *p, uint64_t done, uint64_t total, uint64_t 
 void cli_progress_note(cli_progress *p, const char *text);
 /* Clear the line. */
 void cli_progress_end(cli_progress *p);
+
+/* Print every item `it` yields as one line of JSON (JSON Lines, never re-indented), each
+ * rendered by `item`, counting them on `pg` as `what`; frees `it`. Returns 0 or an exit code. */
+int cli_print_lines(const cli *c, strata_iter *it, cli_item_fn item, cli_progress *pg, const char *what);
 
 /* ---- input and database access (cli_db.c) ------------------------------------------------ */
 

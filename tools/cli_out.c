@@ -202,3 +202,71 @@ void cli_progress_end(cli_progress *p)
     }
     p->drawn = 0;
 }
+
+/* ---- iterators as JSON ------------------------------------------------------------------ */
+
+int cli_print_value(const cli *c, const strata_value *v, unsigned flags)
+{
+    cli_buf b = {0};
+    int rc = cli_add_value(c, &b, v, flags);
+    if (!rc) cli_emit(c, &b);
+    cli_buf_free(&b);
+    return rc;
+}
+
+int cli_add_array(const cli *c, cli_buf *b, strata_iter *it, cli_item_fn item)
+{
+    cli_buf_putc(b, '[');
+    int r;
+    size_t n = 0;
+    while ((r = strata_iter_next(it)) == 0) {
+        if (n++) cli_buf_putc(b, ',');
+        int rc = item(c, b, it);
+        if (rc) return rc;
+    }
+    if (r != STRATA_ITEROVER) return cli_lib_fail(c, r, NULL);
+    cli_buf_putc(b, ']');
+    return 0;
+}
+
+int cli_print_array(const cli *c, strata_iter *it, cli_item_fn item)
+{
+    cli_buf b = {0};
+    int rc = cli_add_array(c, &b, it, item);
+    strata_iter_free(it);
+    if (!rc) cli_emit(c, &b);
+    cli_buf_free(&b);
+    return rc;
+}
+
+int cli_print_lines(const cli *c, strata_iter *it, cli_item_fn item, cli_progress *pg, const char *what)
+{
+    cli_buf b = {0};
+    uint64_t n = 0;
+    int r, rc = 0;
+    while ((r = strata_iter_next(it)) == 0) {
+        b.len = 0;
+        if ((rc = item(c, &b, it))) break;
+        cli_buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, stdout);
+        cli_progress_show(pg, 0, 0, ++n, what, 0);
+    }
+    cli_progress_end(pg);
+    strata_iter_free(it);
+    cli_buf_free(&b);
+    if (!rc && r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
+    return rc;
+}
+
+int cli_item_name(const cli *c, cli_buf *b, strata_iter *it)
+{
+    (void)c;
+    strata_slice k = strata_iter_key(it);
+    cli_buf_json_string(b, k.data, k.len);
+    return 0;
+}
+
+int cli_item_table_item(const cli *c, cli_buf *b, strata_iter *it)
+{
+    return cli_add_value(c, b, strata_iter_value(it), cli_json_flags(c, 1));
+}

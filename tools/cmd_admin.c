@@ -30,35 +30,12 @@ int cmd_init(cli *c)
     return EXIT_OK;
 }
 
-
-static int print_names(cli *c, strata_iter *it)
-{
-    cli_buf b = {0};
-    cli_buf_putc(&b, '[');
-    int r, first = 1;
-    while ((r = strata_iter_next(it)) == 0) {
-        strata_slice k = strata_iter_key(it);
-        if (!first) cli_buf_putc(&b, ',');
-        first = 0;
-        cli_buf_json_string(&b, k.data, k.len);
-    }
-    strata_iter_free(it);
-    int rc = EXIT_OK;
-    if (r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
-    else {
-        cli_buf_putc(&b, ']');
-        cli_emit(c, &b);
-    }
-    cli_buf_free(&b);
-    return rc;
-}
-
 int cmd_tenants(cli *c)
 {
     strata_iter *it = NULL;
     int r = strata_tenant_list(&it, c->db);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    return print_names(c, it);
+    return cli_print_array(c, it, cli_item_name);
 }
 
 int cmd_entries(cli *c)
@@ -66,7 +43,7 @@ int cmd_entries(cli *c)
     strata_iter *it = NULL;
     int r = strata_entry_list(&it, c->db, c->tenant, NULL);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    return print_names(c, it);
+    return cli_print_array(c, it, cli_item_name);
 }
 
 int cmd_verify(cli *c)

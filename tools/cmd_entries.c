@@ -40,10 +40,7 @@ int cmd_load(cli *c)
     strata_value *v = NULL;
     int r = strata_document_load(&v, c->db, c->tenant, entry, &ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    cli_buf b = {0};
-    rc = cli_add_value(c, &b, v, cli_json_flags(c, 0));
-    if (!rc) cli_emit(c, &b);
-    cli_buf_free(&b);
+    rc = cli_print_value(c, v, cli_json_flags(c, 0));
     strata_value_free(v);
     return rc;
 }
@@ -70,9 +67,6 @@ int cmd_put(cli *c)
     return rc;
 }
 
-/* put-many and import: parse every record first (bad input changes nothing), then write them
- * all in one commit. */
-
 int cmd_get(cli *c)
 {
     const char *entry = c->args[0];
@@ -85,10 +79,7 @@ int cmd_get(cli *c)
     if (c->nargs > 1) r = strata_records_get(&v, c->db, c->tenant, entry, c->args[1], &ro);
     else r = strata_records_get_all(&v, c->db, c->tenant, entry, &ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    cli_buf b = {0};
-    rc = cli_add_value(c, &b, v, cli_json_flags(c, c->nargs == 1));
-    if (!rc) cli_emit(c, &b);
-    cli_buf_free(&b);
+    rc = cli_print_value(c, v, cli_json_flags(c, c->nargs == 1));
     strata_value_free(v);
     return rc;
 }
@@ -141,38 +132,31 @@ static void add_time(cli_buf *b, const strata_commit *cm)
     cli_add_str(b, t);
 }
 
+/* One commit of a log: {"digest", "user", "date", "message", "operation"}. */
+static int item_commit(const cli *c, cli_buf *b, strata_iter *it)
+{
+    (void)c;
+    const strata_commit *cm = strata_iter_commit(it);
+    cli_buf_puts(b, "{\"digest\":");
+    cli_add_oid(b, strata_commit_digest(cm));
+    cli_buf_puts(b, ",\"user\":");
+    cli_add_str(b, strata_commit_user(cm));
+    cli_buf_puts(b, ",\"date\":");
+    add_time(b, cm);
+    cli_buf_puts(b, ",\"message\":");
+    cli_add_str(b, strata_commit_message(cm));
+    cli_buf_puts(b, ",\"operation\":");
+    cli_add_str(b, strata_commit_operation(cm));
+    cli_buf_putc(b, '}');
+    return 0;
+}
+
 int cmd_log(cli *c)
 {
     strata_iter *it = NULL;
     int r = strata_entry_history(&it, c->db, c->tenant, c->args[0], NULL, (size_t)c->max_items);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    cli_buf b = {0};
-    cli_buf_putc(&b, '[');
-    int first = 1;
-    while ((r = strata_iter_next(it)) == 0) {
-        const strata_commit *cm = strata_iter_commit(it);
-        cli_buf_puts(&b, first ? "{\"digest\":" : ",{\"digest\":");
-        first = 0;
-        cli_add_oid(&b, strata_commit_digest(cm));
-        cli_buf_puts(&b, ",\"user\":");
-        cli_add_str(&b, strata_commit_user(cm));
-        cli_buf_puts(&b, ",\"date\":");
-        add_time(&b, cm);
-        cli_buf_puts(&b, ",\"message\":");
-        cli_add_str(&b, strata_commit_message(cm));
-        cli_buf_puts(&b, ",\"operation\":");
-        cli_add_str(&b, strata_commit_operation(cm));
-        cli_buf_putc(&b, '}');
-    }
-    strata_iter_free(it);
-    int rc = EXIT_OK;
-    if (r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
-    else {
-        cli_buf_putc(&b, ']');
-        cli_emit(c, &b);
-    }
-    cli_buf_free(&b);
-    return rc;
+    return cli_print_array(c, it, item_commit);
 }
 
 int cmd_show(cli *c)
@@ -221,54 +205,49 @@ int cmd_show(cli *c)
     return EXIT_OK;
 }
 
+/* One change of a diff: {["key",] "change": added|removed|modified[, "old"][, "new"]}; the key
+ * is a record's key, a table item's key attributes, or absent for a document. */
+static int item_change(const cli *c, cli_buf *b, strata_iter *it)
+{
+    strata_slice k = strata_iter_key(it);
+    const strata_value *ov = strata_iter_old_value(it), *nv = strata_iter_value(it);
+    const strata_value *kv = strata_iter_key_value(it);
+    int rc = 0;
+    cli_buf_putc(b, '{');
+    if (k.len) {
+        cli_buf_puts(b, "\"key\":");
+        cli_buf_json_string(b, k.data, k.len);
+        cli_buf_putc(b, ',');
+    } else if (kv) { /* tables: the key attributes as a map */
+        cli_buf_puts(b, "\"key\":");
+        rc = cli_add_value(c, b, kv, cli_json_flags(c, 1));
+        cli_buf_putc(b, ',');
+    }
+    cli_buf_puts(b, "\"change\":");
+    cli_buf_puts(b, !ov ? "\"added\"" : !nv ? "\"removed\"" : "\"modified\"");
+    if (ov && !rc) {
+        cli_buf_puts(b, ",\"old\":");
+        rc = cli_add_value(c, b, ov, cli_json_flags(c, 0));
+    }
+    if (nv && !rc) {
+        cli_buf_puts(b, ",\"new\":");
+        rc = cli_add_value(c, b, nv, cli_json_flags(c, 0));
+    }
+    cli_buf_putc(b, '}');
+    return rc;
+}
+
 int cmd_diff(cli *c)
 {
     const char *entry = c->args[0];
-    strata_oid a, b_oid;
+    strata_oid a, b;
     int rc = cli_resolve_commit(c, entry, c->args[1], &a);
-    if (!rc && c->nargs > 2) rc = cli_resolve_commit(c, entry, c->args[2], &b_oid);
+    if (!rc && c->nargs > 2) rc = cli_resolve_commit(c, entry, c->args[2], &b);
     if (rc) return rc;
     strata_iter *it = NULL;
-    int r = strata_entry_diff(&it, c->db, c->tenant, entry, &a, c->nargs > 2 ? &b_oid : NULL);
+    int r = strata_entry_diff(&it, c->db, c->tenant, entry, &a, c->nargs > 2 ? &b : NULL);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    cli_buf b = {0};
-    cli_buf_putc(&b, '[');
-    int first = 1;
-    while (rc == 0 && (r = strata_iter_next(it)) == 0) {
-        strata_slice k = strata_iter_key(it);
-        const strata_value *ov = strata_iter_old_value(it), *nv = strata_iter_value(it);
-        cli_buf_puts(&b, first ? "{" : ",{");
-        first = 0;
-        const strata_value *kv = strata_iter_key_value(it);
-        if (k.len) {
-            cli_buf_puts(&b, "\"key\":");
-            cli_buf_json_string(&b, k.data, k.len);
-            cli_buf_putc(&b, ',');
-        } else if (kv) { /* tables: the key attributes as a map */
-            cli_buf_puts(&b, "\"key\":");
-            rc = cli_add_value(c, &b, kv, cli_json_flags(c, 1));
-            cli_buf_putc(&b, ',');
-        }
-        cli_buf_puts(&b, "\"change\":");
-        cli_buf_puts(&b, !ov ? "\"added\"" : !nv ? "\"removed\"" : "\"modified\"");
-        if (ov) {
-            cli_buf_puts(&b, ",\"old\":");
-            rc = cli_add_value(c, &b, ov, cli_json_flags(c, 0));
-        }
-        if (nv && !rc) {
-            cli_buf_puts(&b, ",\"new\":");
-            rc = cli_add_value(c, &b, nv, cli_json_flags(c, 0));
-        }
-        cli_buf_putc(&b, '}');
-    }
-    strata_iter_free(it);
-    if (!rc && r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
-    if (!rc) {
-        cli_buf_putc(&b, ']');
-        cli_emit(c, &b);
-    }
-    cli_buf_free(&b);
-    return rc;
+    return cli_print_array(c, it, item_change);
 }
 
 int cmd_restore(cli *c)

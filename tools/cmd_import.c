@@ -208,6 +208,8 @@ static int parse_records_any(recparse *p)
     return 0;
 }
 
+/* put-many and import: parse every record first (bad input changes nothing), then write them
+ * all in one commit. */
 static int put_records(cli *c, const char *path, int lines_only)
 {
     const char *entry = c->args[0];
@@ -358,6 +360,18 @@ int cmd_import(cli *c)
     return put_records(c, c->args[1], 1);
 }
 
+/* One record of an export: {"key": …, "value": …}. */
+static int item_record(const cli *c, cli_buf *b, strata_iter *it)
+{
+    strata_slice k = strata_iter_key(it);
+    cli_buf_puts(b, "{\"key\":");
+    cli_buf_json_string(b, k.data, k.len);
+    cli_buf_puts(b, ",\"value\":");
+    int rc = cli_add_value(c, b, strata_iter_value(it), cli_json_flags(c, 0));
+    if (!rc) cli_buf_putc(b, '}');
+    return rc;
+}
+
 int cmd_export(cli *c)
 {
     const char *entry = c->args[0];
@@ -371,41 +385,8 @@ int cmd_export(cli *c)
                   : strata_records_list(&it, c->db, c->tenant, entry, &ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
     cli_progress pg = {c->progress, 0, "export", 0};
-    if (table) {
-        /* one item per line, the form `import` reads back */
-        cli_buf b = {0};
-        uint64_t n = 0;
-        while ((r = strata_iter_next(it)) == 0) {
-            b.len = 0;
-            if ((rc = cli_add_value(c, &b, strata_iter_value(it), cli_json_flags(c, 1)))) break;
-            cli_buf_putc(&b, '\n');
-            fwrite(b.data, 1, b.len, stdout);
-            cli_progress_show(&pg, 0, 0, ++n, "items", 0);
-        }
-        cli_progress_end(&pg);
-        strata_iter_free(it);
-        cli_buf_free(&b);
-        if (!rc && r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
-        return rc;
-    }
-    cli_buf b = {0};
-    uint64_t n = 0;
-    while ((r = strata_iter_next(it)) == 0) {
-        strata_slice k = strata_iter_key(it);
-        b.len = 0;
-        cli_buf_puts(&b, "{\"key\":");
-        cli_buf_json_string(&b, k.data, k.len);
-        cli_buf_puts(&b, ",\"value\":");
-        rc = cli_add_value(c, &b, strata_iter_value(it), cli_json_flags(c, 0));
-        if (rc) break;
-        cli_buf_puts(&b, "}\n");
-        fwrite(b.data, 1, b.len, stdout);
-        cli_progress_show(&pg, 0, 0, ++n, "records", 0);
-    }
-    cli_progress_end(&pg);
-    strata_iter_free(it);
-    cli_buf_free(&b);
-    if (!rc && r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
-    return rc;
+    /* a table: one item per line, the form `import` reads back */
+    if (table) return cli_print_lines(c, it, cli_item_table_item, &pg, "items");
+    return cli_print_lines(c, it, item_record, &pg, "records");
 }
 

@@ -107,10 +107,7 @@ int cmd_describe_table(cli *c)
     strata_value *v = NULL;
     int r = strata_table_describe(&v, c->db, c->tenant, c->args[0], &ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    cli_buf b = {0};
-    rc = cli_add_value(c, &b, v, 0);
-    if (!rc) cli_emit(c, &b);
-    cli_buf_free(&b);
+    rc = cli_print_value(c, v, 0);
     strata_value_free(v);
     return rc;
 }
@@ -167,12 +164,7 @@ int cmd_get_item(cli *c)
         strata_value *v = NULL;
         int r = strata_table_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &ro);
         if (r < 0) rc = cli_lib_fail(c, r, NULL);
-        else {
-            cli_buf b = {0};
-            rc = cli_add_value(c, &b, v, cli_json_flags(c, 1));
-            if (!rc) cli_emit(c, &b);
-            cli_buf_free(&b);
-        }
+        else rc = cli_print_value(c, v, cli_json_flags(c, 1));
         strata_value_free(v);
     }
     table_req_free(&t);
@@ -211,17 +203,11 @@ static int query_or_scan(cli *c, int is_query)
     }
     if (!rc) {
         cli_buf b = {0};
-        cli_buf_puts(&b, "{\"Items\":[");
-        int r, first = 1;
-        while (!rc && (r = strata_iter_next(it)) == 0) {
-            if (!first) cli_buf_putc(&b, ',');
-            first = 0;
-            rc = cli_add_value(c, &b, strata_iter_value(it), cli_json_flags(c, 1));
-        }
-        if (!rc && r != STRATA_ITEROVER) rc = cli_lib_fail(c, r, NULL);
+        cli_buf_puts(&b, "{\"Items\":");
+        rc = cli_add_array(c, &b, it, cli_item_table_item);
         if (!rc) {
             char num[96];
-            snprintf(num, sizeof num, "],\"Count\":%llu,\"ScannedCount\":%llu",
+            snprintf(num, sizeof num, ",\"Count\":%llu,\"ScannedCount\":%llu",
                      (unsigned long long)strata_iter_count(it),
                      (unsigned long long)strata_iter_scanned_count(it));
             cli_buf_puts(&b, num);
