@@ -13,15 +13,25 @@
 
 static const char *cmd_name(const cli *c) { return c->cmd ? c->cmd->name : NULL; }
 
-/* Print "strata: CMD: message" on stderr. */
+/* Print "strata: CMD: message" on stderr; with `usage`, the command's synopsis follows. */
+static void vsay(const cli *c, int usage, const char *fmt, va_list ap)
+{
+    fputs("strata: ", stderr);
+    if (cmd_name(c)) fprintf(stderr, "%s: ", cmd_name(c));
+    vfprintf(stderr, fmt, ap);
+    if (usage && c->cmd)
+        fprintf(stderr, " (usage: strata %s%s%s; see 'strata %s --help')", c->cmd->name,
+                c->cmd->args[0] ? " " : "", c->cmd->args, c->cmd->name);
+    else if (usage)
+        fputs(" (see 'strata help')", stderr);
+    fputc('\n', stderr);
+}
+
 void cli_say(const cli *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("strata: ", stderr);
-    if (cmd_name(c)) fprintf(stderr, "%s: ", cmd_name(c));
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(c, 0, fmt, ap);
     va_end(ap);
 }
 
@@ -53,28 +63,19 @@ int cli_lib_fail(const cli *c, int rc, const char *context)
 
 int cli_usage_fail(const cli *c, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsay(c, 1, fmt, ap);
     va_end(ap);
-    if (c->cmd)
-        cli_say(c, "%s (usage: strata %s%s%s; see 'strata %s --help')", msg, c->cmd->name,
-            c->cmd->args[0] ? " " : "", c->cmd->args, c->cmd->name);
-    else
-        cli_say(c, "%s (see 'strata help')", msg);
     return EXIT_USAGE;
 }
 
-/* Report bad input (not a usage mistake): one line, exit code 2. */
 int cli_bad_input(const cli *c, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsay(c, 0, fmt, ap);
     va_end(ap);
-    cli_say(c, "%s", msg);
     return EXIT_USAGE;
 }
 

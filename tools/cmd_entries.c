@@ -34,8 +34,7 @@ int cmd_load(cli *c)
 {
     const char *entry = c->args[0];
     strata_read_options ro;
-    strata_oid at;
-    int rc = cli_read_opts(c, entry, &ro, &at);
+    int rc = cli_read_opts(c, entry, &ro);
     if (rc) return rc;
     strata_value *v = NULL;
     int r = strata_document_load(&v, c->db, c->tenant, entry, &ro);
@@ -71,8 +70,7 @@ int cmd_get(cli *c)
 {
     const char *entry = c->args[0];
     strata_read_options ro;
-    strata_oid at;
-    int rc = cli_read_opts(c, entry, &ro, &at);
+    int rc = cli_read_opts(c, entry, &ro);
     if (rc) return rc;
     strata_value *v = NULL;
     int r;
@@ -113,8 +111,8 @@ int cmd_digest(cli *c)
 {
     const char *entry = c->args[0];
     strata_read_options ro;
-    strata_oid at, head;
-    int rc = cli_read_opts(c, entry, &ro, &at);
+    strata_oid head;
+    int rc = cli_read_opts(c, entry, &ro);
     if (rc) return rc;
     int r = strata_entry_head(&head, c->db, c->tenant, entry, &ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);

@@ -376,8 +376,7 @@ int cmd_export(cli *c)
 {
     const char *entry = c->args[0];
     strata_read_options ro;
-    strata_oid at;
-    int rc = cli_read_opts(c, entry, &ro, &at);
+    int rc = cli_read_opts(c, entry, &ro);
     if (rc) return rc;
     strata_iter *it = NULL;
     int table = strata_entry_kind_of(c->db, c->tenant, entry, &ro) == STRATA_ENTRY_TABLE;

@@ -101,8 +101,7 @@ int cmd_create_table(cli *c)
 int cmd_describe_table(cli *c)
 {
     strata_read_options ro;
-    strata_oid at;
-    int rc = cli_read_opts(c, c->args[0], &ro, &at);
+    int rc = cli_read_opts(c, c->args[0], &ro);
     if (rc) return rc;
     strata_value *v = NULL;
     int r = strata_table_describe(&v, c->db, c->tenant, c->args[0], &ro);
@@ -155,9 +154,8 @@ int cmd_get_item(cli *c)
 {
     const char *table = c->args[0];
     strata_read_options ro;
-    strata_oid at;
     table_req t;
-    int rc = cli_read_opts(c, table, &ro, &at);
+    int rc = cli_read_opts(c, table, &ro);
     if (!rc) rc = table_parse(c, &t, c->args[1], "key");
     else return rc;
     if (!rc) {
@@ -177,9 +175,8 @@ static int query_or_scan(cli *c, int is_query)
 {
     const char *table = c->args[0];
     strata_read_options ro;
-    strata_oid at;
     table_req t;
-    int rc = cli_read_opts(c, table, &ro, &at);
+    int rc = cli_read_opts(c, table, &ro);
     if (rc) return rc;
     if (!is_query && c->segments == 0 && c->segment != 0)
         return cli_usage_fail(c, "--segment needs --segments");
