@@ -82,6 +82,7 @@ struct cli {
     long long limit;                    /* --limit (0: no limit) */
     int reverse;                        /* --reverse */
     long long segment, segments;        /* --segment / --segments */
+    strata_read_options ro; /* what a reading command reads (cli_read_opts) */
     strata_oid at_oid;     /* --at's digest, once resolved */
     strata_oid expect_oid; /* --expect-head's digest, once resolved */
     int have_expect;      /* expect_oid is set */
@@ -196,9 +197,10 @@ int cli_ensure_tenant(cli *c);
 /* Resolve a commit given as 64 hex digits, or as a unique prefix of at least 4 hex digits
  * among the commits of `entry` (NULL: of every entry of the tenant). Returns 0 or an exit code. */
 int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out);
-/* Read options for --at (resolved against `entry`; the digest is kept in c->at_oid). Returns 0
- * or an exit code. */
-int cli_read_opts(cli *c, const char *entry, strata_read_options *ro);
+/* Fill c->ro: the head, or with --at the commit it names, resolved against `entry` (the digest
+ * is kept in c->at_oid). main does it for every command that takes --at, against its first
+ * argument. Returns 0 or an exit code. */
+int cli_read_opts(cli *c, const char *entry);
 
 /* ---- the command table and help (commands.c) --------------------------------------------- */
 

@@ -243,8 +243,9 @@ int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *
 }
 
 /* Read options for --at (resolved against `entry`). `oid` holds the digest. */
-int cli_read_opts(cli *c, const char *entry, strata_read_options *ro)
+int cli_read_opts(cli *c, const char *entry)
 {
+    strata_read_options *ro = &c->ro;
     strata_read_options_init(ro, STRATA_READ_OPTIONS_VERSION);
     if (!c->at) return 0;
     int rc = cli_resolve_commit(c, entry, c->at, &c->at_oid);

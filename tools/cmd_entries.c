@@ -33,13 +33,10 @@ int cmd_save(cli *c)
 int cmd_load(cli *c)
 {
     const char *entry = c->args[0];
-    strata_read_options ro;
-    int rc = cli_read_opts(c, entry, &ro);
-    if (rc) return rc;
     strata_value *v = NULL;
-    int r = strata_document_load(&v, c->db, c->tenant, entry, &ro);
+    int r = strata_document_load(&v, c->db, c->tenant, entry, &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    rc = cli_print_value(c, v, cli_json_flags(c, 0));
+    int rc = cli_print_value(c, v, cli_json_flags(c, 0));
     strata_value_free(v);
     return rc;
 }
@@ -69,15 +66,12 @@ int cmd_put(cli *c)
 int cmd_get(cli *c)
 {
     const char *entry = c->args[0];
-    strata_read_options ro;
-    int rc = cli_read_opts(c, entry, &ro);
-    if (rc) return rc;
     strata_value *v = NULL;
     int r;
-    if (c->nargs > 1) r = strata_records_get(&v, c->db, c->tenant, entry, c->args[1], &ro);
-    else r = strata_records_get_all(&v, c->db, c->tenant, entry, &ro);
+    if (c->nargs > 1) r = strata_records_get(&v, c->db, c->tenant, entry, c->args[1], &c->ro);
+    else r = strata_records_get_all(&v, c->db, c->tenant, entry, &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    rc = cli_print_value(c, v, cli_json_flags(c, c->nargs == 1));
+    int rc = cli_print_value(c, v, cli_json_flags(c, c->nargs == 1));
     strata_value_free(v);
     return rc;
 }
@@ -110,11 +104,8 @@ int cmd_exists(cli *c)
 int cmd_digest(cli *c)
 {
     const char *entry = c->args[0];
-    strata_read_options ro;
     strata_oid head;
-    int rc = cli_read_opts(c, entry, &ro);
-    if (rc) return rc;
-    int r = strata_entry_head(&head, c->db, c->tenant, entry, &ro);
+    int r = strata_entry_head(&head, c->db, c->tenant, entry, &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
     char hex[STRATA_OID_HEXSIZE + 1];
     strata_oid_fmt(hex, &head);

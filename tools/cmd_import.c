@@ -375,13 +375,10 @@ static int item_record(const cli *c, cli_buf *b, strata_iter *it)
 int cmd_export(cli *c)
 {
     const char *entry = c->args[0];
-    strata_read_options ro;
-    int rc = cli_read_opts(c, entry, &ro);
-    if (rc) return rc;
     strata_iter *it = NULL;
-    int table = strata_entry_kind_of(c->db, c->tenant, entry, &ro) == STRATA_ENTRY_TABLE;
-    int r = table ? strata_table_scan(&it, c->db, c->tenant, entry, NULL, &ro)
-                  : strata_records_list(&it, c->db, c->tenant, entry, &ro);
+    int table = strata_entry_kind_of(c->db, c->tenant, entry, &c->ro) == STRATA_ENTRY_TABLE;
+    int r = table ? strata_table_scan(&it, c->db, c->tenant, entry, NULL, &c->ro)
+                  : strata_records_list(&it, c->db, c->tenant, entry, &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
     cli_progress pg = {c->progress, 0, "export", 0};
     /* a table: one item per line, the form `import` reads back */

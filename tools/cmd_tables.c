@@ -100,13 +100,10 @@ int cmd_create_table(cli *c)
 
 int cmd_describe_table(cli *c)
 {
-    strata_read_options ro;
-    int rc = cli_read_opts(c, c->args[0], &ro);
-    if (rc) return rc;
     strata_value *v = NULL;
-    int r = strata_table_describe(&v, c->db, c->tenant, c->args[0], &ro);
+    int r = strata_table_describe(&v, c->db, c->tenant, c->args[0], &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
-    rc = cli_print_value(c, v, 0);
+    int rc = cli_print_value(c, v, 0);
     strata_value_free(v);
     return rc;
 }
@@ -153,14 +150,11 @@ int cmd_delete_item(cli *c) { return item_write(c, 'd'); }
 int cmd_get_item(cli *c)
 {
     const char *table = c->args[0];
-    strata_read_options ro;
     table_req t;
-    int rc = cli_read_opts(c, table, &ro);
-    if (!rc) rc = table_parse(c, &t, c->args[1], "key");
-    else return rc;
+    int rc = table_parse(c, &t, c->args[1], "key");
     if (!rc) {
         strata_value *v = NULL;
-        int r = strata_table_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &ro);
+        int r = strata_table_get_item(&v, c->db, c->tenant, table, t.arg, c->projection, t.names, &c->ro);
         if (r < 0) rc = cli_lib_fail(c, r, NULL);
         else rc = cli_print_value(c, v, cli_json_flags(c, 1));
         strata_value_free(v);
@@ -174,13 +168,10 @@ int cmd_get_item(cli *c)
 static int query_or_scan(cli *c, int is_query)
 {
     const char *table = c->args[0];
-    strata_read_options ro;
     table_req t;
-    int rc = cli_read_opts(c, table, &ro);
-    if (rc) return rc;
     if (!is_query && c->segments == 0 && c->segment != 0)
         return cli_usage_fail(c, "--segment needs --segments");
-    rc = table_parse(c, &t, NULL, NULL);
+    int rc = table_parse(c, &t, NULL, NULL);
     strata_iter *it = NULL;
     if (!rc) {
         strata_query_options q = STRATA_QUERY_OPTIONS_INIT;
@@ -194,8 +185,8 @@ static int query_or_scan(cli *c, int is_query)
         q.start_key = t.start_key;
         q.segment = (unsigned)c->segment;
         q.total_segments = (unsigned)c->segments;
-        int r = is_query ? strata_table_query(&it, c->db, c->tenant, table, &q, &ro)
-                         : strata_table_scan(&it, c->db, c->tenant, table, &q, &ro);
+        int r = is_query ? strata_table_query(&it, c->db, c->tenant, table, &q, &c->ro)
+                         : strata_table_scan(&it, c->db, c->tenant, table, &q, &c->ro);
         if (r < 0) rc = cli_lib_fail(c, r, NULL);
     }
     if (!rc) {

@@ -313,6 +313,7 @@ static int run(cli *c, parsed *p)
     c->nargs = p->npos - 1;
     int rc = check_invocation(c, p);
     if (!rc && c->cmd->access != DB_NONE) rc = cli_open_db(c, c->cmd->access == DB_WRITE);
+    if (!rc && (c->cmd->opts & OPT_AT)) rc = cli_read_opts(c, c->args[0]);
     if (!rc) rc = c->cmd->run(c);
     return rc;
 }
