@@ -194,6 +194,10 @@ void cli_write_opts(const cli *c, strata_write_options *wo);
 int cli_resolve_expect(cli *c, const char *entry);
 /* Create the tenant on first write. Returns 0 or an exit code. */
 int cli_ensure_tenant(cli *c);
+/* Get ready to write: open the database as the writer, create the tenant on first write,
+ * resolve --expect-head against `entry` (NULL: not checked) and fill *wo. Returns 0 or an exit
+ * code. Commands call it only once their input is checked, so bad input changes nothing. */
+int cli_open_for_write(cli *c, const char *entry, strata_write_options *wo);
 /* Resolve a commit given as 64 hex digits, or as a unique prefix of at least 4 hex digits
  * among the commits of `entry` (NULL: of every entry of the tenant). Returns 0 or an exit code. */
 int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out);

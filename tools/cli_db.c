@@ -162,6 +162,15 @@ int cli_ensure_tenant(cli *c)
     return 0;
 }
 
+int cli_open_for_write(cli *c, const char *entry, strata_write_options *wo)
+{
+    int rc = cli_open_db(c, 1);
+    if (!rc) rc = cli_ensure_tenant(c);
+    if (!rc && entry) rc = cli_resolve_expect(c, entry);
+    cli_write_opts(c, wo);
+    return rc;
+}
+
 static int is_hex(const char *s)
 {
     for (; *s; s++)

@@ -15,12 +15,9 @@ int cmd_save(cli *c)
     strata_value *v = NULL;
     rc = cli_read_input(c, c->nargs > 1 ? c->args[1] : NULL, &in);
     if (!rc) rc = cli_parse_value(c, &v, in.data, in.len, "input");
-    if (!rc) rc = cli_open_db(c, 1);
-    if (!rc) rc = cli_ensure_tenant(c);
-    if (!rc) rc = cli_resolve_expect(c, entry);
+    strata_write_options wo;
+    if (!rc) rc = cli_open_for_write(c, entry, &wo);
     if (!rc) {
-        strata_write_options wo;
-        cli_write_opts(c, &wo);
         strata_oid oid;
         int r = strata_document_save(&oid, c->db, c->tenant, entry, v, &wo);
         rc = r < 0 ? cli_lib_fail(c, r, NULL) : cli_print_write(c, r, &oid, -1);
@@ -49,12 +46,9 @@ int cmd_put(cli *c)
     if (rc) return rc;
     strata_value *v = NULL;
     rc = cli_parse_value(c, &v, json, strlen(json), "value");
-    if (!rc) rc = cli_open_db(c, 1);
-    if (!rc) rc = cli_ensure_tenant(c);
-    if (!rc) rc = cli_resolve_expect(c, entry);
+    strata_write_options wo;
+    if (!rc) rc = cli_open_for_write(c, entry, &wo);
     if (!rc) {
-        strata_write_options wo;
-        cli_write_opts(c, &wo);
         strata_oid oid;
         int r = strata_records_put(&oid, c->db, c->tenant, entry, key, v, &wo);
         rc = r < 0 ? cli_lib_fail(c, r, NULL) : cli_print_write(c, r, &oid, -1);

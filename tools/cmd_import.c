@@ -218,6 +218,7 @@ static int put_records(cli *c, const char *path, int lines_only)
     cli_progress pg = {c->progress && lines_only, 0, c->cmd->name, 0};
     cli_buf in = {0};
     recs r = {0};
+    strata_write_options wo;
     rc = cli_read_input(c, path, &in);
     if (!rc) {
         recparse p = {0};
@@ -235,13 +236,9 @@ static int put_records(cli *c, const char *path, int lines_only)
     if (!rc) {
         cli_progress_show(&pg, in.len, in.len, r.n, "records", 1);
         cli_progress_note(&pg, "committing…");
-        rc = cli_open_db(c, 1);
+        rc = cli_open_for_write(c, entry, &wo);
     }
-    if (!rc) rc = cli_ensure_tenant(c);
-    if (!rc) rc = cli_resolve_expect(c, entry);
     if (!rc) {
-        strata_write_options wo;
-        cli_write_opts(c, &wo);
         strata_oid oid;
         int w = strata_records_put_many(&oid, c->db, c->tenant, entry, (const char *const *)r.keys,
                                 (const strata_value *const *)r.vals, r.n, &wo);

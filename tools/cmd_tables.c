@@ -83,15 +83,13 @@ int cmd_create_table(cli *c)
     if ((rc = cli_check_name(c, "--pk", c->pk)) || (c->sk && (rc = cli_check_name(c, "--sk", c->sk))) ||
         (c->ttl && (rc = cli_check_name(c, "--ttl", c->ttl))))
         return rc;
-    rc = cli_open_db(c, 1);
-    if (!rc) rc = cli_ensure_tenant(c);
+    strata_write_options wo;
+    rc = cli_open_for_write(c, NULL, &wo);
     if (rc) return rc;
     strata_table_schema schema = STRATA_TABLE_SCHEMA_INIT;
     schema.pk = c->pk;
     schema.sk = c->sk;
     schema.ttl = c->ttl;
-    strata_write_options wo;
-    cli_write_opts(c, &wo);
     strata_oid oid;
     int r = strata_table_create(&oid, c->db, c->tenant, table, &schema, &wo);
     if (r < 0) return cli_lib_fail(c, r, NULL);
