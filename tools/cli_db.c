@@ -44,52 +44,17 @@ int cli_parse_value(const cli *c, strata_value **out, const char *s, size_t n, c
     return 0;
 }
 
-/* The name rule of strata.h: 1–255 bytes of UTF-8 without control characters. Returns NULL
- * when `name` follows it, else a description of the problem written into buf. Checked before
- * the database is touched so that bad input changes nothing (not even a new tenant). */
 const char *cli_name_problem(const char *what, const char *name, char *buf, size_t n)
 {
-    size_t len = strlen(name);
-    if (len == 0) {
-        snprintf(buf, n, "%s is empty", what);
-        return buf;
-    }
-    if (len > 255) {
-        snprintf(buf, n, "%s is %zu bytes long (at most 255)", what, len);
-        return buf;
-    }
-    const unsigned char *p = (const unsigned char *)name;
-    size_t i = 0;
-    while (i < len) {
-        unsigned ch = p[i];
-        uint32_t cp = 0;
-        size_t k = 0;
-        if (ch < 0x80) { cp = ch; k = 1; }
-        else if (ch >= 0xC2 && ch <= 0xDF) { cp = ch & 0x1F; k = 2; }
-        else if (ch >= 0xE0 && ch <= 0xEF) { cp = ch & 0x0F; k = 3; }
-        else if (ch >= 0xF0 && ch <= 0xF4) { cp = ch & 0x07; k = 4; }
-        int ok = k > 0 && len - i >= k;
-        for (size_t j = 1; ok && j < k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80) ok = 0;
-            cp = (cp << 6) | (p[i + j] & 0x3F);
-        }
-        static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (ok && (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = 0;
-        if (!ok) {
-            snprintf(buf, n, "%s is not valid UTF-8 (at byte %zu)", what, i);
-            return buf;
-        }
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
-            snprintf(buf, n, "%s contains control character U+%04X (at byte %zu)", what,
-                     (unsigned)cp, i);
-            return buf;
-        }
-        i += k;
-    }
-    return NULL;
+    if (strata_name_check(name) == 0) return NULL;
+    /* the library says "name is empty", "name contains …": say what the name is instead */
+    const char *msg = strata_error_last()->message;
+    if (strncmp(msg, "name ", 5) == 0) snprintf(buf, n, "%s %s", what, msg + 5);
+    else snprintf(buf, n, "%s: %s", what, msg);
+    strata_error_clear();
+    return buf;
 }
 
-/* cli_name_problem as a command check: 0, or EXIT_USAGE after a message. */
 int cli_check_name(const cli *c, const char *what, const char *name)
 {
     char buf[160];
