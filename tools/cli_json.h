@@ -1,6 +1,8 @@
 /* JSON text helpers of the strata command-line tool (tools/): a growable byte buffer, a small
- * structural JSON scanner that splits objects into members (the public API parses values but
- * has no accessor for a value's fields), JSON string escaping and a pretty-printer.
+ * structural JSON scanner that finds value boundaries and object members with their offsets
+ * (for JSON Lines and key → value input, whose mistakes are reported as FILE:LINE:COLUMN and
+ * whose duplicate keys are records, which a parsed value could not keep), JSON string escaping
+ * and a pretty-printer of the CLI's own output.
  * Uses plain malloc: this is an application of the public API, not part of the library. */
 #ifndef STRATA_CLI_JSON_H
 #define STRATA_CLI_JSON_H
@@ -44,19 +46,18 @@ size_t cli_json_skip_ws(const char *s, size_t len, size_t pos);
  * offset just after the value, or -1 and fills *err. */
 int cli_json_value_end(size_t *end, const char *s, size_t len, size_t pos, cli_json_err *err);
 
-/* Decode the JSON string literal starting at s[pos] (which must be '"') into a new
- * NUL-terminated UTF-8 string (*out, free with free(); *outlen excludes the NUL). *end gets the
- * offset after the closing quote. Escapes \u0000 and unpaired surrogates are refused (the
- * result must be a C string of valid UTF-8), as are raw bytes that are not valid UTF-8.
- * Returns 0, or -1 and fills *err (nothing is allocated then). */
-int cli_json_string(char **out, size_t *outlen, size_t *end, const char *s, size_t len, size_t pos,
-                    cli_json_err *err);
+/* Check the JSON string literal starting at s[pos] (which must be '"') as a name: well formed
+ * and without \u0000 (a name must be a C string). *end gets the offset after the closing quote.
+ * Returns 0, or -1 and fills *err. Decoding is strata_value_from_json's (the CLI does not
+ * decode JSON strings itself). */
+int cli_json_name_end(size_t *end, const char *s, size_t len, size_t pos, cli_json_err *err);
 
-/* Called once per member of an object, in input order: `key` is the decoded member name
- * (borrowed for the call), s[val_start, val_end) the member's raw value text. A non-zero
- * return stops the walk and is returned by cli_json_object. */
-typedef int (*cli_json_member_fn)(void *payload, const char *key, size_t val_start,
-                                  size_t val_end);
+/* Called once per member of an object, in input order: s[key_start, key_end) is the member
+ * name's string literal (quotes included, checked as by cli_json_name_end), s[val_start,
+ * val_end) the member's raw value text. A non-zero return stops the walk and is returned by
+ * cli_json_object. */
+typedef int (*cli_json_member_fn)(void *payload, size_t key_start, size_t key_end,
+                                  size_t val_start, size_t val_end);
 
 /* Walk the members of the JSON object starting at s[pos] (which must be '{'). Returns 0 and
  * sets *end after the closing brace; -1 with *err on malformed text; or the callback's

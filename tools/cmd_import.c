@@ -99,15 +99,41 @@ static int add_record(recparse *p, char *key, size_t vs, size_t ve)
     return 0;
 }
 
-/* Member callback for the key → value map form. */
-static int map_member(void *payload, const char *key, size_t vs, size_t ve)
+/* Decode the string literal p->text[a, b) (quotes included, already checked by the scanner) into
+ * a new C string (free with free()). Without escapes its bytes are the string; otherwise
+ * strata_value_from_json decodes it. NULL after a message when that fails. */
+static char *decode_string(recparse *p, size_t a, size_t b)
 {
-    recparse *p = payload;
-    char *k = strdup(key);
-    if (!k) {
+    const char *s = p->text + a + 1;
+    size_t n = b - a - 2;
+    strata_value *v = NULL;
+    strata_slice str = {s, n};
+    if (memchr(s, '\\', n)) {
+        int rc = strata_value_from_json(&v, p->text + a, b - a, 0);
+        if (rc == 0) rc = strata_value_string(&str, v);
+        if (rc < 0) {
+            at_fail(p, a, "%s", strata_error_last()->message);
+            strata_value_free(v);
+            return NULL;
+        }
+    }
+    char *out = malloc(str.len + 1);
+    if (!out) {
         fputs("strata: out of memory\n", stderr);
         exit(EXIT_DBERROR);
     }
+    memcpy(out, str.data, str.len);
+    out[str.len] = '\0';
+    strata_value_free(v);
+    return out;
+}
+
+/* Member callback for the key → value map form. */
+static int map_member(void *payload, size_t ks, size_t ke, size_t vs, size_t ve)
+{
+    recparse *p = payload;
+    char *k = decode_string(p, ks, ke);
+    if (!k) return -2;
     char buf[160];
     const char *problem = cli_name_problem("record key", k, buf, sizeof buf);
     if (problem) {
@@ -118,30 +144,31 @@ static int map_member(void *payload, const char *key, size_t vs, size_t ve)
 }
 
 /* Member callback for one JSON Lines record {"key": "...", "value": ...}. */
-static int line_member(void *payload, const char *name, size_t vs, size_t ve)
+static int line_member(void *payload, size_t ks, size_t ke, size_t vs, size_t ve)
 {
     recparse *p = payload;
+    char *name = decode_string(p, ks, ke);
+    if (!name) return -2;
+    int rc = 0;
     if (strcmp(name, "key") == 0) {
-        if (p->have_key) return at_fail(p, vs, "member \"key\" appears twice");
         size_t e;
         cli_json_err err;
-        char *k = NULL;
-        if (p->text[vs] != '"') return at_fail(p, vs, "\"key\" must be a string");
-        if (cli_json_string(&k, NULL, &e, p->text, ve, vs, &err) != 0)
-            return at_fail(p, err.offset, "%s", err.msg);
-        p->key = k;
+        if (p->have_key) rc = at_fail(p, vs, "member \"key\" appears twice");
+        else if (p->text[vs] != '"') rc = at_fail(p, vs, "\"key\" must be a string");
+        else if (cli_json_name_end(&e, p->text, ve, vs, &err) != 0) rc = at_fail(p, err.offset, "%s", err.msg);
+        else if (!(p->key = decode_string(p, vs, ve))) rc = -2;
         p->key_off = vs;
         p->have_key = 1;
-        return 0;
-    }
-    if (strcmp(name, "value") == 0) {
-        if (p->have_val) return at_fail(p, vs, "member \"value\" appears twice");
+    } else if (strcmp(name, "value") == 0) {
+        if (p->have_val) rc = at_fail(p, vs, "member \"value\" appears twice");
         p->val_start = vs;
         p->val_end = ve;
         p->have_val = 1;
-        return 0;
+    } else {
+        rc = at_fail(p, vs, "unexpected member \"%s\" (a record is {\"key\": …, \"value\": …})", name);
     }
-    return at_fail(p, vs, "unexpected member \"%s\" (a record is {\"key\": …, \"value\": …})", name);
+    free(name);
+    return rc;
 }
 
 /* Parse JSON Lines records: one object per line, blank lines skipped. Returns 0 or an exit code
