@@ -51,7 +51,9 @@ void cli_buf_free(cli_buf *b)
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s[0, n), or 0 when it is not valid (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
+ * surrogates and code points above U+10FFFF are invalid). The CLI's one UTF-8 decoder: the
+ * scanner needs it to report bad bytes inside a string at their offset, and the escaper to
+ * replace them by U+FFFD (the public API validates whole values and names, not byte runs). */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
     if (n == 0) return 0;
