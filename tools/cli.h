@@ -1,80 +1,253 @@
-/* Helpers of the strata command-line tool (tools/strata.c): a growable byte buffer, a small
- * structural JSON scanner that splits objects into members (the public API parses values but
- * has no accessor for a value's fields), JSON string escaping and a pretty-printer.
- * Uses plain malloc: this is an application of the public API, not part of the library. */
+/* What the files of the strata command-line tool share: the state of one invocation (struct
+ * cli), the command table's row type, exit codes, and the helpers every command uses —
+ * messages (cli_out.c), output (cli_out.c), input and database access (cli_db.c). Each command
+ * family lives in its own file: cmd_entries.c (documents, records, history), cmd_import.c
+ * (put-many, import, export), cmd_tables.c, cmd_admin.c (init, tenants, stats, verify, gc,
+ * retention); commands.c holds the command table and help, main.c the option parser.
+ * Everything here is an application of the public API (include/strata.h) and nothing else. */
 #ifndef STRATA_CLI_H
 #define STRATA_CLI_H
 
+#include "strata.h"
+#include "cli_json.h"
+
 #include <stddef.h>
+#include <stdint.h>
 
-/* A growable byte buffer; always NUL-terminated after the first append (data may be NULL
- * before). Allocation failure exits the process with code 4 and a message. */
-typedef struct cli_buf {
-    char *data; /* bytes, NUL-terminated when not NULL */
-    size_t len; /* bytes used, excluding the NUL */
-    size_t cap; /* bytes allocated */
-} cli_buf;
+/* Exit codes (docs/cli.md). */
+enum { EXIT_OK = 0, EXIT_NOTFOUND = 1, EXIT_USAGE = 2, EXIT_CONFLICT = 3, EXIT_DBERROR = 4 };
 
-void cli_buf_add(cli_buf *b, const void *p, size_t n);
-void cli_buf_puts(cli_buf *b, const char *s);
-void cli_buf_putc(cli_buf *b, char ch);
-void cli_buf_free(cli_buf *b);
+/* Options a command may accept besides the global ones. */
+enum {
+    OPT_MESSAGE = 1u << 0, /* -m/--message MSG */
+    OPT_AT = 1u << 1,      /* --at DIGEST */
+    OPT_N = 1u << 2,       /* -n N */
+    OPT_DDB = 1u << 3,     /* --dynamodb-json */
+    OPT_EXPECT = 1u << 4,  /* --expect-head DIGEST|none */
+    OPT_SCHEMA = 1u << 5,  /* --pk ATTR --sk ATTR --ttl ATTR */
+    OPT_COND = 1u << 6,    /* --condition EXPR */
+    OPT_PH = 1u << 7,      /* --names JSON --values JSON */
+    OPT_RETURN = 1u << 8,  /* --return none|old|new */
+    OPT_PROJ = 1u << 9,    /* --projection EXPR */
+    OPT_FILTER = 1u << 10, /* --filter EXPR */
+    OPT_PAGE = 1u << 11,   /* --limit N --start-key JSON */
+    OPT_REVERSE = 1u << 12,/* --reverse */
+    OPT_SEGMENT = 1u << 13,/* --segment I --segments N */
+    OPT_KEYCOND = 1u << 14,/* --key-condition EXPR */
+    OPT_UPDATE = 1u << 15, /* --update EXPR */
+    OPT_GC = 1u << 16,     /* --min-dead-share F */
+    OPT_RETAIN = 1u << 17, /* --keep N --keep-age S --audit */
+    OPT_GLOBAL = 1u << 30  /* accepted by every command */
+};
 
-/* Append `s` (n bytes) as a JSON string literal with quotes. Control characters, quote and
- * backslash are escaped; bytes that are not valid UTF-8 are replaced by U+FFFD, so the output
- * is always valid JSON whatever the input. */
-void cli_buf_json_string(cli_buf *b, const char *s, size_t n);
+/* The options of every command that writes. */
+#define OPT_WRITE (OPT_MESSAGE | OPT_EXPECT)
 
-/* Why a scan failed: the byte offset in the scanned text and a one-line reason. */
-typedef struct cli_json_err {
-    size_t offset;
-    char msg[128];
-} cli_json_err;
+/* How a command uses the database: main opens it as a reader or the writer before the handler
+ * runs (DB_NONE: the handler opens it itself, after checking its input). */
+enum { DB_NONE, DB_READ, DB_WRITE };
 
-/* Nesting deeper than this is refused by the scanner (strata's own limit may be lower). */
-#define CLI_JSON_MAX_DEPTH 512
+typedef struct cli cli;
 
-/* The offset of the first byte at or after `pos` that is not JSON whitespace (len if none). */
-size_t cli_json_skip_ws(const char *s, size_t len, size_t pos);
+/* One row of the command table (commands.c). */
+typedef struct command {
+    const char *name;
+    const char *args;    /* positional synopsis, e.g. "ENTRY [KEY]" */
+    int min_args, max_args;
+    unsigned opts;       /* OPT_* accepted besides the global ones */
+    int access;          /* DB_NONE / DB_READ / DB_WRITE */
+    int (*run)(cli *c);  /* returns an exit code */
+    const char *summary; /* one line for `strata help` */
+    const char *help;    /* the rest of `strata help CMD` */
+} command;
 
-/* Find the end of the JSON value that starts exactly at s[pos]. Structural check only:
- * strings must be well formed (escapes, no raw control characters), brackets must balance and
- * nest at most CLI_JSON_MAX_DEPTH deep, scalars are runs of [A-Za-z0-9+-.]; the exact grammar
- * of numbers and literals is left to strata_value_from_json. Returns 0 and sets *end to the
- * offset just after the value, or -1 and fills *err. */
-int cli_json_value_end(size_t *end, const char *s, size_t len, size_t pos, cli_json_err *err);
+/* Everything one invocation knows. */
+struct cli {
+    const command *cmd;
+    const char *db_path;  /* --db, $STRATA_DB, ./.strata */
+    const char *tenant;   /* --tenant, "default" */
+    const char *user;     /* --user, $STRATA_USER, $USER */
+    const char *message;  /* -m */
+    const char *at;       /* --at */
+    const char *expect;   /* --expect-head */
+    const char *pk, *sk, *ttl;          /* create-table */
+    const char *condition, *filter, *projection; /* expressions */
+    const char *key_condition, *update; /* --key-condition / --update (or their positional forms) */
+    const char *gc_dead_share;          /* gc --min-dead-share */
+    const char *keep, *keep_age;        /* retention --keep / --keep-age */
+    int audit;                          /* retention --audit */
+    const char *names, *values;         /* placeholder maps (JSON text) */
+    const char *ret;                    /* --return */
+    const char *start_key;              /* --start-key (JSON text) */
+    long long limit;                    /* --limit (0: no limit) */
+    int reverse;                        /* --reverse */
+    long long segment, segments;        /* --segment / --segments */
+    strata_read_options ro; /* what a reading command reads (cli_read_opts) */
+    strata_oid at_oid;     /* --at's digest, once resolved */
+    strata_oid expect_oid; /* --expect-head's digest, once resolved */
+    int have_expect;      /* expect_oid is set */
+    long long max_items;  /* -n (0: all) */
+    int pretty;           /* 1: indented JSON */
+    int dynamodb;         /* --dynamodb-json */
+    int help, version;    /* --help / --version */
+    long long lock_wait_ms; /* --lock-wait */
+    int progress;         /* stderr is a terminal */
+    int64_t time_us;      /* $STRATA_TIME or 0 (now) */
+    int tz_offset_min;    /* from $STRATA_TIME or STRATA_TZ_LOCAL */
+    char **args;          /* positional arguments after the command name */
+    int nargs;
+    strata_db *db;
+};
 
-/* Decode the JSON string literal starting at s[pos] (which must be '"') into a new
- * NUL-terminated UTF-8 string (*out, free with free(); *outlen excludes the NUL). *end gets the
- * offset after the closing quote. Escapes \u0000 and unpaired surrogates are refused (the
- * result must be a C string of valid UTF-8), as are raw bytes that are not valid UTF-8.
- * Returns 0, or -1 and fills *err (nothing is allocated then). */
-int cli_json_string(char **out, size_t *outlen, size_t *end, const char *s, size_t len, size_t pos,
-                    cli_json_err *err);
+/* ---- messages (cli_out.c) ---------------------------------------------------------------- */
 
-/* Called once per member of an object, in input order: `key` is the decoded member name
- * (borrowed for the call), s[val_start, val_end) the member's raw value text. A non-zero
- * return stops the walk and is returned by cli_json_object. */
-typedef int (*cli_json_member_fn)(void *payload, const char *key, size_t val_start,
-                                  size_t val_end);
+/* Print "strata: CMD: message" on stderr. */
+void cli_say(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The exit code for a negative strata error code. */
+int cli_exit_for(int rc);
+/* Report a failed library call (its thread-local message, else the code's description) and
+ * return the matching exit code. `context` (optional) is prefixed to the message. */
+int cli_lib_fail(const cli *c, int rc, const char *context);
+/* Report a usage mistake with the command's synopsis; returns EXIT_USAGE. */
+int cli_usage_fail(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report bad input (not a usage mistake): one line; returns EXIT_USAGE. */
+int cli_bad_input(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Walk the members of the JSON object starting at s[pos] (which must be '{'). Returns 0 and
- * sets *end after the closing brace; -1 with *err on malformed text; or the callback's
- * non-zero return. */
-int cli_json_object(size_t *end, const char *s, size_t len, size_t pos, cli_json_member_fn fn,
-                    void *payload, cli_json_err *err);
+/* ---- output (cli_out.c) ------------------------------------------------------------------ */
 
-/* 1-based line and column of byte offset `off` in s (columns count bytes). */
-void cli_json_linecol(const char *s, size_t len, size_t off, size_t *line, size_t *col);
+/* Write JSON text (compact, as built) to stdout, re-indented when pretty, plus a newline. */
+void cli_emit(const cli *c, const cli_buf *json);
+/* JSON flags for values; `item` asks for DynamoDB's item form (a map of name → AttributeValue). */
+unsigned cli_json_flags(const cli *c, int item);
+/* Append value v as compact JSON. Returns 0 or an exit code (after a message). */
+int cli_add_value(const cli *c, cli_buf *b, const strata_value *v, unsigned flags);
+/* Append a digest as a JSON string of 64 hex digits. */
+void cli_add_oid(cli_buf *b, const strata_oid *oid);
+/* Append a C string as a JSON string (NULL: ""). */
+void cli_add_str(cli_buf *b, const char *s);
+/* "document", "records", "table" for a STRATA_ENTRY_* kind. */
+const char *cli_kind_name(int kind);
+/* Print the outcome of a write: {"digest": …, "changed": true|false[, "records": n]}
+ * (records < 0: no "records"). Returns EXIT_OK. */
+int cli_print_write(const cli *c, int rc, const strata_oid *oid, long records);
 
-/* Containers whose text fits in this many columns stay on one line when pretty-printed. */
-#define CLI_JSON_LINE_WIDTH 80
+/* Print value v as one JSON document (cli_emit). Returns 0 or an exit code. */
+int cli_print_value(const cli *c, const strata_value *v, unsigned flags);
 
-/* Append the JSON text s[0, len) re-indented: two spaces per level, one member or element per
- * line, "key": value; a container that fits on its line within CLI_JSON_LINE_WIDTH columns
- * stays on that line. Text outside strings that is whitespace is dropped; anything else is
- * copied, so malformed input gives garbage out but never a crash. `indent` is the starting
- * level (for a value nested inside other output). */
-void cli_json_pretty(cli_buf *out, const char *s, size_t len, int indent);
+/* Appends the JSON of the item an iterator stands on (after strata_iter_next returned 0).
+ * Returns 0 or an exit code (after a message). */
+typedef int (*cli_item_fn)(const cli *c, cli_buf *b, strata_iter *it);
+/* Append a JSON array of every item `it` yields, each rendered by `item`. Returns 0 or an exit
+ * code (after a message; b then holds a partial array). The iterator stays the caller's. */
+int cli_add_array(const cli *c, cli_buf *b, strata_iter *it, cli_item_fn item);
+/* Print that array as one JSON document and free `it`. Returns 0 or an exit code. */
+int cli_print_array(const cli *c, strata_iter *it, cli_item_fn item);
+/* Element renderers: the item's key as a JSON string (names: tenants, entries); the item's value
+ * as a DynamoDB item with --dynamodb-json (table items). */
+int cli_item_name(const cli *c, cli_buf *b, strata_iter *it);
+int cli_item_table_item(const cli *c, cli_buf *b, strata_iter *it);
+
+/* A progress line on stderr (drawn only when stderr is a terminal). */
+typedef struct cli_progress {
+    int on;            /* drawing at all (stderr is a terminal) */
+    int drawn;         /* something is on the line now */
+    const char *label; /* "import", … */
+    double last;       /* monotonic seconds of the last draw */
+} cli_progress;
+
+/* Redraw at most 10 times a second: a bar when total > 0, else a counter. `what` names the
+ * counted things ("records"). */
+void cli_progress_show(cli_progress *p, uint64_t done, uint64_t total, uint64_t count,
+                       const char *what, int force);
+/* Say what is happening now (a phase without a measurable amount). */
+void cli_progress_note(cli_progress *p, const char *text);
+/* Clear the line. */
+void cli_progress_end(cli_progress *p);
+
+/* Print every item `it` yields as one line of JSON (JSON Lines, never re-indented), each
+ * rendered by `item`, counting them on `pg` as `what`; frees `it`. Returns 0 or an exit code. */
+int cli_print_lines(const cli *c, strata_iter *it, cli_item_fn item, cli_progress *pg, const char *what);
+
+/* ---- input and database access (cli_db.c) ------------------------------------------------ */
+
+/* Read all of `path` ("-" or NULL: stdin) into out. Returns 0 or EXIT_USAGE after a message. */
+int cli_read_input(const cli *c, const char *path, cli_buf *out);
+/* Parse JSON text into a value with the CLI's JSON flags; `what` names the input in the
+ * message. Returns 0 or an exit code. */
+int cli_parse_value(const cli *c, strata_value **out, const char *s, size_t n, const char *what);
+/* The name rule of strata.h as a command check: 0, or EXIT_USAGE after a message that calls
+ * the name `what` ("entry name", "record key", …). Checked before the database is touched so
+ * that bad input changes nothing (not even a new tenant). */
+int cli_check_name(const cli *c, const char *what, const char *name);
+/* The name rule as a description: NULL when `name` follows it, else the problem written into
+ * buf (for messages that add a position). */
+const char *cli_name_problem(const char *what, const char *name, char *buf, size_t n);
+/* Parse a decimal integer in [lo, hi]. Returns 0 or -1. */
+int cli_parse_int(const char *s, long long lo, long long hi, long long *out);
+
+/* Open c->db_path as the writer (write) or a reader. Returns 0 or an exit code. */
+int cli_open_db(cli *c, int write);
+/* Write options from the invocation: user, message, origin, time, --expect-head. */
+void cli_write_opts(const cli *c, strata_write_options *wo);
+/* Resolve --expect-head against `entry` once the database is open. "none" means the entry must
+ * not exist yet. Returns 0 or an exit code. */
+int cli_resolve_expect(cli *c, const char *entry);
+/* Create the tenant on first write. Returns 0 or an exit code. */
+int cli_ensure_tenant(cli *c);
+/* Get ready to write: open the database as the writer, create the tenant on first write,
+ * resolve --expect-head against `entry` (NULL: not checked) and fill *wo. Returns 0 or an exit
+ * code. Commands call it only once their input is checked, so bad input changes nothing. */
+int cli_open_for_write(cli *c, const char *entry, strata_write_options *wo);
+/* Resolve a commit given as 64 hex digits, or as a unique prefix of at least 4 hex digits
+ * among the commits of `entry` (NULL: of every entry of the tenant). Returns 0 or an exit code. */
+int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out);
+/* Fill c->ro: the head, or with --at the commit it names, resolved against `entry` (the digest
+ * is kept in c->at_oid). main does it for every command that takes --at, against its first
+ * argument. Returns 0 or an exit code. */
+int cli_read_opts(cli *c, const char *entry);
+
+/* ---- the command table and help (commands.c) --------------------------------------------- */
+
+const command *cli_find_command(const char *name);
+void cli_print_command_help(const command *cmd);
+void cli_print_main_help(void);
+
+/* ---- command handlers: each returns an exit code ----------------------------------------- */
+
+/* cmd_entries.c */
+int cmd_save(cli *c);
+int cmd_load(cli *c);
+int cmd_put(cli *c);
+int cmd_get(cli *c);
+int cmd_delete(cli *c);
+int cmd_exists(cli *c);
+int cmd_digest(cli *c);
+int cmd_log(cli *c);
+int cmd_show(cli *c);
+int cmd_diff(cli *c);
+int cmd_restore(cli *c);
+/* cmd_import.c */
+int cmd_put_many(cli *c);
+int cmd_import(cli *c);
+int cmd_export(cli *c);
+/* cmd_tables.c */
+int cmd_create_table(cli *c);
+int cmd_describe_table(cli *c);
+int cmd_put_item(cli *c);
+int cmd_get_item(cli *c);
+int cmd_update_item(cli *c);
+int cmd_delete_item(cli *c);
+int cmd_query(cli *c);
+int cmd_scan(cli *c);
+/* cmd_admin.c */
+int cmd_init(cli *c);
+int cmd_tenants(cli *c);
+int cmd_entries(cli *c);
+int cmd_verify(cli *c);
+int cmd_stats(cli *c);
+int cmd_gc(cli *c);
+int cmd_retention(cli *c);
+/* commands.c */
+int cmd_help(cli *c);
 
 #endif

@@ -2,7 +2,7 @@
  * boundaries and object members (so JSON Lines records and key → value maps can be split into
  * pieces that strata_value_from_json then parses exactly), string escaping and re-indenting.
  * The scanner never reads past `len` and bounds its nesting depth; fuzz/cli fuzzes it. */
-#include "cli.h"
+#include "cli_json.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -51,7 +51,9 @@ void cli_buf_free(cli_buf *b)
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s[0, n), or 0 when it is not valid (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
+ * surrogates and code points above U+10FFFF are invalid). The CLI's one UTF-8 decoder: the
+ * scanner needs it to report bad bytes inside a string at their offset, and the escaper to
+ * replace them by U+FFFD (the public API validates whole values and names, not byte runs). */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
     if (n == 0) return 0;
@@ -70,22 +72,6 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return k;
-}
-
-static void put_utf8(cli_buf *b, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
-    }
-    cli_buf_add(b, u, n);
 }
 
 void cli_buf_json_string(cli_buf *b, const char *s, size_t n)
@@ -116,7 +102,7 @@ void cli_buf_json_string(cli_buf *b, const char *s, size_t n)
         } else {
             size_t k = utf8_len(p + i, n - i);
             if (k == 0) {
-                put_utf8(b, 0xFFFD);
+                cli_buf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD */
                 i++;
             } else {
                 cli_buf_add(b, p + i, k);
@@ -166,8 +152,9 @@ static long hex4(const char *s, size_t len, size_t pos)
     return v;
 }
 
-/* Scan (and when `out` is not NULL, decode) the string literal at s[pos] == '"'. */
-static int scan_string(cli_buf *out, size_t *end, const char *s, size_t len, size_t pos,
+/* Check the string literal at s[pos] == '"' (escapes, surrogate pairs, UTF-8, no raw control
+ * characters); with `name`, \u0000 is refused too. Decoding is left to strata_value_from_json. */
+static int scan_string(int name, size_t *end, const char *s, size_t len, size_t pos,
                        cli_json_err *err)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -182,21 +169,8 @@ static int scan_string(cli_buf *out, size_t *end, const char *s, size_t len, siz
         if (c == '\\') {
             if (i + 1 >= len) break;
             char e = s[i + 1];
-            const char *simple = NULL;
-            switch (e) {
-            case '"': simple = "\""; break;
-            case '\\': simple = "\\"; break;
-            case '/': simple = "/"; break;
-            case 'b': simple = "\b"; break;
-            case 'f': simple = "\f"; break;
-            case 'n': simple = "\n"; break;
-            case 'r': simple = "\r"; break;
-            case 't': simple = "\t"; break;
-            case 'u': break;
-            default: return fail(err, i, "invalid escape in a string");
-            }
-            if (simple) {
-                if (out) cli_buf_putc(out, simple[0]);
+            if (e != 'u') {
+                if (e == '\0' || !strchr("\"\\/bfnrt", e)) return fail(err, i, "invalid escape in a string");
                 i += 2;
                 continue;
             }
@@ -214,39 +188,25 @@ static int scan_string(cli_buf *out, size_t *end, const char *s, size_t len, siz
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return fail(err, i, "unpaired UTF-16 surrogate in a string");
             }
-            if (out) {
-                if (cp == 0) return fail(err, i, "\\u0000 is not allowed in a name");
-                put_utf8(out, cp);
-            }
+            if (name && cp == 0) return fail(err, i, "\\u0000 is not allowed in a name");
             i = next;
             continue;
         }
         if (c < 0x80) {
-            if (out) cli_buf_putc(out, (char)c);
             i++;
             continue;
         }
         size_t k = utf8_len(p + i, len - i);
         if (k == 0) return fail(err, i, "invalid UTF-8 inside a string");
-        if (out) cli_buf_add(out, p + i, k);
         i += k;
     }
     return fail(err, len, "unterminated string");
 }
 
-int cli_json_string(char **out, size_t *outlen, size_t *end, const char *s, size_t len, size_t pos,
-                    cli_json_err *err)
+int cli_json_name_end(size_t *end, const char *s, size_t len, size_t pos, cli_json_err *err)
 {
     if (pos >= len || s[pos] != '"') return fail(err, pos, "expected a string");
-    cli_buf b = {0};
-    cli_buf_add(&b, "", 0);
-    if (scan_string(&b, end, s, len, pos, err) != 0) {
-        cli_buf_free(&b);
-        return -1;
-    }
-    *out = b.data;
-    if (outlen) *outlen = b.len;
-    return 0;
+    return scan_string(1, end, s, len, pos, err);
 }
 
 static int is_scalar_char(char ch)
@@ -270,7 +230,7 @@ int cli_json_value_end(size_t *end, const char *s, size_t len, size_t pos, cli_j
         if (want_key) {
             if (ch != '"') return fail(err, i, "expected a member name (a string)");
             size_t e;
-            if (scan_string(NULL, &e, s, len, i, err) != 0) return -1;
+            if (scan_string(0, &e, s, len, i, err) != 0) return -1;
             i = cli_json_skip_ws(s, len, e);
             if (i >= len || s[i] != ':') return fail(err, i, "expected ':' after a member name");
             i++;
@@ -299,7 +259,7 @@ int cli_json_value_end(size_t *end, const char *s, size_t len, size_t pos, cli_j
             }
             if (ch == '"') {
                 size_t e;
-                if (scan_string(NULL, &e, s, len, i, err) != 0) return -1;
+                if (scan_string(0, &e, s, len, i, err) != 0) return -1;
                 i = e;
             } else if (is_scalar_char(ch)) {
                 while (i < len && is_scalar_char(s[i])) i++;
@@ -345,24 +305,14 @@ int cli_json_object(size_t *end, const char *s, size_t len, size_t pos, cli_json
     }
     for (;;) {
         i = cli_json_skip_ws(s, len, i);
-        char *key = NULL;
-        size_t e;
-        if (cli_json_string(&key, NULL, &e, s, len, i, err) != 0) {
-            if (i >= len || s[i] != '"') fail(err, i, "expected a member name (a string)");
-            return -1;
-        }
-        i = cli_json_skip_ws(s, len, e);
-        if (i >= len || s[i] != ':') {
-            free(key);
-            return fail(err, i, "expected ':' after a member name");
-        }
+        size_t ks = i, ke;
+        if (i >= len || s[i] != '"') return fail(err, i, "expected a member name (a string)");
+        if (scan_string(1, &ke, s, len, i, err) != 0) return -1;
+        i = cli_json_skip_ws(s, len, ke);
+        if (i >= len || s[i] != ':') return fail(err, i, "expected ':' after a member name");
         size_t vs = cli_json_skip_ws(s, len, i + 1), ve;
-        if (cli_json_value_end(&ve, s, len, vs, err) != 0) {
-            free(key);
-            return -1;
-        }
-        int rc = fn ? fn(payload, key, vs, ve) : 0;
-        free(key);
+        if (cli_json_value_end(&ve, s, len, vs, err) != 0) return -1;
+        int rc = fn ? fn(payload, ks, ke, vs, ve) : 0;
         if (rc != 0) return rc;
         i = cli_json_skip_ws(s, len, ve);
         if (i < len && s[i] == ',') {
