@@ -1,5 +1,5 @@
 /* Private to src/doc: the encoding's constants and byte layout, the writer shared by the builder
- * and the parsers, container header parsing, UTF-8 and base64 helpers.
+ * and the parsers, container header parsing and base64 helpers (UTF-8 is src/util/utf8.h).
  *
  * Encoded value layout (docs/format.md, "Values"):
  *
@@ -158,12 +158,8 @@ int strata_doc__num_scan(const char *s, size_t len, int json, size_t *used);
 /* Convert text that matched strata_doc__num_scan. 0 or STRATA_EINVALID (precision / range). */
 int strata_doc__num_from_text(strata_num *out, const char *s, size_t len);
 
-/* ---- UTF-8 / base64 -------------------------------------------------------------------------- */
+/* ---- base64 ---------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid; *cp receives the code point. */
-size_t strata_doc__utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp);
-/* Append the UTF-8 of code point cp (valid scalar value). */
-size_t strata_doc__utf8_put(uint8_t *out, uint32_t cp);
 
 size_t strata_doc__b64_len(size_t n);
 /* Append the standard base64 (with padding) of p to out. */

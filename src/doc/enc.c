@@ -16,6 +16,7 @@
 #include "doc/doc_int.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* ---- names and small helpers ------------------------------------------------------------- */
 
@@ -34,77 +35,6 @@ const char *strata_doc__type_name(int tag)
     case TAG_BSET: return "binary set";
     default: return "unknown type";
     }
-}
-
-size_t strata_doc__utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp)
-{
-    uint8_t c = p[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) {
-        if (end - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
-        *cp = (uint32_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
-        return 2;
-    }
-    if (c < 0xF0) {
-        if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        uint32_t v = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-        *cp = v;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        uint32_t v = (uint32_t)(c & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-                     (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-        if (v < 0x10000 || v > 0x10FFFF) return 0;
-        *cp = v;
-        return 4;
-    }
-    return 0;
-}
-
-size_t strata_doc__utf8_put(uint8_t *out, uint32_t cp)
-{
-    if (cp < 0x80) { out[0] = (uint8_t)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | cp >> 6);
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | cp >> 12);
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | cp >> 18);
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-int strata_doc__utf8_valid(const void *data, size_t len)
-{
-    const uint8_t *p = data, *end = p + len;
-    while (p < end) {
-        /* skip ASCII eight bytes at a time */
-        while (end - p >= 8) {
-            uint64_t x;
-            memcpy(&x, p, 8);
-            if (x & 0x8080808080808080ull) break;
-            p += 8;
-        }
-        if (p >= end) break;
-        if (*p < 0x80) { p++; continue; }
-        uint32_t cp;
-        size_t n = strata_doc__utf8_decode(p, end, &cp);
-        if (!n) return 0;
-        p += n;
-    }
-    return 1;
 }
 
 /* Compare byte strings: memcmp order, a proper prefix first. */
@@ -425,7 +355,7 @@ static int validate_value(const vctx *x, const uint8_t *p, size_t len, int depth
         size_t k = strata_varint__decode(p + 1, p + len, &l);
         if (!k) return vfail(x, p + 1, "bad length varint");
         if (l != len - 1 - k) return vfail(x, p + 1, "length does not match the value's extent");
-        if (tag == TAG_STRING && !strata_doc__utf8_valid(p + 1 + k, (size_t)l))
+        if (tag == TAG_STRING && !strata_utf8__valid(p + 1 + k, (size_t)l))
             return vfail(x, p + 1 + k, "string is not valid UTF-8");
         return 0;
     }
@@ -448,7 +378,7 @@ static int validate_value(const vctx *x, const uint8_t *p, size_t len, int depth
         if (tag == TAG_MAP) {
             strata_slice k, v;
             if (strata_doc__map_split(m, e - s, &k, &v)) return vfail(x, m, "map member key is truncated");
-            if (!strata_doc__utf8_valid(k.data, k.len)) return vfail(x, m, "map key is not valid UTF-8");
+            if (!strata_utf8__valid(k.data, k.len)) return vfail(x, m, "map key is not valid UTF-8");
             if (i > 0) {
                 strata_slice pk;
                 strata_doc__map_split(c.data + prev_s, prev_e - prev_s, &pk, NULL);
@@ -802,7 +732,7 @@ int strata_doc__b_key(strata_doc_builder *b, const void *key, size_t len)
 {
     BEGIN_OP(b);
     if (!key && len) return poison(b, strata_err__set(STRATA_EINVALID, "map key is NULL"));
-    if (!strata_doc__utf8_valid(key, len))
+    if (!strata_utf8__valid(key, len))
         return poison(b, strata_err__set(STRATA_EINVALID, "map key is not valid UTF-8"));
     int rc = strata_doc__w_key_prep(b, 0);
     if (!rc) rc = strata_buf__put_varint(b->out, len);
@@ -854,7 +784,7 @@ int strata_doc__b_string(strata_doc_builder *b, const void *s, size_t len)
 {
     BEGIN_OP(b);
     if (!s && len) return poison(b, strata_err__set(STRATA_EINVALID, "string is NULL"));
-    if (!strata_doc__utf8_valid(s, len))
+    if (!strata_utf8__valid(s, len))
         return poison(b, strata_err__set(STRATA_EINVALID, "string is not valid UTF-8"));
     return b_scalar(b, TAG_STRING, s, len, 1);
 }

@@ -14,6 +14,7 @@
 #include "doc/doc.h"
 #include "doc/doc_int.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 static int put_escaped(strata_buf *out, const uint8_t *p, size_t n)
 {
@@ -61,7 +62,7 @@ int strata_doc__key_encode_part(strata_buf *out, strata_slice part)
 int strata_doc__key_encode_string(strata_buf *out, const void *s, size_t len)
 {
     if (!out || (!s && len)) return strata_err__set(STRATA_EINVALID, "key_encode_string: NULL argument");
-    if (!strata_doc__utf8_valid(s, len)) return strata_err__set(STRATA_EINVALID, "a string key part must be valid UTF-8");
+    if (!strata_utf8__valid(s, len)) return strata_err__set(STRATA_EINVALID, "a string key part must be valid UTF-8");
     size_t save = out->len;
     int rc = strata_buf__putc(out, (uint8_t)STRATA_DOC_STRING);
     if (!rc) rc = put_escaped(out, s, len);
@@ -128,7 +129,7 @@ static int decode_part(const uint8_t *p, const uint8_t *end, strata_buf *out, si
             *o++ = *r++;
         }
     }
-    if (p[0] == TAG_STRING && !strata_doc__utf8_valid(out->data + out->len, len)) {
+    if (p[0] == TAG_STRING && !strata_utf8__valid(out->data + out->len, len)) {
         rc = strata_err__set(STRATA_ECORRUPT, "key string part is not valid UTF-8");
         goto fail;
     }
@@ -220,7 +221,7 @@ int strata_doc__check_name(const char *name, size_t len, const char *what)
     const uint8_t *p = (const uint8_t *)name, *end = p + len;
     while (p < end) {
         uint32_t cp;
-        size_t n = strata_doc__utf8_decode(p, end, &cp);
+        size_t n = strata_utf8__decode(p, end, &cp);
         if (!n)
             return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8 (at byte %zu)", what,
                                    (size_t)(p - (const uint8_t *)name));
