@@ -1,6 +1,5 @@
 /* Reading prolly trees: root-to-level paths of pinned nodes, point gets, counts, cursors (seek,
- * first/last, next/prev, seek by position), range and prefix scans in both directions, and the
- * walk over every reachable object. */
+ * first/last, next/prev, seek by position), and range and prefix scans in both directions. */
 #include <string.h>
 
 #include "tree/tree_int.h"
@@ -412,36 +411,4 @@ int strata_tree__scan_prefix(strata_tree_ctx *ctx, const strata_oid *root, const
     rc = run(c, rc, reverse ? -1 : 1, has_prefix, prefix, plen, cb, payload);
     strata_tree__cursor_free(c);
     return rc;
-}
-
-/* ---- reachability --------------------------------------------------------------------------- */
-
-static int walk(strata_tree_ctx *ctx, const strata_oid *oid, const tnode *parent, uint32_t pi,
-                int (*cb)(const strata_oid *, uint8_t, void *), void *payload)
-{
-    tnode *nd;
-    int rc = parent ? tnode_load_child(ctx, parent, pi, &nd) : tnode_load(ctx, oid, &nd);
-    if (rc) return rc;
-    if ((rc = cb(&nd->oid, STRATA_TREE_NODE_TYPE, payload)) != 0) {
-        if (rc == STRATA_TREE_WALK_SKIP) rc = 0;
-        goto done;
-    }
-    for (uint32_t i = 0; i < nd->n && !rc; i++) {
-        if (nd->level) rc = walk(ctx, NULL, nd, i, cb, payload);
-        else if (nd->vkind[i]) {
-            strata_oid b;
-            memcpy(b.id, tnode_val(nd, i), STRATA_OID_SIZE);
-            rc = cb(&b, STRATA_TREE_BLOB_TYPE, payload);
-        }
-    }
-done:
-    tnode_unpin(nd);
-    return rc;
-}
-
-int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root,
-                      int (*cb)(const strata_oid *oid, uint8_t type, void *payload), void *payload)
-{
-    if (!ctx || !root || !cb) return strata_err__set(STRATA_EINVALID, "strata_tree__walk: NULL argument");
-    return walk(ctx, root, NULL, 0, cb, payload);
 }

@@ -1111,7 +1111,7 @@ static int pruned_leaf(const void *k, size_t kl, const void *v, size_t vl, int b
 static int walk_skip_internal(const strata_oid *oid, uint8_t type, void *payload)
 {
     walk_count(oid, type, payload);
-    return type == 'N' ? STRATA_TREE_WALK_SKIP : 0;
+    return type == 'N' ? STRATA_TREE_SKIP : 0;
 }
 
 /* walk and walk_pruned report every node and blob once per reference, and can skip a subtree. */
