@@ -137,7 +137,7 @@ static int builder_flush(builder *b)
     memcpy(start, hdr, hl);
     tedit e = {{0}, 0};
     strata_oid oid;
-    int rc = tctx_put_node(b->ctx, start, b->buf.len - (TNODE_HEADER_MAX - hl), &oid);
+    int rc = strata_tree__ctx_put_node(b->ctx, start, b->buf.len - (TNODE_HEADER_MAX - hl), &oid);
     if (rc) return rc;
     e.it.key = arena_copy(b->ar, b->buf.data + b->lastkoff, b->lastklen);
     e.it.val = arena_copy(b->ar, oid.id, STRATA_OID_SIZE);
@@ -162,14 +162,14 @@ static int builder_added(builder *b, size_t at, size_t koff, uint32_t klen, uint
     b->count += count;
     b->lastkoff = koff;
     b->lastklen = klen;
-    if (tchunk_boundary(b->level, before, sz, b->buf.data + koff, klen)) return builder_flush(b);
+    if (strata_tree__chunk_boundary(b->level, before, sz, b->buf.data + koff, klen)) return builder_flush(b);
     return 0;
 }
 
 static int builder_add_item(builder *b, const titem *it)
 {
     size_t at = b->buf.len;
-    int rc = titem_encode(&b->buf, it, b->level);
+    int rc = strata_tree__item_encode(&b->buf, it, b->level);
     if (rc) return rc;
     return builder_added(b, at, at + strata_varint__size(it->klen), it->klen,
                          b->level ? it->count : 1);
@@ -205,7 +205,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
     evec prod = {0}, olds = {0};
     builder b;
     if ((rc = builder_init(&b, p->ctx, ar, L, &prod)) != 0) goto done;
-    tpath_cut(p, p->top); /* the first seek of a level starts at the root */
+    strata_tree__path_cut(p, p->top); /* the first seek of a level starts at the root */
     while (ei < nE) {
         /* Seek the node for the next edit from the lowest node of the current path that covers
          * its key, not from the root: within a level the edits are sorted, so the key lies after
@@ -221,8 +221,8 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 break;
             }
         }
-        tpath_cut(p, from);
-        if ((rc = tpath_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
+        strata_tree__path_cut(p, from);
+        if ((rc = strata_tree__path_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
         prod.len = olds.len = 0;
         for (;;) {
             const tnode *N = p->node[L];
@@ -259,7 +259,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 if ((rc = builder_flush(&b)) != 0) goto done;
                 break;
             }
-            int r = tpath_step_node(p, 1);
+            int r = strata_tree__path_step_node(p, 1);
             if (r < 0) { rc = r; goto done; }
             if (r == 0) { rc = strata_err__set(STRATA_ECORRUPT, "tree level %d ends early", L); goto done; }
         }
@@ -376,7 +376,7 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
             t.it.vlen = (uint32_t)e->vlen;
             if (e->vlen > STRATA_TREE_INLINE_MAX) {
                 strata_oid boid;
-                if ((rc = strata_store__put(tctx_store(ctx), STRATA_TREE_BLOB_TYPE, e->val, e->vlen, &boid)) != 0)
+                if ((rc = strata_store__put(strata_tree__ctx_store(ctx), STRATA_TREE_BLOB_TYPE, e->val, e->vlen, &boid)) != 0)
                     goto done;
                 t.it.kind = 1;
                 if (!(t.it.val = arena_copy(&ar, boid.id, STRATA_OID_SIZE))) { rc = STRATA_ENOMEM; goto done; }
@@ -387,7 +387,7 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
         if ((rc = evec_push(&cur, &t)) != 0) goto done;
     }
 
-    if ((rc = tpath_init(&p, ctx, root)) != 0) goto done;
+    if ((rc = strata_tree__path_init(&p, ctx, root)) != 0) goto done;
     have_path = 1;
     int top = p.top;
     for (int L = 0; L <= top; L++) {
@@ -410,14 +410,14 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
     /* A root with one child is not a root: the first level with one node is the top. */
     for (;;) {
         tnode *nd;
-        if ((rc = tnode_load(ctx, out, &nd)) != 0) goto done;
+        if ((rc = strata_tree__node_load(ctx, out, &nd)) != 0) goto done;
         int collapse = nd->level > 0 && nd->n == 1;
         if (collapse) *out = *tnode_child(nd, 0);
-        tnode_unpin(nd);
+        strata_tree__node_unpin(nd);
         if (!collapse) break;
     }
 done:
-    if (have_path) tpath_clear(&p);
+    if (have_path) strata_tree__path_clear(&p);
     strata_mem__free(order);
     strata_mem__free(cur.v);
     strata_mem__free(up.v);

@@ -1,8 +1,8 @@
 /* Walks over the objects of a prolly tree: every node and blob reachable from a root, a node
  * before its children, shared subtrees once per reference. One walker serves two callers:
  *  - strata_tree__walk reads each node through the node cache, with the full parent/child check
- *    of tnode_load_child, and visits it once read (verify: a node that cannot be read stops the
- *    walk with the error instead of being visited);
+ *    of strata_tree__node_load_child, and visits it once read (verify: a node that cannot be
+ *    read stops the walk with the error instead of being visited);
  *  - strata_tree__walk_pruned visits a node before reading it, so that the visitor can skip a
  *    subtree it has seen without reading it (history shares most nodes between versions), reads
  *    nodes straight from the store (a GC walk over all of history would only evict the cache's
@@ -24,7 +24,7 @@ static int load_uncached(strata_tree_ctx *ctx, const strata_oid *oid, tnode **ou
 {
     uint8_t type, *data = NULL;
     size_t len;
-    int rc = strata_store__get(tctx_store(ctx), oid, &type, &data, &len);
+    int rc = strata_store__get(strata_tree__ctx_store(ctx), oid, &type, &data, &len);
     if (rc) return rc;
     if (type != STRATA_TREE_NODE_TYPE) {
         strata_mem__free(data);
@@ -32,7 +32,7 @@ static int load_uncached(strata_tree_ctx *ctx, const strata_oid *oid, tnode **ou
         strata_oid_fmt(hex, oid);
         return strata_err__set(STRATA_ECORRUPT, "object %s is not a tree node (type %u)", hex, type);
     }
-    return tnode_decode(out, oid, data, len);
+    return strata_tree__node_decode(out, oid, data, len);
 }
 
 /* Visit and read node `oid` (child `pi` of `parent`, or the root when parent is NULL), then
@@ -52,7 +52,7 @@ static int walk_node(walker *w, const strata_oid *oid, const tnode *parent, uint
             goto done;
         }
     } else {
-        rc = parent ? tnode_load_child(w->ctx, parent, pi, &nd) : tnode_load(w->ctx, oid, &nd);
+        rc = parent ? strata_tree__node_load_child(w->ctx, parent, pi, &nd) : strata_tree__node_load(w->ctx, oid, &nd);
         if (rc) return rc;
         rc = w->visit(&nd->oid, STRATA_TREE_NODE_TYPE, w->payload);
         if (rc) {
@@ -76,7 +76,7 @@ static int walk_node(walker *w, const strata_oid *oid, const tnode *parent, uint
                          nd->vkind[i] ? STRATA_OID_SIZE : nd->vlen[i], nd->vkind[i], w->payload);
     }
 done:
-    tnode_unpin(nd);
+    strata_tree__node_unpin(nd);
     return rc;
 }
 
@@ -89,8 +89,8 @@ int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_
     return walk_node(&w, root, NULL, 0);
 }
 
-int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
-                             strata_tree_leaf_cb leaf, void *payload)
+int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root,
+                             strata_tree_visit_cb visit, strata_tree_leaf_cb leaf, void *payload)
 {
     if (!ctx || !root || !visit)
         return strata_err__set(STRATA_EINVALID, "strata_tree__walk_pruned: NULL argument");
