@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "doc/doc.h"
+#include "util/array.h"
 #include "util/buf.h"
 
 enum {
@@ -109,12 +110,9 @@ struct strata_doc_builder {
     doc_frame frames[2 * STRATA_DOC_MAX_DEPTH + 2];
     int depth;            /* open containers */
     int max_depth;        /* limit on depth (STRATA_DOC_MAX_DEPTH unless a parser raises it) */
-    doc_member *mem;
-    size_t nmem, capmem;
-    doc_sortitem *items;  /* scratch for sorting members */
-    size_t capitems;
-    uint8_t *tmp;         /* scratch copy of a members area */
-    size_t captmp;
+    STRATA_ARRAY(doc_member) mem;     /* members of the open containers, innermost last */
+    STRATA_ARRAY(doc_sortitem) items; /* scratch for sorting one container's members (cap only) */
+    STRATA_ARRAY(uint8_t) tmp;        /* scratch copy of a members area (cap only) */
     int have_key;         /* in a map: a key was written, its value is due */
     int done;             /* the top-level value is complete */
     int poisoned;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "tree/tree_int.h"
+#include "util/array.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -80,23 +81,8 @@ typedef struct tedit {
     int del;
 } tedit;
 
-typedef struct evec {
-    tedit *v;
-    size_t len, cap;
-} evec;
-
-static int evec_push(evec *e, const tedit *x)
-{
-    if (e->len == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        tedit *v = strata_mem__realloc(e->v, cap * sizeof *v);
-        if (!v) return STRATA_ENOMEM;
-        e->v = v;
-        e->cap = cap;
-    }
-    e->v[e->len++] = *x;
-    return 0;
-}
+/* The edits of one level, ascending by key. */
+typedef STRATA_ARRAY(tedit) evec;
 
 /* ---- node builder (one level's chunker) ---------------------------------------------------- */
 
@@ -144,7 +130,7 @@ static int builder_flush(builder *b)
     if (!e.it.key || !e.it.val) return STRATA_ENOMEM;
     e.it.klen = b->lastklen;
     e.it.count = b->count;
-    if ((rc = evec_push(b->out, &e)) != 0) return rc;
+    if ((rc = strata_array__push(b->out, e)) != 0) return rc;
     b->buf.len = TNODE_HEADER_MAX;
     b->size = 0;
     b->n = 0;
@@ -202,7 +188,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
 {
     int rc = 0;
     size_t ei = 0;
-    evec prod = {0}, olds = {0};
+    evec prod = STRATA_ARRAY_INIT, olds = STRATA_ARRAY_INIT;
     builder b;
     if ((rc = builder_init(&b, p->ctx, ar, L, &prod)) != 0) goto done;
     strata_tree__path_cut(p, p->top); /* the first seek of a level starts at the root */
@@ -223,7 +209,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
         }
         strata_tree__path_cut(p, from);
         if ((rc = strata_tree__path_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
-        prod.len = olds.len = 0;
+        prod.n = olds.n = 0;
         for (;;) {
             const tnode *N = p->node[L];
             int last = path_at_last(p, L);
@@ -235,7 +221,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 o.it.klen = maxkl;
                 o.it.val = arena_copy(ar, N->oid.id, STRATA_OID_SIZE);
                 if (!o.it.key || !o.it.val) { rc = STRATA_ENOMEM; goto done; }
-                if ((rc = evec_push(&olds, &o)) != 0) goto done;
+                if ((rc = strata_array__push(&olds, o)) != 0) goto done;
             }
             uint32_t j = 0;
             for (;;) {
@@ -264,22 +250,22 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
             if (r == 0) { rc = strata_err__set(STRATA_ECORRUPT, "tree level %d ends early", L); goto done; }
         }
         if (L == p->top) {
-            for (size_t i = 0; i < prod.len; i++)
-                if ((rc = evec_push(up, &prod.v[i])) != 0) goto done;
+            for (size_t i = 0; i < prod.n; i++)
+                if ((rc = strata_array__push(up, prod.v[i])) != 0) goto done;
             continue;
         }
         /* Old nodes [olds] become new nodes [prod]: merge into parent-level edits. */
         size_t a = 0, c2 = 0;
-        while (a < olds.len || c2 < prod.len) {
-            int c = a == olds.len ? 1 : c2 == prod.len ? -1
+        while (a < olds.n || c2 < prod.n) {
+            int c = a == olds.n ? 1 : c2 == prod.n ? -1
                   : tkey_cmp(olds.v[a].it.key, olds.v[a].it.klen, prod.v[c2].it.key, prod.v[c2].it.klen);
             if (c < 0) {
-                rc = evec_push(up, &olds.v[a++]);
+                rc = strata_array__push(up, olds.v[a++]);
             } else if (c > 0) {
-                rc = evec_push(up, &prod.v[c2++]);
+                rc = strata_array__push(up, prod.v[c2++]);
             } else {
                 if (memcmp(olds.v[a].it.val, prod.v[c2].it.val, STRATA_OID_SIZE) != 0)
-                    rc = evec_push(up, &prod.v[c2]);
+                    rc = strata_array__push(up, prod.v[c2]);
                 a++;
                 c2++;
             }
@@ -288,8 +274,8 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
     }
 done:
     builder_free(&b);
-    strata_mem__free(prod.v);
-    strata_mem__free(olds.v);
+    strata_array__free(&prod);
+    strata_array__free(&olds);
     return rc;
 }
 
@@ -312,12 +298,12 @@ static int cmp_edit_idx(const void *x, const void *y, void *arg)
 static int build_up(strata_tree_ctx *ctx, arena *ar, evec *nodes, int level, strata_oid *out)
 {
     int rc = 0;
-    evec next = {0};
-    while (nodes->len > 1) {
+    evec next = STRATA_ARRAY_INIT;
+    while (nodes->n > 1) {
         builder b;
-        next.len = 0;
+        next.n = 0;
         if ((rc = builder_init(&b, ctx, ar, ++level, &next)) != 0) goto done;
-        for (size_t i = 0; i < nodes->len && !rc; i++) rc = builder_add_item(&b, &nodes->v[i].it);
+        for (size_t i = 0; i < nodes->n && !rc; i++) rc = builder_add_item(&b, &nodes->v[i].it);
         if (!rc) rc = builder_flush(&b);
         builder_free(&b);
         if (rc) goto done;
@@ -328,7 +314,7 @@ static int build_up(strata_tree_ctx *ctx, arena *ar, evec *nodes, int level, str
     }
     memcpy(out->id, nodes->v[0].it.val, STRATA_OID_SIZE);
 done:
-    strata_mem__free(next.v);
+    strata_array__free(&next);
     return rc;
 }
 
@@ -352,7 +338,7 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
     int rc = 0;
     arena ar = {0};
     size_t *order = NULL;
-    evec cur = {0}, up = {0};
+    evec cur = STRATA_ARRAY_INIT, up = STRATA_ARRAY_INIT;
     tpath p;
     int have_path = 0;
 
@@ -384,25 +370,25 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
                 t.it.val = e->val;
             }
         }
-        if ((rc = evec_push(&cur, &t)) != 0) goto done;
+        if ((rc = strata_array__push(&cur, t)) != 0) goto done;
     }
 
     if ((rc = strata_tree__path_init(&p, ctx, root)) != 0) goto done;
     have_path = 1;
     int top = p.top;
     for (int L = 0; L <= top; L++) {
-        if (cur.len == 0) {  /* nothing changed from here up */
+        if (cur.n == 0) {  /* nothing changed from here up */
             *out = *root;
             goto done;
         }
-        up.len = 0;
-        if ((rc = rewrite_level(&p, &ar, L, cur.v, cur.len, &up)) != 0) goto done;
+        up.n = 0;
+        if ((rc = rewrite_level(&p, &ar, L, cur.v, cur.n, &up)) != 0) goto done;
         evec t = cur;
         cur = up;
         up = t;
     }
     /* cur holds the new nodes of level `top`. */
-    if (cur.len == 0) {
+    if (cur.n == 0) {
         rc = strata_tree__empty(ctx, out);
         goto done;
     }
@@ -419,8 +405,8 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
 done:
     if (have_path) strata_tree__path_clear(&p);
     strata_mem__free(order);
-    strata_mem__free(cur.v);
-    strata_mem__free(up.v);
+    strata_array__free(&cur);
+    strata_array__free(&up);
     arena_free(&ar);
     return rc;
 }
