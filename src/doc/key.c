@@ -174,6 +174,20 @@ static int successor(strata_buf *b, size_t from)
     return 0;
 }
 
+/* Close a key range whose low end lo has just been extended from slo (rc: how that went): the
+ * high end gets the same bytes from shi on, then their successor. On any failure both buffers
+ * are put back as they were. Returns rc or the failure. */
+static int range_close(strata_buf *lo, strata_buf *hi, size_t slo, size_t shi, int rc)
+{
+    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
+    if (!rc) rc = successor(hi, shi);
+    if (rc) {
+        lo->len = slo;
+        hi->len = shi;
+    }
+    return rc;
+}
+
 int strata_doc__key_prefix_range(strata_buf *lo, strata_buf *hi, strata_slice pk, strata_slice prefix)
 {
     if (!lo || !hi) return strata_err__set(STRATA_EINVALID, "key_prefix_range: NULL buffer");
@@ -188,27 +202,14 @@ int strata_doc__key_prefix_range(strata_buf *lo, strata_buf *hi, strata_slice pk
     if (!rc) rc = strata_doc__key_encode_part(lo, pk);
     if (!rc) rc = strata_buf__putc(lo, (uint8_t)t);
     if (!rc) rc = put_escaped(lo, s.data, s.len);
-    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
-    if (!rc) rc = successor(hi, shi);
-    if (rc) {
-        lo->len = slo;
-        hi->len = shi;
-    }
-    return rc;
+    return range_close(lo, hi, slo, shi, rc);
 }
 
 int strata_doc__key_partition_range(strata_buf *lo, strata_buf *hi, strata_slice pk)
 {
     if (!lo || !hi) return strata_err__set(STRATA_EINVALID, "key_partition_range: NULL buffer");
     size_t slo = lo->len, shi = hi->len;
-    int rc = strata_doc__key_encode_part(lo, pk);
-    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
-    if (!rc) rc = successor(hi, shi);
-    if (rc) {
-        lo->len = slo;
-        hi->len = shi;
-    }
-    return rc;
+    return range_close(lo, hi, slo, shi, strata_doc__key_encode_part(lo, pk));
 }
 
 int strata_doc__check_name(const char *name, size_t len, const char *what)
