@@ -1,6 +1,7 @@
 /* Private to src/store: the on-disk formats (byte tables below and in docs/format.md), the
- * decoders that work on byte buffers (also used by the fuzz target), and the segment scanner
- * that implements recovery. */
+ * decoders that work on byte buffers (also used by the fuzz target), the segment scanner that
+ * implements recovery (format.c), and the open store's structures and the functions its files
+ * share (the second half). */
 #ifndef STRATA_STORE_INT_H
 #define STRATA_STORE_INT_H
 
