@@ -123,7 +123,7 @@ static int size_cb(const strata_oid *oid, uint8_t type, void *payload)
     sizes *s = payload;
     if (type != 'N') return 0;
     tnode *nd;
-    int rc = tnode_load(s->ctx, oid, &nd);
+    int rc = strata_tree__node_load(s->ctx, oid, &nd);
     if (rc) return rc;
     int k = nd->level > 0;
     if (s->n[k] == s->cap[k]) {
@@ -131,7 +131,7 @@ static int size_cb(const strata_oid *oid, uint8_t type, void *payload)
         s->v[k] = realloc(s->v[k], s->cap[k] * sizeof *s->v[k]);
     }
     s->v[k][s->n[k]++] = (uint32_t)nd->rawlen;
-    tnode_unpin(nd);
+    strata_tree__node_unpin(nd);
     return 0;
 }
 
@@ -290,7 +290,7 @@ static void strata_phase(strata_sys *y, const cfg *c, const work *w, result *r, 
             sz.ctx = y->ctx;
             CHECK(strata_tree__walk(y->ctx, &y->root, size_cb, &sz));
             tnode *rn;
-            CHECK(tnode_load(y->ctx, &y->root, &rn));
+            CHECK(strata_tree__node_load(y->ctx, &y->root, &rn));
             strata_tree_stats fs;
             strata_tree__stats(y->ctx, &fs);
             printf("strata tree: %zu items, height %d, %zu leaves, %zu internal nodes\n", c->n,
@@ -311,7 +311,7 @@ static void strata_phase(strata_sys *y, const cfg *c, const work *w, result *r, 
             printf("strata cache: %.0f MiB budget, %.0f MiB held, %llu hits, %llu misses; store zstd level %d\n",
                    c->cache / 1048576.0, fs.cached_bytes / 1048576.0, (unsigned long long)fs.hits,
                    (unsigned long long)fs.misses, c->compress);
-            tnode_unpin(rn);
+            strata_tree__node_unpin(rn);
             free(sz.v[0]);
             free(sz.v[1]);
         }

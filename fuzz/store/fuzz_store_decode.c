@@ -63,9 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 strata_oid o;
                 uint64_t off;
                 memcpy(o.id, ix.digests + 32 * i, 32);
-                if (!store_idx_find(&ix, &o, &off)) abort(); /* every listed digest is found */
+                if (!strata_store__idx_find(&ix, &o, &off)) abort(); /* every listed digest is found */
             }
-            store_idx_roots(&ix, root_cb, &count);
+            strata_store__idx_roots(&ix, root_cb, &count);
         }
         break;
     }

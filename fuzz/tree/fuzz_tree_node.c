@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!raw) return 0;
     if (size) memcpy(raw, data, size);
     tnode *nd = NULL;
-    int rc = tnode_decode(&nd, NULL, raw, size);
+    int rc = strata_tree__node_decode(&nd, NULL, raw, size);
     if (rc) {
         if (rc != STRATA_ECORRUPT && rc != STRATA_EVERSION && rc != STRATA_ENOMEM) abort();
         return 0;
@@ -28,12 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t span = nd->level ? STRATA_OID_SIZE : nd->vkind[i] ? STRATA_OID_SIZE : nd->vlen[i];
         if ((size_t)nd->voff[i] + span > nd->rawlen) abort();
         if (i && tkey_cmp(tnode_key(nd, i - 1), nd->kx[i - 1].len, tnode_key(nd, i), nd->kx[i].len) >= 0) abort();
-        if (tnode_search(nd, tnode_key(nd, i), nd->kx[i].len) != i) abort();
+        if (strata_tree__node_search(nd, tnode_key(nd, i), nd->kx[i].len) != i) abort();
         total += tnode_count(nd, i);
     }
     if (total != nd->total) abort();
     /* searches for keys around the node's own */
-    if (size > 4) (void)tnode_search(nd, data + 3, size > 12 ? 9 : size - 3);
-    tnode_free(nd);
+    if (size > 4) (void)strata_tree__node_search(nd, data + 3, size > 12 ? 9 : size - 3);
+    strata_tree__node_free(nd);
     return 0;
 }

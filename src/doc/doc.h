@@ -25,6 +25,7 @@
 
 #include "strata.h"
 #include "util/buf.h"
+#include "util/utf8.h"
 
 /* ---- limits --------------------------------------------------------------------------------- */
 
@@ -343,7 +344,8 @@ int strata_doc__key_partition_range(strata_buf *lo, strata_buf *hi, strata_slice
  * STRATA_EINVALID. */
 int strata_doc__check_name(const char *name, size_t len, const char *what);
 
-/* 1 when [p, p+len) is valid UTF-8 (no surrogates, no overlongs, <= U+10FFFF), else 0. */
-int strata_doc__utf8_valid(const void *p, size_t len);
+/* 1 when [p, p+len) is valid UTF-8. The rule lives in src/util (strata_utf8__valid); this name
+ * stays while src/db still calls it. */
+static inline int strata_doc__utf8_valid(const void *p, size_t len) { return strata_utf8__valid(p, len); }
 
 #endif

@@ -1,5 +1,5 @@
 /* Private to src/doc: the encoding's constants and byte layout, the writer shared by the builder
- * and the parsers, container header parsing, UTF-8 and base64 helpers.
+ * and the parsers, container header parsing and base64 helpers (UTF-8 is src/util/utf8.h).
  *
  * Encoded value layout (docs/format.md, "Values"):
  *
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "doc/doc.h"
+#include "util/array.h"
 #include "util/buf.h"
 
 enum {
@@ -109,12 +110,9 @@ struct strata_doc_builder {
     doc_frame frames[2 * STRATA_DOC_MAX_DEPTH + 2];
     int depth;            /* open containers */
     int max_depth;        /* limit on depth (STRATA_DOC_MAX_DEPTH unless a parser raises it) */
-    doc_member *mem;
-    size_t nmem, capmem;
-    doc_sortitem *items;  /* scratch for sorting members */
-    size_t capitems;
-    uint8_t *tmp;         /* scratch copy of a members area */
-    size_t captmp;
+    STRATA_ARRAY(doc_member) mem;     /* members of the open containers, innermost last */
+    STRATA_ARRAY(doc_sortitem) items; /* scratch for sorting one container's members (cap only) */
+    STRATA_ARRAY(uint8_t) tmp;        /* scratch copy of a members area (cap only) */
     int have_key;         /* in a map: a key was written, its value is due */
     int done;             /* the top-level value is complete */
     int poisoned;
@@ -158,12 +156,8 @@ int strata_doc__num_scan(const char *s, size_t len, int json, size_t *used);
 /* Convert text that matched strata_doc__num_scan. 0 or STRATA_EINVALID (precision / range). */
 int strata_doc__num_from_text(strata_num *out, const char *s, size_t len);
 
-/* ---- UTF-8 / base64 -------------------------------------------------------------------------- */
+/* ---- base64 ---------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid; *cp receives the code point. */
-size_t strata_doc__utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp);
-/* Append the UTF-8 of code point cp (valid scalar value). */
-size_t strata_doc__utf8_put(uint8_t *out, uint32_t cp);
 
 size_t strata_doc__b64_len(size_t n);
 /* Append the standard base64 (with padding) of p to out. */

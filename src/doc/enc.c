@@ -16,6 +16,7 @@
 #include "doc/doc_int.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* ---- names and small helpers ------------------------------------------------------------- */
 
@@ -34,77 +35,6 @@ const char *strata_doc__type_name(int tag)
     case TAG_BSET: return "binary set";
     default: return "unknown type";
     }
-}
-
-size_t strata_doc__utf8_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp)
-{
-    uint8_t c = p[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) {
-        if (end - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
-        *cp = (uint32_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
-        return 2;
-    }
-    if (c < 0xF0) {
-        if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        uint32_t v = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-        *cp = v;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        uint32_t v = (uint32_t)(c & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-                     (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-        if (v < 0x10000 || v > 0x10FFFF) return 0;
-        *cp = v;
-        return 4;
-    }
-    return 0;
-}
-
-size_t strata_doc__utf8_put(uint8_t *out, uint32_t cp)
-{
-    if (cp < 0x80) { out[0] = (uint8_t)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | cp >> 6);
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | cp >> 12);
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | cp >> 18);
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-int strata_doc__utf8_valid(const void *data, size_t len)
-{
-    const uint8_t *p = data, *end = p + len;
-    while (p < end) {
-        /* skip ASCII eight bytes at a time */
-        while (end - p >= 8) {
-            uint64_t x;
-            memcpy(&x, p, 8);
-            if (x & 0x8080808080808080ull) break;
-            p += 8;
-        }
-        if (p >= end) break;
-        if (*p < 0x80) { p++; continue; }
-        uint32_t cp;
-        size_t n = strata_doc__utf8_decode(p, end, &cp);
-        if (!n) return 0;
-        p += n;
-    }
-    return 1;
 }
 
 /* Compare byte strings: memcmp order, a proper prefix first. */
@@ -425,7 +355,7 @@ static int validate_value(const vctx *x, const uint8_t *p, size_t len, int depth
         size_t k = strata_varint__decode(p + 1, p + len, &l);
         if (!k) return vfail(x, p + 1, "bad length varint");
         if (l != len - 1 - k) return vfail(x, p + 1, "length does not match the value's extent");
-        if (tag == TAG_STRING && !strata_doc__utf8_valid(p + 1 + k, (size_t)l))
+        if (tag == TAG_STRING && !strata_utf8__valid(p + 1 + k, (size_t)l))
             return vfail(x, p + 1 + k, "string is not valid UTF-8");
         return 0;
     }
@@ -448,7 +378,7 @@ static int validate_value(const vctx *x, const uint8_t *p, size_t len, int depth
         if (tag == TAG_MAP) {
             strata_slice k, v;
             if (strata_doc__map_split(m, e - s, &k, &v)) return vfail(x, m, "map member key is truncated");
-            if (!strata_doc__utf8_valid(k.data, k.len)) return vfail(x, m, "map key is not valid UTF-8");
+            if (!strata_utf8__valid(k.data, k.len)) return vfail(x, m, "map key is not valid UTF-8");
             if (i > 0) {
                 strata_slice pk;
                 strata_doc__map_split(c.data + prev_s, prev_e - prev_s, &pk, NULL);
@@ -533,7 +463,7 @@ void strata_doc__w_init(strata_doc_builder *w, strata_buf *out)
     w->base = out->len;
     w->depth = 0;
     w->max_depth = STRATA_DOC_MAX_DEPTH;
-    w->nmem = 0;
+    strata_array__clear(&w->mem);
     w->have_key = 0;
     w->done = 0;
     w->poisoned = 0;
@@ -542,27 +472,17 @@ void strata_doc__w_init(strata_doc_builder *w, strata_buf *out)
 
 void strata_doc__w_release(strata_doc_builder *w)
 {
-    strata_mem__free(w->mem);
-    strata_mem__free(w->items);
-    strata_mem__free(w->tmp);
-    w->mem = NULL;
-    w->items = NULL;
-    w->tmp = NULL;
-    w->capmem = w->capitems = w->captmp = 0;
+    strata_array__free(&w->mem);
+    strata_array__free(&w->items);
+    strata_array__free(&w->tmp);
 }
 
 static int push_member(strata_doc_builder *w, size_t start, size_t src)
 {
-    if (w->nmem == w->capmem) {
-        size_t cap = w->capmem ? w->capmem * 2 : 64;
-        doc_member *m = strata_mem__realloc(w->mem, cap * sizeof *m);
-        if (!m) return STRATA_ENOMEM;
-        w->mem = m;
-        w->capmem = cap;
-    }
-    w->mem[w->nmem].start = start;
-    w->mem[w->nmem].src = src;
-    w->nmem++;
+    doc_member *m = strata_array__add(&w->mem);
+    if (!m) return STRATA_ENOMEM;
+    m->start = start;
+    m->src = src;
     return 0;
 }
 
@@ -600,15 +520,15 @@ int strata_doc__w_key_done(strata_doc_builder *w)
 {
     doc_frame *f = &w->frames[w->depth - 1];
     w->have_key = 1;
-    size_t i = w->nmem - 1;
+    size_t i = w->mem.n - 1;
     if (i > f->mem_base && f->sorted) {
         const uint8_t *d = w->out->data, *end = d + w->out->len, *k1, *k2;
         size_t l1, l2;
-        key_at(d + w->mem[i - 1].start, end, &k1, &l1);
-        key_at(d + w->mem[i].start, end, &k2, &l2);
+        key_at(d + w->mem.v[i - 1].start, end, &k1, &l1);
+        key_at(d + w->mem.v[i].start, end, &k2, &l2);
         int c = bytes_cmp(k1, l1, k2, l2);
         if (c == 0) {
-            w->err_src = w->mem[i].src;
+            w->err_src = w->mem.v[i].src;
             return strata_err__set(STRATA_EINVALID, "duplicate key \"%.*s\"", (int)(l2 > 60 ? 60 : l2), k2);
         }
         if (c > 0) f->sorted = 0;
@@ -626,7 +546,7 @@ int strata_doc__w_begin(strata_doc_builder *w, uint8_t tag, size_t src)
     f->tag = tag;
     f->sorted = 1;
     f->start = w->out->len;
-    f->mem_base = w->nmem;
+    f->mem_base = w->mem.n;
     w->have_key = 0;
     return 0;
 }
@@ -639,14 +559,7 @@ static int sort_cmp(const void *x, const void *y)
 
 static int reserve_items(strata_doc_builder *w, size_t n)
 {
-    if (n <= w->capitems) return 0;
-    size_t cap = w->capitems ? w->capitems : 64;
-    while (cap < n) cap *= 2;
-    doc_sortitem *it = strata_mem__realloc(w->items, cap * sizeof *it);
-    if (!it) return STRATA_ENOMEM;
-    w->items = it;
-    w->capitems = cap;
-    return 0;
+    return strata_array__reserve(&w->items, n); /* items.n stays 0: only the room is used */
 }
 
 /* Fill w->items for the members of frame f (data at d), with their comparison bytes. */
@@ -657,10 +570,10 @@ static int collect(strata_doc_builder *w, const doc_frame *f, size_t n, size_t *
     const uint8_t *d = w->out->data, *end = d + w->out->len;
     uint8_t mtag = doc_set_member_tag(f->tag);
     for (size_t i = 0; i < n; i++) {
-        doc_sortitem *it = &w->items[i];
-        it->start = w->mem[f->mem_base + i].start;
-        it->end = i + 1 < n ? w->mem[f->mem_base + i + 1].start : w->out->len;
-        it->src = w->mem[f->mem_base + i].src;
+        doc_sortitem *it = &w->items.v[i];
+        it->start = w->mem.v[f->mem_base + i].start;
+        it->end = i + 1 < n ? w->mem.v[f->mem_base + i + 1].start : w->out->len;
+        it->src = w->mem.v[f->mem_base + i].src;
         const uint8_t *m = d + it->start;
         if (f->tag == TAG_MAP) {
             key_at(m, end, &it->k, &it->klen);
@@ -686,7 +599,7 @@ int strata_doc__w_end(strata_doc_builder *w)
     doc_frame *f = &w->frames[w->depth - 1];
     if (f->tag == TAG_MAP && w->have_key)
         return strata_err__set(STRATA_EINVALID, "builder: map ended after a key without a value");
-    size_t n = w->nmem - f->mem_base;
+    size_t n = w->mem.n - f->mem_base;
     size_t dsize = w->out->len - f->start;
     if (dsize > DOC_MAX_SIZE) return strata_err__set(STRATA_ELIMIT, "value larger than 4 GiB");
     int rc;
@@ -699,21 +612,21 @@ int strata_doc__w_end(strata_doc_builder *w)
         rc = collect(w, f, n, &bad);
         if (rc < 0) return rc;
         if (rc > 0) {
-            w->err_src = w->items[bad].src;
+            w->err_src = w->items.v[bad].src;
             return strata_err__set(STRATA_EINVALID, "%s member is a %s", strata_doc__type_name(f->tag),
-                                   strata_doc__type_name(w->out->data[w->items[bad].start]));
+                                   strata_doc__type_name(w->out->data[w->items.v[bad].start]));
         }
         for (size_t i = 1; i < n && f->sorted; i++)
-            if (sort_cmp(&w->items[i - 1], &w->items[i]) >= 0) f->sorted = 0;
+            if (sort_cmp(&w->items.v[i - 1], &w->items.v[i]) >= 0) f->sorted = 0;
     } else if (f->tag == TAG_MAP && !f->sorted) {
         size_t bad;
         if ((rc = collect(w, f, n, &bad))) return rc;
     }
     if (!f->sorted) {
-        qsort(w->items, n, sizeof *w->items, sort_cmp);
+        qsort(w->items.v, n, sizeof *w->items.v, sort_cmp);
         for (size_t i = 1; i < n; i++) {
-            if (sort_cmp(&w->items[i - 1], &w->items[i]) == 0) {
-                doc_sortitem *dup = w->items[i].src > w->items[i - 1].src ? &w->items[i] : &w->items[i - 1];
+            if (sort_cmp(&w->items.v[i - 1], &w->items.v[i]) == 0) {
+                doc_sortitem *dup = w->items.v[i].src > w->items.v[i - 1].src ? &w->items.v[i] : &w->items.v[i - 1];
                 w->err_src = dup->src;
                 if (f->tag == TAG_MAP)
                     return strata_err__set(STRATA_EINVALID, "duplicate key \"%.*s\"",
@@ -721,20 +634,15 @@ int strata_doc__w_end(strata_doc_builder *w)
                 return strata_err__set(STRATA_EINVALID, "duplicate member in %s", strata_doc__type_name(f->tag));
             }
         }
-        if (dsize > w->captmp) {
-            uint8_t *t = strata_mem__realloc(w->tmp, dsize);
-            if (!t) return STRATA_ENOMEM;
-            w->tmp = t;
-            w->captmp = dsize;
-        }
+        if ((rc = strata_array__reserve(&w->tmp, dsize)) != 0) return rc;
         size_t o = 0;
         for (size_t i = 0; i < n; i++) {
-            size_t l = w->items[i].end - w->items[i].start;
-            memcpy(w->tmp + o, w->out->data + w->items[i].start, l);
-            w->mem[f->mem_base + i].start = f->start + o; /* new position */
+            size_t l = w->items.v[i].end - w->items.v[i].start;
+            memcpy(w->tmp.v + o, w->out->data + w->items.v[i].start, l);
+            w->mem.v[f->mem_base + i].start = f->start + o; /* new position */
             o += l;
         }
-        memcpy(w->out->data + f->start, w->tmp, dsize);
+        memcpy(w->out->data + f->start, w->tmp.v, dsize);
     }
     /* header: tag, varint D, varint n, (n-1) end offsets */
     uint8_t wd = doc_offset_width(dsize);
@@ -748,13 +656,13 @@ int strata_doc__w_end(strata_doc_builder *w)
     h += strata_varint__encode(h, dsize);
     h += strata_varint__encode(h, n);
     for (size_t i = 1; i < n; i++) {
-        size_t end_off = w->mem[f->mem_base + i].start - f->start;
+        size_t end_off = w->mem.v[f->mem_base + i].start - f->start;
         if (wd == 1) *h++ = (uint8_t)end_off;
         else if (wd == 2) { h[0] = (uint8_t)end_off; h[1] = (uint8_t)(end_off >> 8); h += 2; }
         else { strata_put_le32(h, (uint32_t)end_off); h += 4; }
     }
     w->out->len += hsize;
-    w->nmem = f->mem_base;
+    w->mem.n = f->mem_base;
     w->depth--;
     strata_doc__w_after(w);
     return 0;
@@ -802,7 +710,7 @@ int strata_doc__b_key(strata_doc_builder *b, const void *key, size_t len)
 {
     BEGIN_OP(b);
     if (!key && len) return poison(b, strata_err__set(STRATA_EINVALID, "map key is NULL"));
-    if (!strata_doc__utf8_valid(key, len))
+    if (!strata_utf8__valid(key, len))
         return poison(b, strata_err__set(STRATA_EINVALID, "map key is not valid UTF-8"));
     int rc = strata_doc__w_key_prep(b, 0);
     if (!rc) rc = strata_buf__put_varint(b->out, len);
@@ -854,7 +762,7 @@ int strata_doc__b_string(strata_doc_builder *b, const void *s, size_t len)
 {
     BEGIN_OP(b);
     if (!s && len) return poison(b, strata_err__set(STRATA_EINVALID, "string is NULL"));
-    if (!strata_doc__utf8_valid(s, len))
+    if (!strata_utf8__valid(s, len))
         return poison(b, strata_err__set(STRATA_EINVALID, "string is not valid UTF-8"));
     return b_scalar(b, TAG_STRING, s, len, 1);
 }

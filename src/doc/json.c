@@ -9,6 +9,7 @@
 #include "doc/doc_int.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* ---- base64 ------------------------------------------------------------------------------- */
 
@@ -226,7 +227,7 @@ static int parse_string(jparser *j, strata_buf *out)
                 p += 6;
             }
             p += 6;
-            w += strata_doc__utf8_put(w, cp);
+            w += strata_utf8__encode(w, cp);
             continue;
         }
         if (c < 0x20) {
@@ -234,7 +235,7 @@ static int parse_string(jparser *j, strata_buf *out)
             return jfail(j, "control character in string (must be escaped)", NULL);
         }
         uint32_t cp;
-        size_t n = strata_doc__utf8_decode(p, end, &cp);
+        size_t n = strata_utf8__decode(p, end, &cp);
         if (!n) {
             j->p = p;
             return jfail(j, "invalid UTF-8 in string", NULL);

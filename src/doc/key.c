@@ -14,6 +14,7 @@
 #include "doc/doc.h"
 #include "doc/doc_int.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 static int put_escaped(strata_buf *out, const uint8_t *p, size_t n)
 {
@@ -61,7 +62,7 @@ int strata_doc__key_encode_part(strata_buf *out, strata_slice part)
 int strata_doc__key_encode_string(strata_buf *out, const void *s, size_t len)
 {
     if (!out || (!s && len)) return strata_err__set(STRATA_EINVALID, "key_encode_string: NULL argument");
-    if (!strata_doc__utf8_valid(s, len)) return strata_err__set(STRATA_EINVALID, "a string key part must be valid UTF-8");
+    if (!strata_utf8__valid(s, len)) return strata_err__set(STRATA_EINVALID, "a string key part must be valid UTF-8");
     size_t save = out->len;
     int rc = strata_buf__putc(out, (uint8_t)STRATA_DOC_STRING);
     if (!rc) rc = put_escaped(out, s, len);
@@ -128,7 +129,7 @@ static int decode_part(const uint8_t *p, const uint8_t *end, strata_buf *out, si
             *o++ = *r++;
         }
     }
-    if (p[0] == TAG_STRING && !strata_doc__utf8_valid(out->data + out->len, len)) {
+    if (p[0] == TAG_STRING && !strata_utf8__valid(out->data + out->len, len)) {
         rc = strata_err__set(STRATA_ECORRUPT, "key string part is not valid UTF-8");
         goto fail;
     }
@@ -173,6 +174,20 @@ static int successor(strata_buf *b, size_t from)
     return 0;
 }
 
+/* Close a key range whose low end lo has just been extended from slo (rc: how that went): the
+ * high end gets the same bytes from shi on, then their successor. On any failure both buffers
+ * are put back as they were. Returns rc or the failure. */
+static int range_close(strata_buf *lo, strata_buf *hi, size_t slo, size_t shi, int rc)
+{
+    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
+    if (!rc) rc = successor(hi, shi);
+    if (rc) {
+        lo->len = slo;
+        hi->len = shi;
+    }
+    return rc;
+}
+
 int strata_doc__key_prefix_range(strata_buf *lo, strata_buf *hi, strata_slice pk, strata_slice prefix)
 {
     if (!lo || !hi) return strata_err__set(STRATA_EINVALID, "key_prefix_range: NULL buffer");
@@ -187,27 +202,14 @@ int strata_doc__key_prefix_range(strata_buf *lo, strata_buf *hi, strata_slice pk
     if (!rc) rc = strata_doc__key_encode_part(lo, pk);
     if (!rc) rc = strata_buf__putc(lo, (uint8_t)t);
     if (!rc) rc = put_escaped(lo, s.data, s.len);
-    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
-    if (!rc) rc = successor(hi, shi);
-    if (rc) {
-        lo->len = slo;
-        hi->len = shi;
-    }
-    return rc;
+    return range_close(lo, hi, slo, shi, rc);
 }
 
 int strata_doc__key_partition_range(strata_buf *lo, strata_buf *hi, strata_slice pk)
 {
     if (!lo || !hi) return strata_err__set(STRATA_EINVALID, "key_partition_range: NULL buffer");
     size_t slo = lo->len, shi = hi->len;
-    int rc = strata_doc__key_encode_part(lo, pk);
-    if (!rc) rc = strata_buf__append(hi, lo->data + slo, lo->len - slo);
-    if (!rc) rc = successor(hi, shi);
-    if (rc) {
-        lo->len = slo;
-        hi->len = shi;
-    }
-    return rc;
+    return range_close(lo, hi, slo, shi, strata_doc__key_encode_part(lo, pk));
 }
 
 int strata_doc__check_name(const char *name, size_t len, const char *what)
@@ -220,7 +222,7 @@ int strata_doc__check_name(const char *name, size_t len, const char *what)
     const uint8_t *p = (const uint8_t *)name, *end = p + len;
     while (p < end) {
         uint32_t cp;
-        size_t n = strata_doc__utf8_decode(p, end, &cp);
+        size_t n = strata_utf8__decode(p, end, &cp);
         if (!n)
             return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8 (at byte %zu)", what,
                                    (size_t)(p - (const uint8_t *)name));

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/array.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "util/path.h"
 
 /* ---- verify ----------------------------------------------------------------------------- */
 
@@ -45,10 +47,7 @@ typedef struct rp {
     strata_oid oid;
     uint64_t seq;
 } rp;
-typedef struct rplist {
-    rp *v;
-    size_t n, cap;
-} rplist;
+typedef STRATA_ARRAY(rp) rplist;
 
 static int rplist_set(rplist *l, const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq)
 {
@@ -60,18 +59,12 @@ static int rplist_set(rplist *l, const uint8_t *name, size_t n, const strata_oid
             }
             return 0;
         }
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        rp *nv = strata_mem__realloc(l->v, nc * sizeof *nv);
-        if (!nv) return STRATA_ENOMEM;
-        l->v = nv;
-        l->cap = nc;
-    }
-    memcpy(l->v[l->n].name, name, n);
-    l->v[l->n].name[n] = 0;
-    l->v[l->n].oid = *oid;
-    l->v[l->n].seq = seq;
-    l->n++;
+    rp *e = strata_array__add(l);
+    if (!e) return STRATA_ENOMEM;
+    memcpy(e->name, name, n);
+    e->name[n] = 0;
+    e->oid = *oid;
+    e->seq = seq;
     return 0;
 }
 
@@ -96,13 +89,13 @@ static int verify_cb(const store_rec *r, uint64_t off, const uint8_t *bytes, voi
                    strata_error_last()->message);
     uint64_t io = 0;
     int found;
-    if (v->active) found = store_otab_find(&v->s->act, &r->oid, &io);
-    else if (v->g->map) found = store_idx_find(&v->g->idx, &r->oid, &io);
-    else found = store_otab_find(&v->g->ram, &r->oid, &io);
+    if (v->active) found = strata_store__otab_find(&v->s->act, &r->oid, &io);
+    else if (v->g->map) found = strata_store__idx_find(&v->g->idx, &r->oid, &io);
+    else found = strata_store__otab_find(&v->g->ram, &r->oid, &io);
     if (!found) {
         store_seg *og;
         uint64_t oo;
-        if (!store_lookup_locked(v->s, &r->oid, &og, &oo))
+        if (!strata_store__lookup_locked(v->s, &r->oid, &og, &oo))
             report(v, "%s: object record at offset %llu is not indexed", path, (unsigned long long)off);
     } else if (io == off) {
         v->indexed++;
@@ -119,14 +112,14 @@ int strata_store__verify(strata_store *s, strata_store_verify_report *out,
     v.s = s;
     v.problem = problem;
     v.payload = payload;
-    rplist roots = {0};
+    rplist roots = STRATA_ARRAY_INIT;
     store_filesrc fs = {0};
     int rc = 0;
     pthread_mutex_lock(&s->wmu); /* a stable view: writers wait, readers do not */
     pthread_rwlock_rdlock(&s->rw);
-    for (size_t i = 0; i <= s->nsealed && !rc; i++) {
-        int act = i == s->nsealed;
-        store_seg *g = act ? s->active : s->sealed[i];
+    for (size_t i = 0; i <= s->sealed.n && !rc; i++) {
+        int act = i == s->sealed.n;
+        store_seg *g = act ? s->active : s->sealed.v[i];
         if (!g) continue;
         uint64_t size = g->size;
         if (act) {
@@ -140,11 +133,11 @@ int strata_store__verify(strata_store *s, strata_store_verify_report *out,
         fs.f = g->f;
         fs.woff = 0;
         fs.buf.len = 0;
-        store_src src = {store_filesrc_read, &fs, size, strata_vfs__path(g->f)};
-        store_scan_state st = {SEG_HDR_SIZE, SEG_HDR_SIZE, store_chain_init(SEG_HDR_SIZE)};
+        store_src src = {strata_store__filesrc_read, &fs, size, strata_vfs__path(g->f)};
+        store_scan_state st = strata_store__scan_start();
         vscan vs = {&v, &roots};
         int torn = 0;
-        rc = store_scan(&src, &st, SCAN_SEALED, verify_cb, &vs, &torn);
+        rc = strata_store__scan(&src, &st, SCAN_SEALED, verify_cb, &vs, &torn);
         if (rc == STRATA_ECORRUPT) {
             report(&v, "%s", strata_error_last()->message);
             rc = 0;
@@ -178,7 +171,7 @@ int strata_store__verify(strata_store *s, strata_store_verify_report *out,
             v.rep.roots++;
             store_seg *og;
             uint64_t oo;
-            if (!store_lookup_locked(s, &e->oid, &og, &oo)) {
+            if (!strata_store__lookup_locked(s, &e->oid, &og, &oo)) {
                 char hex[STRATA_OID_HEXSIZE + 1];
                 strata_oid_fmt(hex, &e->oid);
                 report(&v, "root '%s' names object %s, which is not stored", e->name, hex);
@@ -188,7 +181,7 @@ int strata_store__verify(strata_store *s, strata_store_verify_report *out,
     pthread_rwlock_unlock(&s->rw);
     pthread_mutex_unlock(&s->wmu);
     strata_buf__free(&fs.buf);
-    strata_mem__free(roots.v);
+    strata_array__free(&roots);
     if (out) *out = v.rep;
     if (rc) return rc;
     if (v.rep.problems)
@@ -254,14 +247,14 @@ static int salvage_segment(salvage *sv, const char *path)
                 continue;
             }
             uint64_t o;
-            if (!store_otab_find(&sv->seen, &r.oid, &o)) {
-                rc = store_otab_reserve(&sv->seen);
+            if (!strata_store__otab_find(&sv->seen, &r.oid, &o)) {
+                rc = strata_store__otab_reserve(&sv->seen);
                 if (rc) goto done;
                 rc = strata_vfs__write(sv->out, sv->end, img + off, (size_t)r.size);
                 if (rc) goto done;
-                store_otab_put(&sv->seen, &r.oid, sv->end);
+                strata_store__otab_put(&sv->seen, &r.oid, sv->end);
                 sv->end += r.size;
-                sv->chain = store_chain_next(sv->chain, r.sum);
+                sv->chain = strata_store__chain_next(sv->chain, r.sum);
                 sv->rep.objects++;
             }
         } else if (r.kind == 'R') {
@@ -282,16 +275,6 @@ static int seq_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    strata_buf b = {0};
-    if (strata_buf__printf(&b, "%s/%s", dir, name) || strata_buf__putc(&b, 0)) {
-        strata_buf__free(&b);
-        return NULL;
-    }
-    return (char *)b.data;
-}
-
 int strata_store__repair(const char *dir, strata_store_repair_report *out)
 {
     if (!dir) return strata_err__set(STRATA_EINVALID, "strata_store__repair: no directory");
@@ -301,27 +284,27 @@ int strata_store__repair(const char *dir, strata_store_repair_report *out)
     strata_file *lock = NULL;
     uint64_t *segs = NULL;
     size_t n = 0;
-    char *lp = join(dir, "LOCK"), *np = NULL, *sp = join(dir, "STORE");
+    char *lp = strata_path__join(dir, "LOCK"), *np = NULL;
     int rc = STRATA_ENOMEM;
-    if (!lp || !sp) goto done;
+    if (!lp) goto done;
     rc = strata_vfs__open(&lock, lp, STRATA_VFS_RDWR | STRATA_VFS_CREATE);
     if (!rc) rc = strata_vfs__lock(lock, 1, 0);
     if (rc) goto done;
-    rc = store_list_segments(dir, &segs, &n);
+    rc = strata_store__list_segments(dir, &segs, &n);
     if (rc) goto done;
     uint64_t newno = n ? segs[n - 1] + 1 : 1;
-    np = store_seg_path(dir, newno, "seg");
+    np = strata_store__seg_path(dir, newno, "seg");
     if (!np) { rc = STRATA_ENOMEM; goto done; }
     rc = strata_vfs__open(&sv.out, np, STRATA_VFS_RDWR | STRATA_VFS_CREATE | STRATA_VFS_TRUNC);
     if (rc) goto done;
     uint8_t h[SEG_HDR_SIZE];
-    store_encode_seg_header(h, newno);
+    strata_store__encode_seg_header(h, newno);
     rc = strata_vfs__write(sv.out, 0, h, sizeof h);
     if (rc) goto done;
     sv.end = SEG_HDR_SIZE;
-    sv.chain = store_chain_init(SEG_HDR_SIZE);
+    sv.chain = strata_store__chain_init(SEG_HDR_SIZE);
     for (size_t i = 0; i < n; i++) {
-        char *p = store_seg_path(dir, segs[i], "seg");
+        char *p = strata_store__seg_path(dir, segs[i], "seg");
         if (!p) { rc = STRATA_ENOMEM; goto done; }
         rc = salvage_segment(&sv, p);
         strata_mem__free(p);
@@ -332,14 +315,14 @@ int strata_store__repair(const char *dir, strata_store_repair_report *out)
     uint64_t batch_start = SEG_HDR_SIZE;
     for (size_t i = 0; i < sv.roots.n; i++) {
         uint8_t rec[ROOT_MAX];
-        size_t rl = store_encode_root(rec, sv.roots.v[i].name, strlen(sv.roots.v[i].name),
+        size_t rl = strata_store__encode_root(rec, sv.roots.v[i].name, strlen(sv.roots.v[i].name),
                                       &sv.roots.v[i].oid, batch_start, SEG_HDR_SIZE, sv.chain,
                                       sv.roots.v[i].seq);
         rc = strata_vfs__write(sv.out, sv.end, rec, rl);
         if (rc) goto done;
         sv.end += rl;
         batch_start = sv.end;
-        sv.chain = store_chain_init(sv.end);
+        sv.chain = strata_store__chain_init(sv.end);
         sv.rep.roots++;
     }
     rc = strata_vfs__sync(sv.out);
@@ -348,7 +331,7 @@ int strata_store__repair(const char *dir, strata_store_repair_report *out)
         uint8_t rec[ROOT_FIXED];
         strata_oid zero;
         memset(&zero, 0, sizeof zero);
-        size_t rl = store_encode_root(rec, "", 0, &zero, batch_start, sv.end, sv.chain, 0);
+        size_t rl = strata_store__encode_root(rec, "", 0, &zero, batch_start, sv.end, sv.chain, 0);
         rc = strata_vfs__write(sv.out, sv.end, rec, rl);
         if (!rc) rc = strata_vfs__sync(sv.out);
         if (rc) goto done;
@@ -358,20 +341,12 @@ int strata_store__repair(const char *dir, strata_store_repair_report *out)
     /* the marker, then the old files */
     {
         uint8_t m[STORE_FILE_SIZE];
-        store_encode_store_file(m, (uint64_t)time(NULL));
-        char *tmp = join(dir, "STORE.tmp");
-        strata_file *f = NULL;
-        rc = tmp ? strata_vfs__open(&f, tmp, STRATA_VFS_RDWR | STRATA_VFS_CREATE | STRATA_VFS_TRUNC)
-                 : STRATA_ENOMEM;
-        if (!rc) rc = strata_vfs__write(f, 0, m, sizeof m);
-        if (!rc) rc = strata_vfs__sync(f);
-        strata_vfs__close(f);
-        if (!rc) rc = strata_vfs__rename(tmp, sp);
-        strata_mem__free(tmp);
+        strata_store__encode_store_file(m, (uint64_t)time(NULL));
+        rc = strata_vfs__write_atomic(dir, "STORE", m, sizeof m);
         if (rc) goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        char *p = store_seg_path(dir, segs[i], "seg"), *q = store_seg_path(dir, segs[i], "idx");
+        char *p = strata_store__seg_path(dir, segs[i], "seg"), *q = strata_store__seg_path(dir, segs[i], "idx");
         if (!p || !q) rc = STRATA_ENOMEM;
         else {
             rc = strata_vfs__remove(p);
@@ -390,15 +365,14 @@ done:
         if (np) strata_vfs__remove(np);
     }
     strata_vfs__close(sv.out);
-    store_otab_free(&sv.seen);
-    strata_mem__free(sv.roots.v);
+    strata_store__otab_free(&sv.seen);
+    strata_array__free(&sv.roots);
     if (lock) {
         strata_vfs__unlock(lock);
         strata_vfs__close(lock);
     }
     strata_mem__free(segs);
     strata_mem__free(lp);
-    strata_mem__free(sp);
     strata_mem__free(np);
     if (out) *out = sv.rep;
     return rc;

@@ -1,7 +1,7 @@
 /* The object store's on-disk formats: encoders and verifying decoders for the STORE file,
  * segment headers, object and root records and index files, plus the segment scanner that
- * implements recovery (the essay is above store_scan). Everything here works on byte buffers
- * or an abstract byte source, so the fuzz target can drive it without files. */
+ * implements recovery (the essay is above strata_store__scan). Everything here works on byte
+ * buffers or an abstract byte source, so the fuzz target can drive it without files. */
 #include "store/store_int.h"
 
 #include <pthread.h>
@@ -20,7 +20,7 @@
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-uint64_t store_chain_next(uint64_t chain, uint64_t rec_sum)
+uint64_t strata_store__chain_next(uint64_t chain, uint64_t rec_sum)
 {
     uint8_t b[8];
     strata_put_le64(b, rec_sum);
@@ -67,22 +67,23 @@ static int decode_file_header(const uint8_t *p, size_t avail, const char *magic,
     return 0;
 }
 
-void store_encode_seg_header(uint8_t out[SEG_HDR_SIZE], uint64_t segno)
+void strata_store__encode_seg_header(uint8_t out[SEG_HDR_SIZE], uint64_t segno)
 {
     encode_file_header(out, SEG_MAGIC, segno);
 }
 
-int strata_store__decode_seg_header(const uint8_t *p, size_t avail, const char *what, uint64_t *segno)
+int strata_store__decode_seg_header(const uint8_t *p, size_t avail, const char *what,
+                                    uint64_t *segno)
 {
     return decode_file_header(p, avail, SEG_MAGIC, what, segno);
 }
 
-void store_encode_store_file(uint8_t out[STORE_FILE_SIZE], uint64_t now)
+void strata_store__encode_store_file(uint8_t out[STORE_FILE_SIZE], uint64_t now)
 {
     encode_file_header(out, STORE_MAGIC, now);
 }
 
-int store_decode_store_file(const uint8_t *p, size_t avail, const char *what)
+int strata_store__decode_store_file(const uint8_t *p, size_t avail, const char *what)
 {
     return decode_file_header(p, avail, STORE_MAGIC, what, NULL);
 }
@@ -94,8 +95,9 @@ static uint32_t obj_header_check(const uint8_t *p)
     return (uint32_t)strata_hash__sum64(p + 8, 48, strata_le32(p));
 }
 
-void store_encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags, const strata_oid *oid,
-                      const void *payload, uint64_t stored_len, uint64_t raw_len, uint64_t *sum)
+void strata_store__encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags,
+                              const strata_oid *oid, const void *payload, uint64_t stored_len,
+                              uint64_t raw_len, uint64_t *sum)
 {
     hdr[0] = 'O';
     hdr[1] = type;
@@ -110,7 +112,7 @@ void store_encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags, co
     if (sum) *sum = s;
 }
 
-int store_decode_obj_header(const uint8_t *p, size_t avail, store_rec *out)
+int strata_store__decode_obj_header(const uint8_t *p, size_t avail, store_rec *out)
 {
     memset(out, 0, sizeof *out);
     if (avail < OBJ_HDR_SIZE)
@@ -143,16 +145,17 @@ int store_decode_obj_header(const uint8_t *p, size_t avail, store_rec *out)
     return 0;
 }
 
-int store_check_obj_payload(const uint8_t *hdr, const uint8_t *payload, const store_rec *rec)
+int strata_store__check_obj_payload(const uint8_t *hdr, const uint8_t *payload,
+                                    const store_rec *rec)
 {
     uint64_t s = strata_hash__sum64(payload, (size_t)rec->stored_len, strata_hash__sum64(hdr, 56, 0));
     if (s != rec->sum) return strata_err__set(STRATA_ECORRUPT, "object record checksum mismatch");
     return 0;
 }
 
-size_t store_encode_root(uint8_t *out, const char *name, size_t name_len, const strata_oid *root,
-                         uint64_t batch_start, uint64_t synced_upto, uint64_t batch_sum,
-                         uint64_t seq)
+size_t strata_store__encode_root(uint8_t *out, const char *name, size_t name_len,
+                                 const strata_oid *root, uint64_t batch_start, uint64_t synced_upto,
+                                 uint64_t batch_sum, uint64_t seq)
 {
     memset(out, 0, ROOT_FIXED);
     out[0] = name_len ? 'R' : 'C';
@@ -167,7 +170,7 @@ size_t store_encode_root(uint8_t *out, const char *name, size_t name_len, const 
     return ROOT_FIXED + name_len;
 }
 
-int store_decode_root(const uint8_t *p, size_t avail, store_rec *out)
+int strata_store__decode_root(const uint8_t *p, size_t avail, store_rec *out)
 {
     memset(out, 0, sizeof *out);
     if (avail < 2) return strata_err__set(STRATA_ECORRUPT, "root record truncated");
@@ -199,12 +202,12 @@ int store_decode_root(const uint8_t *p, size_t avail, store_rec *out)
 int strata_store__decode_record(const uint8_t *p, size_t avail, store_rec *out)
 {
     if (avail == 0) return strata_err__set(STRATA_ECORRUPT, "empty record");
-    if (p[0] == 'R' || p[0] == 'C') return store_decode_root(p, avail, out);
-    int rc = store_decode_obj_header(p, avail, out);
+    if (p[0] == 'R' || p[0] == 'C') return strata_store__decode_root(p, avail, out);
+    int rc = strata_store__decode_obj_header(p, avail, out);
     if (rc) return rc;
     if (avail - OBJ_HDR_SIZE < out->stored_len)
         return strata_err__set(STRATA_ECORRUPT, "object record payload truncated");
-    return store_check_obj_payload(p, p + OBJ_HDR_SIZE, out);
+    return strata_store__check_obj_payload(p, p + OBJ_HDR_SIZE, out);
 }
 
 /* ---- payloads: zstd through the strata allocator ----------------------------------------- */
@@ -311,15 +314,15 @@ static int ent_cmp(const void *a, const void *b)
     return memcmp(((const store_ent *)a)->oid.id, ((const store_ent *)b)->oid.id, STRATA_OID_SIZE);
 }
 
-int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t seg_len,
-                      store_ent *ents, size_t n, const store_root_ent *roots, size_t nroots,
-                      uint64_t seq, uint64_t dead, uint64_t raw_bytes)
+int strata_store__build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t seg_len,
+                              store_ent *ents, size_t n, const store_root_ent *roots, size_t nroots,
+                              uint64_t seq, uint64_t dead, uint64_t raw_bytes)
 {
     *out = NULL;
     *out_len = 0;
     size_t rlen = 0;
     for (size_t i = 0; i < nroots; i++) rlen += 1 + roots[i].len + 32 + 8 + 4;
-    size_t blen = store_bloom_bytes(n);
+    size_t blen = strata_store__bloom_bytes(n);
     size_t total = IDX_DIGESTS_OFF + 40 * n + rlen + blen + 8;
     uint8_t *p = strata_mem__calloc(1, total);
     if (!p) return STRATA_ENOMEM;
@@ -358,7 +361,7 @@ int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t s
         strata_put_le32(r, roots[i].rec_size);
         r += 4;
     }
-    for (size_t i = 0; i < n; i++) store_bloom_add(r, blen, &ents[i].oid);
+    for (size_t i = 0; i < n; i++) strata_store__bloom_add(r, blen, &ents[i].oid);
     r += blen;
     strata_put_le64(r, strata_hash__sum64(p, total - 8, 0));
     *out = p;
@@ -381,7 +384,7 @@ int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, s
     uint64_t n = strata_le64(p + 32), nroots = strata_le64(p + 40), rlen = strata_le64(p + 48);
     uint64_t blen = strata_le64(p + 80);
     if (n > len / 40 || rlen > len || nroots > rlen || blen > len ||
-        (blen && blen != store_bloom_bytes((size_t)n)) ||
+        (blen && blen != strata_store__bloom_bytes((size_t)n)) ||
         (uint64_t)IDX_DIGESTS_OFF + 40 * n + rlen + blen + 8 != len)
         return strata_err__set(STRATA_ECORRUPT, "%s: index sizes do not match the file length", what);
     if (strata_hash__sum64(p, len - 8, 0) != strata_le64(p + len - 8))
@@ -441,7 +444,7 @@ int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, s
 
 #define BLOOM_PROBES 7
 
-size_t store_bloom_bytes(size_t n) { return n ? (n * 10 + 7) / 8 : 0; }
+size_t strata_store__bloom_bytes(size_t n) { return n ? (n * 10 + 7) / 8 : 0; }
 
 static void bloom_hashes(const strata_oid *oid, uint64_t *h1, uint64_t *h2)
 {
@@ -449,7 +452,7 @@ static void bloom_hashes(const strata_oid *oid, uint64_t *h1, uint64_t *h2)
     *h2 = strata_le64(oid->id + 16) | 1;
 }
 
-void store_bloom_add(uint8_t *bits, size_t len, const strata_oid *oid)
+void strata_store__bloom_add(uint8_t *bits, size_t len, const strata_oid *oid)
 {
     if (!len) return;
     uint64_t h1, h2, m = (uint64_t)len * 8;
@@ -472,7 +475,7 @@ static int bloom_may_have(const uint8_t *bits, size_t len, const strata_oid *oid
     return 1;
 }
 
-int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off)
+int strata_store__idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off)
 {
     if (!bloom_may_have(ix->bloom, ix->bloom_len, oid)) return 0;
     uint8_t b = oid->id[0];
@@ -491,10 +494,9 @@ int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off)
     return 0;
 }
 
-int store_idx_roots(const store_idx *ix,
-                    int (*cb)(const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq,
-                              uint32_t rec_size, void *payload),
-                    void *payload)
+int strata_store__idx_roots(const store_idx *ix,
+                            int (*cb)(const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq, uint32_t rec_size, void *payload),
+                            void *payload)
 {
     const uint8_t *r = ix->roots;
     for (uint64_t i = 0; i < ix->nroots; i++) {
@@ -566,7 +568,7 @@ static int find_claim(const store_src *src, uint64_t x, uint64_t *at, uint64_t *
                 break; /* straddles the chunk: re-read from here */
             }
             store_rec r;
-            if (store_decode_root(p + i, need, &r) == 0 && r.synced_upto > x &&
+            if (strata_store__decode_root(p + i, need, &r) == 0 && r.synced_upto > x &&
                 r.synced_upto <= pos + i) {
                 *at = pos + i;
                 *claim = r.synced_upto;
@@ -580,8 +582,8 @@ static int find_claim(const store_src *src, uint64_t x, uint64_t *at, uint64_t *
     return 0;
 }
 
-int store_scan(const store_src *src, store_scan_state *st, int flags, store_rec_cb cb,
-               void *payload, int *torn)
+int strata_store__scan(const store_src *src, store_scan_state *st, int flags, store_rec_cb cb,
+                       void *payload, int *torn)
 {
     *torn = 0;
     char why[160] = "";
@@ -597,22 +599,22 @@ int store_scan(const store_src *src, store_scan_state *st, int flags, store_rec_
             goto bad;
         }
         if (p[0] == 'O') {
-            if (store_decode_obj_header(p, got, &r)) goto bad;
+            if (strata_store__decode_obj_header(p, got, &r)) goto bad;
             if (r.size > src->size - x) {
                 strata_err__set(STRATA_ECORRUPT, "object record runs past the end of the file");
                 goto bad;
             }
             rc = src_read(src, x, (size_t)r.size, &p, &got);
             if (rc) return rc;
-            if (got < r.size || store_check_obj_payload(p, p + OBJ_HDR_SIZE, &r)) goto bad;
+            if (got < r.size || strata_store__check_obj_payload(p, p + OBJ_HDR_SIZE, &r)) goto bad;
             if (cb && (rc = cb(&r, x, p, payload)) != 0) return rc;
-            st->chain = store_chain_next(st->chain, r.sum);
+            st->chain = strata_store__chain_next(st->chain, r.sum);
             st->off = x + r.size;
         } else if (p[0] == 'R' || p[0] == 'C') {
             size_t need = got >= 2 ? ROOT_FIXED + p[1] : ROOT_FIXED;
             rc = src_read(src, x, need, &p, &got);
             if (rc) return rc;
-            if (store_decode_root(p, got, &r)) goto bad;
+            if (strata_store__decode_root(p, got, &r)) goto bad;
             if (r.batch_start != st->batch_start || r.batch_sum != st->chain) {
                 strata_err__set(STRATA_ECORRUPT, "root record's batch (from offset %llu) does not "
                                 "verify", (unsigned long long)r.batch_start);
@@ -625,7 +627,7 @@ int store_scan(const store_src *src, store_scan_state *st, int flags, store_rec_
             if (cb && (rc = cb(&r, x, p, payload)) != 0) return rc;
             st->off = x + r.size;
             st->batch_start = st->off;
-            st->chain = store_chain_init(st->off);
+            st->chain = strata_store__chain_init(st->off);
         } else {
             strata_err__set(STRATA_ECORRUPT, "unknown record kind 0x%02x", p[0]);
             goto bad;
@@ -649,7 +651,8 @@ bad:
     return 0;
 }
 
-int store_memsrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got)
+int strata_store__memsrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out,
+                              size_t *got)
 {
     const store_memsrc *m = ctx;
     if (off >= m->len) {
@@ -669,9 +672,9 @@ int strata_store__decode_segment(const uint8_t *p, size_t len, int flags, store_
     int rc = strata_store__decode_seg_header(p, len, "segment", NULL);
     if (rc) return rc;
     store_memsrc m = {p, len};
-    store_src src = {store_memsrc_read, &m, len, "segment"};
+    store_src src = {strata_store__memsrc_read, &m, len, "segment"};
     st->off = SEG_HDR_SIZE;
     st->batch_start = SEG_HDR_SIZE;
-    st->chain = store_chain_init(SEG_HDR_SIZE);
-    return store_scan(&src, st, flags, cb, payload, torn);
+    st->chain = strata_store__chain_init(SEG_HDR_SIZE);
+    return strata_store__scan(&src, st, flags, cb, payload, torn);
 }

@@ -39,13 +39,13 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "util/array.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
 
 #define DEFAULT_DEAD_SHARE 0.25
 #define DEFAULT_GC_LEVEL 9
-#define MIN_COMPRESS_LEN 64
 
 /* ---- digest sets -------------------------------------------------------------------------- */
 
@@ -112,6 +112,8 @@ static void oset_free(oset *s)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+typedef STRATA_ARRAY(strata_oid) oid_array;
+
 typedef struct gc_cand {
     store_seg *seg;   /* referenced by the run */
     int swept;        /* chosen: its live records are copied and it is removed at finish */
@@ -120,8 +122,7 @@ typedef struct gc_cand {
 /* The running GC as the store sees it (s->gc): the hit set. Guarded by s->gcmu. */
 typedef struct store_gc {
     oset hits;
-    strata_oid *hitlog; /* hits in arrival order, for finish */
-    size_t nhitlog, caphitlog;
+    oid_array hitlog;   /* hits in arrival order, for finish */
     int overflow;       /* a hit could not be recorded: keep every candidate */
 } store_gc;
 
@@ -136,34 +137,21 @@ struct strata_store_gc {
     size_t ncands;
     size_t nsmall;        /* candidates smaller than 1/8 of the segment size */
     oset marked;
-    strata_oid *late;     /* marked after copy began */
-    size_t nlate, caplate;
+    oid_array late;       /* marked after copy began */
     ZSTD_CCtx *cctx;
     strata_buf rbuf, cbuf; /* a record read / recompressed */
     uint64_t copied_since_seal; /* copies appended since the last rotation */
     strata_store_gc_report rep;
 };
 
-void store_gc_note_hit(strata_store *s, store_seg *g, const strata_oid *oid)
+void strata_store__gc_note_hit(strata_store *s, store_seg *g, const strata_oid *oid)
 {
     (void)g;
     pthread_mutex_lock(&s->gcmu);
     store_gc *h = s->gc;
     if (h && !h->overflow) {
         int rc = oset_add(&h->hits, oid);
-        if (rc == 1) {
-            if (h->nhitlog == h->caphitlog) {
-                size_t nc = h->caphitlog ? h->caphitlog * 2 : 64;
-                strata_oid *nv = strata_mem__realloc(h->hitlog, nc * sizeof *nv);
-                if (!nv) {
-                    rc = STRATA_ENOMEM;
-                } else {
-                    h->hitlog = nv;
-                    h->caphitlog = nc;
-                }
-            }
-            if (rc == 1) h->hitlog[h->nhitlog++] = *oid;
-        }
+        if (rc == 1 && strata_array__push(&h->hitlog, *oid)) rc = STRATA_ENOMEM;
         if (rc < 0) {
             h->overflow = 1; /* the run will sweep nothing */
             strata_error_clear();
@@ -185,7 +173,8 @@ static void unregister_locked(strata_store_gc *g)
     g->registered = 0;
 }
 
-int strata_store__gc_begin(strata_store_gc **out, strata_store *s, const strata_store_gc_options *opt)
+int strata_store__gc_begin(strata_store_gc **out, strata_store *s,
+                           const strata_store_gc_options *opt)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_store__gc_begin: out is NULL");
     *out = NULL;
@@ -210,19 +199,19 @@ int strata_store__gc_begin(strata_store_gc **out, strata_store *s, const strata_
     pthread_mutex_lock(&s->wmu);
     /* seal the active segment first, so that everything written before the run is a candidate
      * (the grace rule then protects exactly what is written during the run) */
-    if (s->end > SEG_HDR_SIZE && !s->gc) rc = store_rotate_locked(s);
+    if (s->end > SEG_HDR_SIZE && !s->gc) rc = strata_store__rotate_locked(s);
     pthread_rwlock_wrlock(&s->rw);
     if (rc) {
         /* rotation failed: nothing changed */
     } else if (s->gc) {
         rc = strata_err__set(STRATA_EBUSY, "a garbage collection is already running on this store");
-    } else if (!(g->cands = strata_mem__calloc(s->nsealed ? s->nsealed : 1, sizeof *g->cands))) {
+    } else if (!(g->cands = strata_mem__calloc(s->sealed.n ? s->sealed.n : 1, sizeof *g->cands))) {
         rc = STRATA_ENOMEM;
     } else {
-        for (size_t i = 0; i < s->nsealed; i++) {
-            store_seg *sg = s->sealed[i];
+        for (size_t i = 0; i < s->sealed.n; i++) {
+            store_seg *sg = s->sealed.v[i];
             if (!sg->map) continue; /* no index (cannot happen for a writer): never swept */
-            store_seg_ref(sg);
+            strata_store__seg_ref(sg);
             sg->gc_cand = 1;
             g->cands[g->ncands++].seg = sg;
         }
@@ -249,18 +238,9 @@ int strata_store__gc_mark(strata_store_gc *g, const strata_oid *oid)
     if (!g || !oid) return strata_err__set(STRATA_EINVALID, "strata_store__gc_mark: NULL argument");
     if (g->finished) return strata_err__set(STRATA_EINVALID, "strata_store__gc_mark: the run has finished");
     int rc = oset_add(&g->marked, oid);
-    if (rc == 1 && g->copying) {
-        if (g->nlate == g->caplate) {
-            size_t nc = g->caplate ? g->caplate * 2 : 256;
-            strata_oid *nv = strata_mem__realloc(g->late, nc * sizeof *nv);
-            /* the object stays marked but may not be copied: callers never finish after an
-             * error */
-            if (!nv) return STRATA_ENOMEM;
-            g->late = nv;
-            g->caplate = nc;
-        }
-        g->late[g->nlate++] = *oid;
-    }
+    /* on ENOMEM the object stays marked but may not be copied: callers never finish after an
+     * error */
+    if (rc == 1 && g->copying && strata_array__push(&g->late, *oid)) return STRATA_ENOMEM;
     return rc;
 }
 
@@ -288,7 +268,7 @@ static int resolves_here(strata_store *s, const strata_oid *oid, store_seg *seg,
     store_seg *g;
     uint64_t o;
     pthread_rwlock_rdlock(&s->rw);
-    int here = store_lookup_locked(s, oid, &g, &o) && g == seg && o == off;
+    int here = strata_store__lookup_locked(s, oid, &g, &o) && g == seg && o == off;
     pthread_rwlock_unlock(&s->rw);
     return here;
 }
@@ -303,16 +283,16 @@ static int read_record(strata_store_gc *g, store_seg *seg, uint64_t off, const u
     int rc = strata_buf__reserve(&g->rbuf, OBJ_HDR_SIZE);
     if (rc) return rc;
     rc = strata_vfs__read_exact(seg->f, off, g->rbuf.data, OBJ_HDR_SIZE);
-    if (!rc) rc = store_decode_obj_header(g->rbuf.data, OBJ_HDR_SIZE, r);
+    if (!rc) rc = strata_store__decode_obj_header(g->rbuf.data, OBJ_HDR_SIZE, r);
     if (rc) return strata_err__wrap(rc, "%s: GC reading the record at offset %llu", path, (unsigned long long)off);
     if ((rc = strata_buf__reserve(&g->rbuf, (size_t)r->size))) return rc;
     rc = strata_vfs__read_exact(seg->f, off + OBJ_HDR_SIZE, g->rbuf.data + OBJ_HDR_SIZE, (size_t)r->stored_len);
-    if (!rc) rc = store_check_obj_payload(g->rbuf.data, g->rbuf.data + OBJ_HDR_SIZE, r);
+    if (!rc) rc = strata_store__check_obj_payload(g->rbuf.data, g->rbuf.data + OBJ_HDR_SIZE, r);
     if (rc) return strata_err__wrap(rc, "%s: GC reading the record at offset %llu", path, (unsigned long long)off);
     g->rbuf.len = (size_t)r->size;
     *rec = g->rbuf.data;
     *len = g->rbuf.len;
-    if (g->opt.compress_level < 0 || (r->flags & OBJ_FLAG_ZSTD) || r->raw_len < MIN_COMPRESS_LEN) return 0;
+    if (g->opt.compress_level < 0 || (r->flags & OBJ_FLAG_ZSTD) || r->raw_len < STORE_MIN_COMPRESS_LEN) return 0;
     /* the digest is checked before the copy is made from the bytes */
     strata_oid got;
     if ((rc = strata_hash__object(&got, r->type, g->rbuf.data + OBJ_HDR_SIZE, (size_t)r->raw_len))) return rc;
@@ -330,9 +310,9 @@ static int read_record(strata_store_gc *g, store_seg *seg, uint64_t off, const u
                                  (size_t)r->raw_len, g->opt.compress_level);
     if (ZSTD_isError(n) || n >= r->raw_len - r->raw_len / 16) return 0; /* keep it raw */
     uint64_t sum;
-    store_encode_obj(g->cbuf.data, r->type, OBJ_FLAG_ZSTD, &r->oid, g->cbuf.data + OBJ_HDR_SIZE, n, r->raw_len, &sum);
+    strata_store__encode_obj(g->cbuf.data, r->type, OBJ_FLAG_ZSTD, &r->oid, g->cbuf.data + OBJ_HDR_SIZE, n, r->raw_len, &sum);
     store_rec nr;
-    if ((rc = store_decode_obj_header(g->cbuf.data, OBJ_HDR_SIZE, &nr))) return rc;
+    if ((rc = strata_store__decode_obj_header(g->cbuf.data, OBJ_HDR_SIZE, &nr))) return rc;
     nr.sum = sum;
     *r = nr;
     g->cbuf.len = OBJ_HDR_SIZE + n;
@@ -359,7 +339,7 @@ static int copy_one(strata_store_gc *g, store_seg *seg, uint64_t off, const stra
     if (!locked) pthread_mutex_lock(&s->wmu);
     /* only this run copies out of candidates; re-check under the writer mutex all the same */
     if (resolves_here(s, oid, seg, off)) {
-        rc = store_append_copy_locked(s, rec, len, &r);
+        rc = strata_store__append_copy_locked(s, rec, len, &r);
         if (!rc) {
             g->rep.objects_copied++;
             g->rep.bytes_copied += len;
@@ -451,7 +431,7 @@ static int copy_if_swept(strata_store_gc *g, const strata_oid *oid)
     store_seg *seg;
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
-    int found = store_lookup_locked(s, oid, &seg, &off);
+    int found = strata_store__lookup_locked(s, oid, &seg, &off);
     pthread_rwlock_unlock(&s->rw);
     if (!found || !seg->gc_cand) return 0;
     for (size_t i = 0; i < g->ncands; i++)
@@ -473,13 +453,13 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
     int rc = 0;
     pthread_mutex_lock(&s->wmu);
     /* objects marked after the bulk copy began */
-    for (size_t i = 0; i < g->nlate && !rc; i++) rc = copy_if_swept(g, &g->late[i]);
+    for (size_t i = 0; i < g->late.n && !rc; i++) rc = copy_if_swept(g, &g->late.v[i]);
     size_t done_hits = 0;
     int sealed_once = 0;
     while (!rc) {
         /* objects found by lookups (a put that deduplicated against a candidate) */
         pthread_mutex_lock(&s->gcmu);
-        size_t nh = g->shared.nhitlog;
+        size_t nh = g->shared.hitlog.n;
         int overflow = g->shared.overflow;
         pthread_mutex_unlock(&s->gcmu);
         if (overflow) {
@@ -488,7 +468,7 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
         }
         for (; done_hits < nh && !rc; done_hits++) {
             pthread_mutex_lock(&s->gcmu);
-            strata_oid o = g->shared.hitlog[done_hits];
+            strata_oid o = g->shared.hitlog.v[done_hits];
             pthread_mutex_unlock(&s->gcmu);
             rc = copy_if_swept(g, &o);
         }
@@ -496,13 +476,13 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
         /* seal: the copies and the full roots table become durable in a segment numbered
          * above every swept one */
         if (!sealed_once || g->copied_since_seal) {
-            if ((rc = store_rotate_locked(s))) break;
+            if ((rc = strata_store__rotate_locked(s))) break;
             sealed_once = 1;
             g->copied_since_seal = 0;
         }
         pthread_rwlock_wrlock(&s->rw);
         pthread_mutex_lock(&s->gcmu);
-        int quiet = g->shared.nhitlog == done_hits && !g->shared.overflow;
+        int quiet = g->shared.hitlog.n == done_hits && !g->shared.overflow;
         pthread_mutex_unlock(&s->gcmu);
         if (!quiet) { /* a lookup hit arrived meanwhile: copy it and seal again */
             pthread_rwlock_unlock(&s->rw);
@@ -510,13 +490,13 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
         }
         /* the switch: swept segments leave the list (lookups can no longer reach them) */
         size_t k = 0;
-        for (size_t i = 0; i < s->nsealed; i++) {
-            store_seg *sg = s->sealed[i];
+        for (size_t i = 0; i < s->sealed.n; i++) {
+            store_seg *sg = s->sealed.v[i];
             int sw = 0;
             for (size_t j = 0; j < g->ncands; j++)
                 if (g->cands[j].seg == sg && g->cands[j].swept) sw = 1;
             if (!sw) {
-                s->sealed[k++] = sg;
+                s->sealed.v[k++] = sg;
                 continue;
             }
             sg->doomed = 1;
@@ -527,7 +507,7 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
             g->rep.bytes_removed += sg->size;
             g->rep.swept++;
         }
-        s->nsealed = k;
+        s->sealed.n = k;
         pthread_rwlock_unlock(&s->rw);
         break;
     }
@@ -540,7 +520,7 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
     g->finished = 1;
     /* drop the list's reference of each swept segment (the run's own goes in gc_free) */
     for (size_t i = 0; i < g->ncands; i++)
-        if (g->cands[i].swept && g->cands[i].seg->doomed) store_seg_unref(s, g->cands[i].seg);
+        if (g->cands[i].swept && g->cands[i].seg->doomed) strata_store__seg_unref(s, g->cands[i].seg);
     g->rep.marked = g->marked.n;
     if (out) *out = g->rep;
     return 0;
@@ -555,12 +535,12 @@ void strata_store__gc_free(strata_store_gc *g)
         unregister_locked(g);
         pthread_mutex_unlock(&s->wmu);
     }
-    for (size_t i = 0; i < g->ncands; i++) store_seg_unref(s, g->cands[i].seg);
+    for (size_t i = 0; i < g->ncands; i++) strata_store__seg_unref(s, g->cands[i].seg);
     strata_mem__free(g->cands);
     oset_free(&g->marked);
     oset_free(&g->shared.hits);
-    strata_mem__free(g->shared.hitlog);
-    strata_mem__free(g->late);
+    strata_array__free(&g->shared.hitlog);
+    strata_array__free(&g->late);
     ZSTD_freeCCtx(g->cctx);
     strata_buf__free(&g->rbuf);
     strata_buf__free(&g->cbuf);
@@ -573,15 +553,15 @@ int strata_store__object_size(strata_store *s, const strata_oid *oid, uint64_t *
     store_seg *g;
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
-    int found = store_lookup_locked(s, oid, &g, &off);
-    if (found) store_seg_ref(g);
+    int found = strata_store__lookup_locked(s, oid, &g, &off);
+    if (found) strata_store__seg_ref(g);
     pthread_rwlock_unlock(&s->rw);
     if (!found) return strata_err__set(STRATA_ENOTFOUND, "object not in the store");
     uint8_t hdr[OBJ_HDR_SIZE];
     store_rec r;
     int rc = strata_vfs__read_exact(g->f, off, hdr, sizeof hdr);
-    if (!rc) rc = store_decode_obj_header(hdr, sizeof hdr, &r);
+    if (!rc) rc = strata_store__decode_obj_header(hdr, sizeof hdr, &r);
     if (!rc) *out = r.size;
-    store_seg_unref(s, g);
+    strata_store__seg_unref(s, g);
     return rc;
 }

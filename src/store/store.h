@@ -77,7 +77,7 @@ int strata_store__refresh(strata_store *s);
 /* Make everything written so far durable, whatever the durability mode. */
 int strata_store__sync(strata_store *s);
 
-/* ---- added with the implementation ------------------------------------------------------ */
+/* ---- statistics, iteration, verify and repair --------------------------------------------- */
 
 /* Statistics of an open store (a consistent snapshot). */
 typedef struct strata_store_stats {

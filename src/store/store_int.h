@@ -1,6 +1,7 @@
 /* Private to src/store: the on-disk formats (byte tables below and in docs/format.md), the
- * decoders that work on byte buffers (also used by the fuzz target), and the segment scanner
- * that implements recovery. */
+ * decoders that work on byte buffers (also used by the fuzz target), the segment scanner that
+ * implements recovery (format.c), and the open store's structures and the functions its files
+ * share (the second half). */
 #ifndef STRATA_STORE_INT_H
 #define STRATA_STORE_INT_H
 
@@ -116,12 +117,13 @@ typedef struct store_rec {
 
 /* Decode and check the 64-byte header of an object record at p (avail bytes readable).
  * Verifies kind, flags, lengths and the header check; not the payload. 0 or STRATA_ECORRUPT. */
-int store_decode_obj_header(const uint8_t *p, size_t avail, store_rec *out);
+int strata_store__decode_obj_header(const uint8_t *p, size_t avail, store_rec *out);
 /* Verify the record checksum of an object record whose header is `hdr` and payload `payload`
- * (rec from store_decode_obj_header). 0 or STRATA_ECORRUPT. */
-int store_check_obj_payload(const uint8_t *hdr, const uint8_t *payload, const store_rec *rec);
+ * (rec from strata_store__decode_obj_header). 0 or STRATA_ECORRUPT. */
+int strata_store__check_obj_payload(const uint8_t *hdr, const uint8_t *payload,
+                                    const store_rec *rec);
 /* Decode and fully verify a root or checkpoint record at p (avail bytes readable). 0 or STRATA_ECORRUPT. */
-int store_decode_root(const uint8_t *p, size_t avail, store_rec *out);
+int strata_store__decode_root(const uint8_t *p, size_t avail, store_rec *out);
 /* Decode and fully verify any record (object or root) held entirely in [p, p+avail).
  * 0, or STRATA_ECORRUPT (message says what is wrong). */
 int strata_store__decode_record(const uint8_t *p, size_t avail, store_rec *out);
@@ -141,22 +143,24 @@ void strata_store__zfree(void *opaque, void *p);
 
 /* Encode headers. obj: fills hdr[64] (computes header check and record checksum over payload).
  * root: writes the whole record into out (ROOT_FIXED + name_len bytes). */
-void store_encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags, const strata_oid *oid,
-                      const void *payload, uint64_t stored_len, uint64_t raw_len, uint64_t *sum);
-size_t store_encode_root(uint8_t *out, const char *name, size_t name_len, const strata_oid *root,
-                         uint64_t batch_start, uint64_t synced_upto, uint64_t batch_sum,
-                         uint64_t seq);
+void strata_store__encode_obj(uint8_t hdr[OBJ_HDR_SIZE], uint8_t type, uint8_t flags,
+                              const strata_oid *oid, const void *payload, uint64_t stored_len,
+                              uint64_t raw_len, uint64_t *sum);
+size_t strata_store__encode_root(uint8_t *out, const char *name, size_t name_len,
+                                 const strata_oid *root, uint64_t batch_start, uint64_t synced_upto,
+                                 uint64_t batch_sum, uint64_t seq);
 
 /* Segment header and STORE file: encode; decode checks magic (STRATA_ECORRUPT), version
  * (STRATA_EVERSION) and checksum. `what` names the file in messages. */
-void store_encode_seg_header(uint8_t out[SEG_HDR_SIZE], uint64_t segno);
-int strata_store__decode_seg_header(const uint8_t *p, size_t avail, const char *what, uint64_t *segno);
-void store_encode_store_file(uint8_t out[STORE_FILE_SIZE], uint64_t now);
-int store_decode_store_file(const uint8_t *p, size_t avail, const char *what);
+void strata_store__encode_seg_header(uint8_t out[SEG_HDR_SIZE], uint64_t segno);
+int strata_store__decode_seg_header(const uint8_t *p, size_t avail, const char *what,
+                                    uint64_t *segno);
+void strata_store__encode_store_file(uint8_t out[STORE_FILE_SIZE], uint64_t now);
+int strata_store__decode_store_file(const uint8_t *p, size_t avail, const char *what);
 
 /* The batch chain: start with the batch's start offset, fold in each object record's checksum. */
-static inline uint64_t store_chain_init(uint64_t batch_start) { return batch_start; }
-uint64_t store_chain_next(uint64_t chain, uint64_t rec_sum);
+static inline uint64_t strata_store__chain_init(uint64_t batch_start) { return batch_start; }
+uint64_t strata_store__chain_next(uint64_t chain, uint64_t rec_sum);
 
 /* ---- index files ------------------------------------------------------------------------ */
 
@@ -175,15 +179,14 @@ typedef struct store_idx {
  * STRATA_EVERSION; `what` names the file in messages. */
 int strata_store__decode_index(const uint8_t *p, size_t len, const char *what, store_idx *out);
 /* Bloom filter helpers: its size for n objects, and setting an object's bits. */
-size_t store_bloom_bytes(size_t n);
-void store_bloom_add(uint8_t *bits, size_t len, const strata_oid *oid);
+size_t strata_store__bloom_bytes(size_t n);
+void strata_store__bloom_add(uint8_t *bits, size_t len, const strata_oid *oid);
 /* Find `oid` in a verified index (the Bloom filter first): 1 and *off, or 0. */
-int store_idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off);
+int strata_store__idx_find(const store_idx *ix, const strata_oid *oid, uint64_t *off);
 /* Call cb for each root entry of a verified index; a nonzero return stops and is returned. */
-int store_idx_roots(const store_idx *ix,
-                    int (*cb)(const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq,
-                              uint32_t rec_size, void *payload),
-                    void *payload);
+int strata_store__idx_roots(const store_idx *ix,
+                            int (*cb)(const uint8_t *name, size_t n, const strata_oid *oid, uint64_t seq, uint32_t rec_size, void *payload),
+                            void *payload);
 
 /* One entry of an index being built. */
 typedef struct store_ent {
@@ -200,9 +203,9 @@ typedef struct store_root_ent {
 } store_root_ent;
 /* Build an index image from entries (sorted here, in place; duplicates must not occur) and
  * roots. *out is owned (strata_mem__free). 0 or STRATA_ENOMEM. */
-int store_build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t seg_len,
-                      store_ent *ents, size_t n, const store_root_ent *roots, size_t nroots,
-                      uint64_t seq, uint64_t dead, uint64_t raw_bytes);
+int strata_store__build_index(uint8_t **out, size_t *out_len, uint64_t segno, uint64_t seg_len,
+                              store_ent *ents, size_t n, const store_root_ent *roots, size_t nroots,
+                              uint64_t seq, uint64_t dead, uint64_t raw_bytes);
 
 /* ---- segment scanning (recovery) --------------------------------------------------------- */
 
@@ -238,27 +241,35 @@ enum { SCAN_SEALED = 1 /* damage anywhere is corruption: the whole segment was s
  *  - else the bytes from X on are a torn tail: *torn = 1, st->off = X, return 0.
  * Returns 0 (with *torn 0 when the source ended cleanly), the callback's nonzero value,
  * STRATA_ECORRUPT, or the source's read error. */
-int store_scan(const store_src *src, store_scan_state *st, int flags, store_rec_cb cb,
-               void *payload, int *torn);
+int strata_store__scan(const store_src *src, store_scan_state *st, int flags, store_rec_cb cb,
+                       void *payload, int *torn);
 
 /* A memory source over [p, p+len) for decoders and fuzzing. */
 typedef struct store_memsrc {
     const uint8_t *p;
     size_t len;
 } store_memsrc;
-int store_memsrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got);
+int strata_store__memsrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out,
+                              size_t *got);
 
 /* Decode a whole segment image held in memory: header then records (the fuzz entry point).
- * Returns 0 and fills *st / *torn as store_scan does, or the error. */
+ * Returns 0 and fills *st / *torn as strata_store__scan does, or the error. */
 int strata_store__decode_segment(const uint8_t *p, size_t len, int flags, store_rec_cb cb,
                                  void *payload, store_scan_state *st, int *torn);
 
-/* ---- the open store (shared by store.c and check.c) -------------------------------------- */
+/* ---- the open store ----------------------------------------------------------------------
+ * Shared by the files of src/store: store.c (put, publish, get, group commit), open.c (open,
+ * recovery, refresh, close), segment.c (segment files, indexes, rotation), maps.c (the two hash
+ * tables), check.c (verify, repair) and gc.c. */
 
 #include <pthread.h>
 
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/vfs.h"
+
+/* Records shorter than this are stored uncompressed (put and GC's recompression). */
+#define STORE_MIN_COMPRESS_LEN 64
 
 /* Open-addressing table digest -> record offset for the active segment (off 0 = empty slot). */
 typedef struct store_otab {
@@ -283,8 +294,8 @@ typedef struct store_rmap {
 } store_rmap;
 
 /* One segment file. The segment list holds one reference, every in-flight read of the segment
- * another (store_seg_ref/unref); a segment swept by GC leaves the list and is freed, and its
- * files deleted, when the last reference goes. */
+ * another (strata_store__seg_ref/unref); a segment swept by GC leaves the list and is freed, and
+ * its files deleted, when the last reference goes. */
 typedef struct store_seg {
     uint64_t no;           /* segment number */
     int refs;              /* references (atomic): the list's one + in-flight reads */
@@ -306,8 +317,7 @@ struct strata_store {
 
     pthread_mutex_t wmu;        /* serialises writers (put, publish, rotation, refresh) */
     pthread_rwlock_t rw;        /* guards the lookup structures below for readers */
-    store_seg **sealed;         /* sealed segments, ascending (rw) */
-    size_t nsealed, capsealed;
+    STRATA_ARRAY(store_seg *) sealed; /* sealed segments, ascending (rw) */
     store_seg *active;          /* the active segment (rw) */
     store_otab act;             /* its index (rw) */
     store_rmap roots;           /* named roots (rw) */
@@ -341,47 +351,130 @@ struct strata_store {
 
 /* Log position: segment number and offset in one ordered integer. */
 #define STORE_LSN(segno, off) (((uint64_t)(segno) << 40) | (uint64_t)(off))
+#define STORE_LSN_SEGNO(lsn) ((uint64_t)(lsn) >> 40)
+#define STORE_LSN_OFF(lsn) ((uint64_t)(lsn) & (((uint64_t)1 << 40) - 1))
 
-/* Object tables: find (1 and *off, or 0), put (room must be reserved; no duplicates),
- * reserve room for one more entry (0 or STRATA_ENOMEM), free. */
-int store_otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off);
-void store_otab_put(store_otab *t, const strata_oid *oid, uint64_t off);
-int store_otab_reserve(store_otab *t);
-void store_otab_free(store_otab *t);
+/* ---- the hash tables (maps.c); callers hold rw for writing when a table is shared ---------- */
 
-/* Find the segment and offset of an object (caller holds s->rw for reading). 1 found, 0 not. */
-int store_lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg, uint64_t *off);
+/* Object table: find (1 and *off, or 0); put (room must be reserved; no duplicates); reserve
+ * room for one more entry, keeping the load factor <= 5/8 (0 or STRATA_ENOMEM, table
+ * unchanged); free. */
+int strata_store__otab_find(const store_otab *t, const strata_oid *oid, uint64_t *off);
+void strata_store__otab_put(store_otab *t, const strata_oid *oid, uint64_t off);
+int strata_store__otab_reserve(store_otab *t);
+void strata_store__otab_free(store_otab *t);
 
-/* ---- GC support (gc.c uses these; store.c implements them) ---------------------------------- */
+/* Roots map: find (NULL when absent); reserve room for one more name, load factor <= 3/4
+ * (0 or STRATA_ENOMEM, map unchanged); free (names included). */
+store_rootent *strata_store__rmap_find(const store_rmap *m, const char *name, size_t len);
+int strata_store__rmap_reserve(store_rmap *m);
+void strata_store__rmap_free(store_rmap *m);
+/* Set name -> root unless the map holds a newer record (higher seq) for the name. The map must
+ * have room. *owned is a heap copy of the name, taken (set to NULL) when the name is new.
+ * Returns the bytes that became dead: the superseded record's size, this record's own when it
+ * is the older one, or 0. */
+uint32_t strata_store__rmap_set(store_rmap *m, char **owned, size_t len, const strata_oid *oid,
+                                uint64_t seq, uint32_t rec_size);
 
-/* Take / drop a reference to a segment. The last unref of a doomed segment deletes its files. */
-void store_seg_ref(store_seg *g);
-void store_seg_unref(strata_store *s, store_seg *g);
-/* A lookup found `oid` in candidate segment g of a running GC: remember it as live (the caller
- * holds rw for reading). Never fails: on ENOMEM the GC is told to keep every segment. */
-void store_gc_note_hit(strata_store *s, store_seg *g, const strata_oid *oid);
-/* Append one complete, verified object record (header + payload, `len` bytes; r decoded from
- * it) to the active segment as a new copy of its object, rotating first when it does not fit.
- * Caller holds wmu. 0, STRATA_EIO (poisoned), STRATA_ENOMEM. */
-int store_append_copy_locked(strata_store *s, const uint8_t *rec, size_t len, const store_rec *r);
-/* Seal the active segment and start the next one (caller holds wmu). */
-int store_rotate_locked(strata_store *s);
-/* 1 when the store refuses writes after a failed sync. */
-int store_is_poisoned(strata_store *s);
-/* Read, verify and decode the object record at `off` of `seg`, expecting digest `oid` (NULL =
- * any). *data owned. 0, STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
-int store_read_object(strata_store *s, store_seg *seg, uint64_t off, const strata_oid *oid,
-                      uint8_t *type, uint8_t **data, size_t *len);
+/* ---- segment files (segment.c) ----------------------------------------------------------- */
+
 /* "<dir>/<16 hex>.<ext>" (owned) or NULL on ENOMEM. */
-char *store_seg_path(const char *dir, uint64_t no, const char *ext);
+char *strata_store__seg_path(const char *dir, uint64_t no, const char *ext);
 /* Sorted list of segment numbers in dir. *out owned. 0 or an error. */
-int store_list_segments(const char *dir, uint64_t **out, size_t *n);
-/* A buffered reader over a file for store_scan. */
+int strata_store__list_segments(const char *dir, uint64_t **out, size_t *n);
+/* Remove leftover "*.tmp" files of an interrupted atomic write, and index files whose segment
+ * is gone (GC deletes a swept segment before its index; a crash in between leaves the index).
+ * Writers only, at open. */
+int strata_store__remove_leftovers(const char *dir);
+/* Check the header of segment file f (`path` for messages) names segment `no`. */
+int strata_store__check_seg_header(strata_file *f, const char *path, uint64_t no);
+/* Create segment `no` with its header, synced, and the directory entry synced. *out is the file
+ * open read-write (NULL on failure, when the file is removed again). */
+int strata_store__create_segment(strata_store *s, uint64_t no, strata_file **out);
+
+/* A buffered reader over a file for strata_store__scan. */
 typedef struct store_filesrc {
     strata_file *f;
     uint64_t woff;  /* file offset of buf.data[0] */
     strata_buf buf; /* window */
 } store_filesrc;
-int store_filesrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out, size_t *got);
+int strata_store__filesrc_read(void *ctx, uint64_t off, size_t want, const uint8_t **out,
+                               size_t *got);
+
+/* The state of a scan that starts at a segment's first record. */
+static inline store_scan_state strata_store__scan_start(void)
+{
+    store_scan_state st = {SEG_HDR_SIZE, SEG_HDR_SIZE, strata_store__chain_init(SEG_HDR_SIZE)};
+    return st;
+}
+
+/* What a scan of one segment into the tables found. */
+typedef struct store_scan_sums {
+    uint64_t raw, dead;  /* payload bytes of the objects added; dead bytes */
+    uint64_t count;      /* objects added */
+    uint64_t last_c_end; /* end of the last checkpoint record seen, or 0 */
+} store_scan_sums;
+
+/* Scan segment file f (`size` bytes) from *st with strata_store__scan (flags as there): each
+ * object not known yet goes into table t — for the active table, an object a sealed segment
+ * holds is a duplicate too, and its bytes are dead — and each root into s->roots (s->seq
+ * follows), each record under rw for writing. *st advances past the verified records; *torn
+ * and *sums say what was found. 0, or as strata_store__scan. */
+int strata_store__scan_segment(strata_store *s, strata_file *f, uint64_t size, store_otab *t,
+                               int flags, store_scan_state *st, int *torn, store_scan_sums *sums);
+
+/* Load sealed segment `no` (into `reuse` when given: the reader's former active segment): use
+ * its index when it verifies; otherwise scan the segment (any damage is corruption) and, for a
+ * writer, write a fresh index. Replaces/extends s->roots so that afterwards they are the roots
+ * as of this segment's end. On success *out is the segment and the caller owns it. */
+int strata_store__load_sealed(strata_store *s, uint64_t no, store_seg *reuse, store_seg **out);
+/* Free a segment that no list and no reader holds (NULL is fine). */
+void strata_store__seg_free(store_seg *g);
+/* Take / drop a reference to a segment. The last unref of a doomed segment deletes its files. */
+void strata_store__seg_ref(store_seg *g);
+void strata_store__seg_unref(strata_store *s, store_seg *g);
+
+/* Make room in the sealed list for one more segment (takes rw when it grows). 0 or ENOMEM. */
+int strata_store__sealed_reserve(strata_store *s);
+/* Append g to the sealed list (room reserved) and add it to the sums (caller holds rw for
+ * writing). */
+void strata_store__sealed_push_locked(strata_store *s, store_seg *g);
+/* Find the segment and offset of an object, newest segment first (caller holds s->rw for
+ * reading). 1 found, 0 not. */
+int strata_store__lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg,
+                                uint64_t *off);
+/* Seal the active segment and start the next one (caller holds wmu): sync it, write its index,
+ * create the next segment, switch. On failure the active segment stays active and nothing
+ * changes, except that a failed sync poisons the store. */
+int strata_store__rotate_locked(strata_store *s);
+
+/* ---- writing and group commit (store.c) ---------------------------------------------------- */
+
+/* Return once everything before log position `target` is durable. One caller (the leader)
+ * syncs for all callers waiting meanwhile; callers arriving during a sync wait for the next
+ * one unless the running sync already covers them. A failed sync poisons the store. */
+int strata_store__group_sync(strata_store *s, uint64_t target);
+/* 1 when the store refuses writes after a failed sync. */
+int strata_store__is_poisoned(strata_store *s);
+/* Set and return the error a poisoned store answers writes with (STRATA_EIO). */
+int strata_store__poisoned_err(void);
+/* Start / stop the NORMAL-mode syncer thread (stop: a no-op when it is not running). */
+int strata_store__syncer_start(strata_store *s);
+void strata_store__syncer_stop(strata_store *s);
+/* Append one complete, verified object record (header + payload, `len` bytes; r decoded from
+ * it) to the active segment as a new copy of its object, rotating first when it does not fit.
+ * Caller holds wmu. 0, STRATA_EIO (poisoned), STRATA_ENOMEM. */
+int strata_store__append_copy_locked(strata_store *s, const uint8_t *rec, size_t len,
+                                     const store_rec *r);
+/* Read, verify and decode the object record at `off` of `seg`, expecting digest `oid` (NULL =
+ * any). *data owned. 0, STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM. */
+int strata_store__read_object(strata_store *s, store_seg *seg, uint64_t off, const strata_oid *oid,
+                              uint8_t *type, uint8_t **data, size_t *len);
+
+/* ---- GC support (gc.c) --------------------------------------------------------------------- */
+
+/* A lookup found `oid` in candidate segment g of a running GC: remember it as live (the caller
+ * holds rw for reading). Never fails: on ENOMEM the GC is told to keep every segment. */
+void strata_store__gc_note_hit(strata_store *s, store_seg *g, const strata_oid *oid);
 
 #endif

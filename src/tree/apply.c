@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "tree/tree_int.h"
+#include "util/array.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -80,23 +81,8 @@ typedef struct tedit {
     int del;
 } tedit;
 
-typedef struct evec {
-    tedit *v;
-    size_t len, cap;
-} evec;
-
-static int evec_push(evec *e, const tedit *x)
-{
-    if (e->len == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        tedit *v = strata_mem__realloc(e->v, cap * sizeof *v);
-        if (!v) return STRATA_ENOMEM;
-        e->v = v;
-        e->cap = cap;
-    }
-    e->v[e->len++] = *x;
-    return 0;
-}
+/* The edits of one level, ascending by key. */
+typedef STRATA_ARRAY(tedit) evec;
 
 /* ---- node builder (one level's chunker) ---------------------------------------------------- */
 
@@ -137,14 +123,14 @@ static int builder_flush(builder *b)
     memcpy(start, hdr, hl);
     tedit e = {{0}, 0};
     strata_oid oid;
-    int rc = tctx_put_node(b->ctx, start, b->buf.len - (TNODE_HEADER_MAX - hl), &oid);
+    int rc = strata_tree__ctx_put_node(b->ctx, start, b->buf.len - (TNODE_HEADER_MAX - hl), &oid);
     if (rc) return rc;
     e.it.key = arena_copy(b->ar, b->buf.data + b->lastkoff, b->lastklen);
     e.it.val = arena_copy(b->ar, oid.id, STRATA_OID_SIZE);
     if (!e.it.key || !e.it.val) return STRATA_ENOMEM;
     e.it.klen = b->lastklen;
     e.it.count = b->count;
-    if ((rc = evec_push(b->out, &e)) != 0) return rc;
+    if ((rc = strata_array__push(b->out, e)) != 0) return rc;
     b->buf.len = TNODE_HEADER_MAX;
     b->size = 0;
     b->n = 0;
@@ -162,14 +148,14 @@ static int builder_added(builder *b, size_t at, size_t koff, uint32_t klen, uint
     b->count += count;
     b->lastkoff = koff;
     b->lastklen = klen;
-    if (tchunk_boundary(b->level, before, sz, b->buf.data + koff, klen)) return builder_flush(b);
+    if (strata_tree__chunk_boundary(b->level, before, sz, b->buf.data + koff, klen)) return builder_flush(b);
     return 0;
 }
 
 static int builder_add_item(builder *b, const titem *it)
 {
     size_t at = b->buf.len;
-    int rc = titem_encode(&b->buf, it, b->level);
+    int rc = strata_tree__item_encode(&b->buf, it, b->level);
     if (rc) return rc;
     return builder_added(b, at, at + strata_varint__size(it->klen), it->klen,
                          b->level ? it->count : 1);
@@ -202,10 +188,10 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
 {
     int rc = 0;
     size_t ei = 0;
-    evec prod = {0}, olds = {0};
+    evec prod = STRATA_ARRAY_INIT, olds = STRATA_ARRAY_INIT;
     builder b;
     if ((rc = builder_init(&b, p->ctx, ar, L, &prod)) != 0) goto done;
-    tpath_cut(p, p->top); /* the first seek of a level starts at the root */
+    strata_tree__path_cut(p, p->top); /* the first seek of a level starts at the root */
     while (ei < nE) {
         /* Seek the node for the next edit from the lowest node of the current path that covers
          * its key, not from the root: within a level the edits are sorted, so the key lies after
@@ -221,9 +207,9 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 break;
             }
         }
-        tpath_cut(p, from);
-        if ((rc = tpath_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
-        prod.len = olds.len = 0;
+        strata_tree__path_cut(p, from);
+        if ((rc = strata_tree__path_seek(p, L, E[ei].it.key, E[ei].it.klen)) != 0) goto done;
+        prod.n = olds.n = 0;
         for (;;) {
             const tnode *N = p->node[L];
             int last = path_at_last(p, L);
@@ -235,7 +221,7 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 o.it.klen = maxkl;
                 o.it.val = arena_copy(ar, N->oid.id, STRATA_OID_SIZE);
                 if (!o.it.key || !o.it.val) { rc = STRATA_ENOMEM; goto done; }
-                if ((rc = evec_push(&olds, &o)) != 0) goto done;
+                if ((rc = strata_array__push(&olds, o)) != 0) goto done;
             }
             uint32_t j = 0;
             for (;;) {
@@ -259,27 +245,27 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
                 if ((rc = builder_flush(&b)) != 0) goto done;
                 break;
             }
-            int r = tpath_step_node(p, 1);
+            int r = strata_tree__path_step_node(p, 1);
             if (r < 0) { rc = r; goto done; }
             if (r == 0) { rc = strata_err__set(STRATA_ECORRUPT, "tree level %d ends early", L); goto done; }
         }
         if (L == p->top) {
-            for (size_t i = 0; i < prod.len; i++)
-                if ((rc = evec_push(up, &prod.v[i])) != 0) goto done;
+            for (size_t i = 0; i < prod.n; i++)
+                if ((rc = strata_array__push(up, prod.v[i])) != 0) goto done;
             continue;
         }
         /* Old nodes [olds] become new nodes [prod]: merge into parent-level edits. */
         size_t a = 0, c2 = 0;
-        while (a < olds.len || c2 < prod.len) {
-            int c = a == olds.len ? 1 : c2 == prod.len ? -1
+        while (a < olds.n || c2 < prod.n) {
+            int c = a == olds.n ? 1 : c2 == prod.n ? -1
                   : tkey_cmp(olds.v[a].it.key, olds.v[a].it.klen, prod.v[c2].it.key, prod.v[c2].it.klen);
             if (c < 0) {
-                rc = evec_push(up, &olds.v[a++]);
+                rc = strata_array__push(up, olds.v[a++]);
             } else if (c > 0) {
-                rc = evec_push(up, &prod.v[c2++]);
+                rc = strata_array__push(up, prod.v[c2++]);
             } else {
                 if (memcmp(olds.v[a].it.val, prod.v[c2].it.val, STRATA_OID_SIZE) != 0)
-                    rc = evec_push(up, &prod.v[c2]);
+                    rc = strata_array__push(up, prod.v[c2]);
                 a++;
                 c2++;
             }
@@ -288,8 +274,8 @@ static int rewrite_level(tpath *p, arena *ar, int L, const tedit *E, size_t nE, 
     }
 done:
     builder_free(&b);
-    strata_mem__free(prod.v);
-    strata_mem__free(olds.v);
+    strata_array__free(&prod);
+    strata_array__free(&olds);
     return rc;
 }
 
@@ -312,12 +298,12 @@ static int cmp_edit_idx(const void *x, const void *y, void *arg)
 static int build_up(strata_tree_ctx *ctx, arena *ar, evec *nodes, int level, strata_oid *out)
 {
     int rc = 0;
-    evec next = {0};
-    while (nodes->len > 1) {
+    evec next = STRATA_ARRAY_INIT;
+    while (nodes->n > 1) {
         builder b;
-        next.len = 0;
+        next.n = 0;
         if ((rc = builder_init(&b, ctx, ar, ++level, &next)) != 0) goto done;
-        for (size_t i = 0; i < nodes->len && !rc; i++) rc = builder_add_item(&b, &nodes->v[i].it);
+        for (size_t i = 0; i < nodes->n && !rc; i++) rc = builder_add_item(&b, &nodes->v[i].it);
         if (!rc) rc = builder_flush(&b);
         builder_free(&b);
         if (rc) goto done;
@@ -328,7 +314,7 @@ static int build_up(strata_tree_ctx *ctx, arena *ar, evec *nodes, int level, str
     }
     memcpy(out->id, nodes->v[0].it.val, STRATA_OID_SIZE);
 done:
-    strata_mem__free(next.v);
+    strata_array__free(&next);
     return rc;
 }
 
@@ -352,7 +338,7 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
     int rc = 0;
     arena ar = {0};
     size_t *order = NULL;
-    evec cur = {0}, up = {0};
+    evec cur = STRATA_ARRAY_INIT, up = STRATA_ARRAY_INIT;
     tpath p;
     int have_path = 0;
 
@@ -376,7 +362,7 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
             t.it.vlen = (uint32_t)e->vlen;
             if (e->vlen > STRATA_TREE_INLINE_MAX) {
                 strata_oid boid;
-                if ((rc = strata_store__put(tctx_store(ctx), STRATA_TREE_BLOB_TYPE, e->val, e->vlen, &boid)) != 0)
+                if ((rc = strata_store__put(strata_tree__ctx_store(ctx), STRATA_TREE_BLOB_TYPE, e->val, e->vlen, &boid)) != 0)
                     goto done;
                 t.it.kind = 1;
                 if (!(t.it.val = arena_copy(&ar, boid.id, STRATA_OID_SIZE))) { rc = STRATA_ENOMEM; goto done; }
@@ -384,25 +370,25 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
                 t.it.val = e->val;
             }
         }
-        if ((rc = evec_push(&cur, &t)) != 0) goto done;
+        if ((rc = strata_array__push(&cur, t)) != 0) goto done;
     }
 
-    if ((rc = tpath_init(&p, ctx, root)) != 0) goto done;
+    if ((rc = strata_tree__path_init(&p, ctx, root)) != 0) goto done;
     have_path = 1;
     int top = p.top;
     for (int L = 0; L <= top; L++) {
-        if (cur.len == 0) {  /* nothing changed from here up */
+        if (cur.n == 0) {  /* nothing changed from here up */
             *out = *root;
             goto done;
         }
-        up.len = 0;
-        if ((rc = rewrite_level(&p, &ar, L, cur.v, cur.len, &up)) != 0) goto done;
+        up.n = 0;
+        if ((rc = rewrite_level(&p, &ar, L, cur.v, cur.n, &up)) != 0) goto done;
         evec t = cur;
         cur = up;
         up = t;
     }
     /* cur holds the new nodes of level `top`. */
-    if (cur.len == 0) {
+    if (cur.n == 0) {
         rc = strata_tree__empty(ctx, out);
         goto done;
     }
@@ -410,17 +396,17 @@ int strata_tree__apply(strata_tree_ctx *ctx, const strata_oid *root, const strat
     /* A root with one child is not a root: the first level with one node is the top. */
     for (;;) {
         tnode *nd;
-        if ((rc = tnode_load(ctx, out, &nd)) != 0) goto done;
+        if ((rc = strata_tree__node_load(ctx, out, &nd)) != 0) goto done;
         int collapse = nd->level > 0 && nd->n == 1;
         if (collapse) *out = *tnode_child(nd, 0);
-        tnode_unpin(nd);
+        strata_tree__node_unpin(nd);
         if (!collapse) break;
     }
 done:
-    if (have_path) tpath_clear(&p);
+    if (have_path) strata_tree__path_clear(&p);
     strata_mem__free(order);
-    strata_mem__free(cur.v);
-    strata_mem__free(up.v);
+    strata_array__free(&cur);
+    strata_array__free(&up);
     arena_free(&ar);
     return rc;
 }

@@ -1,8 +1,9 @@
 /* The tree context: the object store plus a cache of decoded nodes with a byte budget, shared
  * by threads. The cache is split into stripes (chosen by digest), each a hash table with a
  * CLOCK list (second-chance LRU) under its own mutex; a mutex is held only for table and list
- * updates, never across store I/O or decoding. Nodes are reference counted: the cache holds one reference while a node is
- * cached, every reader one per pin, and the last release frees the node. */
+ * updates, never across store I/O or decoding. Nodes are reference counted: the cache holds one
+ * reference while a node is cached, every reader one per pin, and the last release frees the
+ * node. */
 #include <pthread.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ void strata_tree__ctx_free(strata_tree_ctx *ctx)
         for (tnode *nd = s->lru.lnext, *next; nd != &s->lru; nd = next) {
             next = nd->lnext;
             nd->cached = 0;
-            tnode_unpin(nd);
+            strata_tree__node_unpin(nd);
         }
         strata_mem__free(s->tab);
         pthread_mutex_destroy(&s->mu);
@@ -92,13 +93,13 @@ void strata_tree__stats(strata_tree_ctx *ctx, strata_tree_stats *out)
     out->node_bytes_written = __atomic_load_n(&ctx->node_bytes_written, __ATOMIC_RELAXED);
 }
 
-strata_store *tctx_store(strata_tree_ctx *ctx) { return ctx->store; }
+strata_store *strata_tree__ctx_store(strata_tree_ctx *ctx) { return ctx->store; }
 
-void tnode_pin(tnode *nd) { __atomic_add_fetch(&nd->refs, 1, __ATOMIC_RELAXED); }
+void strata_tree__node_pin(tnode *nd) { __atomic_add_fetch(&nd->refs, 1, __ATOMIC_RELAXED); }
 
-void tnode_unpin(tnode *nd)
+void strata_tree__node_unpin(tnode *nd)
 {
-    if (nd && __atomic_sub_fetch(&nd->refs, 1, __ATOMIC_ACQ_REL) == 0) tnode_free(nd);
+    if (nd && __atomic_sub_fetch(&nd->refs, 1, __ATOMIC_ACQ_REL) == 0) strata_tree__node_free(nd);
 }
 
 /* Under s->mu: unlink `nd` from the CLOCK list. */
@@ -169,9 +170,9 @@ static tnode *cache_insert(stripe *s, tnode *nd)
     pthread_mutex_lock(&s->mu);
     tnode *other = lookup(s, &nd->oid);
     if (other) {
-        tnode_pin(other);
+        strata_tree__node_pin(other);
         pthread_mutex_unlock(&s->mu);
-        tnode_free(nd);
+        strata_tree__node_free(nd);
         return other;
     }
     if (s->count >= s->nbuckets) grow(s);
@@ -205,18 +206,18 @@ static tnode *cache_insert(stripe *s, tnode *nd)
     while (victims) {
         tnode *v = victims;
         victims = v->hnext;
-        tnode_unpin(v);
+        strata_tree__node_unpin(v);
     }
     return nd;
 }
 
-int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
+int strata_tree__node_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
 {
     stripe *s = stripe_of(ctx, oid);
     pthread_mutex_lock(&s->mu);
     tnode *nd = lookup(s, oid);
     if (nd) {
-        tnode_pin(nd);
+        strata_tree__node_pin(nd);
         nd->referenced = 1; /* CLOCK: no list surgery (and its cache misses) on a hit */
         s->hits++;
         pthread_mutex_unlock(&s->mu);
@@ -238,17 +239,17 @@ int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out)
         return strata_err__set(STRATA_ECORRUPT, "object %s is of type '%c', not a tree node", hex,
                                type >= 32 && type < 127 ? type : '?');
     }
-    rc = tnode_decode(&nd, oid, data, len);
+    rc = strata_tree__node_decode(&nd, oid, data, len);
     if (rc) return rc;
 
     *out = cache_insert(s, nd);
     return 0;
 }
 
-int tnode_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnode **out)
+int strata_tree__node_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnode **out)
 {
     tnode *nd;
-    int rc = tnode_load(ctx, tnode_child(parent, i), &nd);
+    int rc = strata_tree__node_load(ctx, tnode_child(parent, i), &nd);
     if (rc) return rc;
     /* Level, count and largest key must be what the parent says (nd->n >= 1 follows from
      * total == count >= 1, checked first). */
@@ -257,7 +258,7 @@ int tnode_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnod
                  parent->kx[i].len) != 0) {
         char hex[STRATA_OID_HEXSIZE + 1];
         strata_oid_fmt(hex, &nd->oid);
-        tnode_unpin(nd);
+        strata_tree__node_unpin(nd);
         return strata_err__set(STRATA_ECORRUPT,
                                "tree node %.16s does not match its parent's level, count or key", hex);
     }
@@ -265,7 +266,7 @@ int tnode_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnod
     return 0;
 }
 
-int tctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid *out)
+int strata_tree__ctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid *out)
 {
     int rc = strata_store__put(ctx->store, STRATA_TREE_NODE_TYPE, data, len, out);
     if (rc) return rc;
@@ -284,15 +285,16 @@ int tctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid
     if (!copy) return 0;
     memcpy(copy, data, len);
     tnode *nd;
-    if (tnode_decode(&nd, out, copy, len) != 0) {
+    if (strata_tree__node_decode(&nd, out, copy, len) != 0) {
         strata_error_clear();
         return 0;
     }
-    tnode_unpin(cache_insert(s, nd));
+    strata_tree__node_unpin(cache_insert(s, nd));
     return 0;
 }
 
-int tctx_get_blob(strata_tree_ctx *ctx, const uint8_t *oidp, uint32_t vlen, uint8_t **out)
+int strata_tree__ctx_get_blob(strata_tree_ctx *ctx, const uint8_t *oidp, uint32_t vlen,
+                              uint8_t **out)
 {
     strata_oid oid;
     memcpy(oid.id, oidp, STRATA_OID_SIZE);
@@ -315,5 +317,5 @@ int strata_tree__empty(strata_tree_ctx *ctx, strata_oid *out)
 {
     if (!ctx || !out) return strata_err__set(STRATA_EINVALID, "strata_tree__empty: NULL argument");
     static const uint8_t empty_leaf[3] = {TNODE_FORMAT, 0, 0};
-    return tctx_put_node(ctx, empty_leaf, sizeof empty_leaf, out);
+    return strata_tree__ctx_put_node(ctx, empty_leaf, sizeof empty_leaf, out);
 }

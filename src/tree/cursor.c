@@ -1,6 +1,5 @@
 /* Reading prolly trees: root-to-level paths of pinned nodes, point gets, counts, cursors (seek,
- * first/last, next/prev, seek by position), range and prefix scans in both directions, and the
- * walk over every reachable object. */
+ * first/last, next/prev, seek by position), and range and prefix scans in both directions. */
 #include <string.h>
 
 #include "tree/tree_int.h"
@@ -9,12 +8,12 @@
 
 /* ---- paths --------------------------------------------------------------------------------- */
 
-int tpath_init(tpath *p, strata_tree_ctx *ctx, const strata_oid *root)
+int strata_tree__path_init(tpath *p, strata_tree_ctx *ctx, const strata_oid *root)
 {
     memset(p, 0, sizeof *p);
     p->ctx = ctx;
     tnode *nd;
-    int rc = tnode_load(ctx, root, &nd);
+    int rc = strata_tree__node_load(ctx, root, &nd);
     if (rc) return rc;
     p->top = p->bottom = nd->level;
     p->node[nd->level] = nd;
@@ -22,28 +21,28 @@ int tpath_init(tpath *p, strata_tree_ctx *ctx, const strata_oid *root)
     return 0;
 }
 
-void tpath_cut(tpath *p, int level)
+void strata_tree__path_cut(tpath *p, int level)
 {
     while (p->bottom < level) {
-        tnode_unpin(p->node[p->bottom]);
+        strata_tree__node_unpin(p->node[p->bottom]);
         p->node[p->bottom] = NULL;
         p->bottom++;
     }
 }
 
-void tpath_clear(tpath *p)
+void strata_tree__path_clear(tpath *p)
 {
     if (!p->node[p->top]) return;
-    tpath_cut(p, p->top);
-    tnode_unpin(p->node[p->top]);
+    strata_tree__path_cut(p, p->top);
+    strata_tree__node_unpin(p->node[p->top]);
     p->node[p->top] = NULL;
 }
 
-int tpath_down(tpath *p, int first)
+int strata_tree__path_down(tpath *p, int first)
 {
     int b = p->bottom;
     tnode *nd;
-    int rc = tnode_load_child(p->ctx, p->node[b], p->idx[b], &nd);
+    int rc = strata_tree__node_load_child(p->ctx, p->node[b], p->idx[b], &nd);
     if (rc) return rc;
     p->node[b - 1] = nd;
     p->idx[b - 1] = first ? 0 : nd->n - 1;
@@ -51,24 +50,24 @@ int tpath_down(tpath *p, int first)
     return 0;
 }
 
-int tpath_seek(tpath *p, int level, const void *key, size_t klen)
+int strata_tree__path_seek(tpath *p, int level, const void *key, size_t klen)
 {
     for (;;) {
         int b = p->bottom;
         tnode *nd = p->node[b];
-        uint32_t i = tnode_search(nd, key, klen);
+        uint32_t i = strata_tree__node_search(nd, key, klen);
         if (b == level) {
             p->idx[b] = i;
             return 0;
         }
         if (i == nd->n) i = nd->n - 1;
         p->idx[b] = i;
-        int rc = tpath_down(p, 1);
+        int rc = strata_tree__path_down(p, 1);
         if (rc) return rc;
     }
 }
 
-int tpath_step_node(tpath *p, int dir)
+int strata_tree__path_step_node(tpath *p, int dir)
 {
     int b = p->bottom, l = b + 1;
     while (l <= p->top) {
@@ -76,10 +75,10 @@ int tpath_step_node(tpath *p, int dir)
         l++;
     }
     if (l > p->top) return 0;
-    tpath_cut(p, l);
+    strata_tree__path_cut(p, l);
     p->idx[l] = dir > 0 ? p->idx[l] + 1 : p->idx[l] - 1;
     while (p->bottom > b) {
-        int rc = tpath_down(p, dir > 0);
+        int rc = strata_tree__path_down(p, dir > 0);
         if (rc) return rc;
     }
     return 1;
@@ -94,18 +93,18 @@ int strata_tree__get(strata_tree_ctx *ctx, const strata_oid *root, const void *k
     if (!ctx || !root || !out || (!key && klen))
         return strata_err__set(STRATA_EINVALID, "strata_tree__get: NULL argument");
     tnode *nd;
-    int rc = tnode_load(ctx, root, &nd);
+    int rc = strata_tree__node_load(ctx, root, &nd);
     if (rc) return rc;
     for (;;) {
-        uint32_t i = tnode_search(nd, key, klen);
+        uint32_t i = strata_tree__node_search(nd, key, klen);
         if (i == nd->n) break;
         if (nd->level == 0) {
             if (tkey_cmp(tnode_key(nd, i), nd->kx[i].len, key, klen) != 0) break;
             if (nd->vkind[i]) {
                 uint8_t *blob;
                 uint32_t vlen = nd->vlen[i];
-                rc = tctx_get_blob(ctx, tnode_val(nd, i), vlen, &blob);
-                tnode_unpin(nd);
+                rc = strata_tree__ctx_get_blob(ctx, tnode_val(nd, i), vlen, &blob);
+                strata_tree__node_unpin(nd);
                 if (rc) return rc;
                 out->data = blob;
                 out->len = vlen;
@@ -118,12 +117,12 @@ int strata_tree__get(strata_tree_ctx *ctx, const strata_oid *root, const void *k
             return 0;
         }
         tnode *child;
-        rc = tnode_load_child(ctx, nd, i, &child);
-        tnode_unpin(nd);
+        rc = strata_tree__node_load_child(ctx, nd, i, &child);
+        strata_tree__node_unpin(nd);
         if (rc) return rc;
         nd = child;
     }
-    tnode_unpin(nd);
+    strata_tree__node_unpin(nd);
     return STRATA_ENOTFOUND;
 }
 
@@ -131,7 +130,7 @@ void strata_tree__value_release(strata_tree_ctx *ctx, strata_tree_value *v)
 {
     (void)ctx;
     if (!v) return;
-    if (v->pin_) tnode_unpin(v->pin_);
+    if (v->pin_) strata_tree__node_unpin(v->pin_);
     strata_mem__free(v->owned_);
     memset(v, 0, sizeof *v);
 }
@@ -140,10 +139,10 @@ int strata_tree__count(strata_tree_ctx *ctx, const strata_oid *root, uint64_t *o
 {
     if (!ctx || !root || !out) return strata_err__set(STRATA_EINVALID, "strata_tree__count: NULL argument");
     tnode *nd;
-    int rc = tnode_load(ctx, root, &nd);
+    int rc = strata_tree__node_load(ctx, root, &nd);
     if (rc) return rc;
     *out = nd->total;
-    tnode_unpin(nd);
+    strata_tree__node_unpin(nd);
     return 0;
 }
 
@@ -161,7 +160,7 @@ int strata_tree__cursor_open(strata_tree_cursor **out, strata_tree_ctx *ctx, con
     *out = NULL;
     strata_tree_cursor *c = strata_mem__calloc(1, sizeof *c);
     if (!c) return STRATA_ENOMEM;
-    int rc = tpath_init(&c->p, ctx, root);
+    int rc = strata_tree__path_init(&c->p, ctx, root);
     if (rc) {
         strata_mem__free(c);
         return rc;
@@ -173,7 +172,7 @@ int strata_tree__cursor_open(strata_tree_cursor **out, strata_tree_ctx *ctx, con
 void strata_tree__cursor_free(strata_tree_cursor *c)
 {
     if (!c) return;
-    tpath_clear(&c->p);
+    strata_tree__path_clear(&c->p);
     strata_mem__free(c->blob);
     strata_mem__free(c);
 }
@@ -199,12 +198,12 @@ static int edge(strata_tree_cursor *c, int first)
 {
     moved(c);
     tpath *p = &c->p;
-    tpath_cut(p, p->top);
+    strata_tree__path_cut(p, p->top);
     tnode *r = p->node[p->top];
     if (r->n == 0) return settle(c, STRATA_ITEROVER);
     p->idx[p->top] = first ? 0 : r->n - 1;
     int rc = 0;
-    while (!rc && p->bottom > 0) rc = tpath_down(p, first);
+    while (!rc && p->bottom > 0) rc = strata_tree__path_down(p, first);
     return settle(c, rc);
 }
 
@@ -225,12 +224,12 @@ int strata_tree__cursor_seek(strata_tree_cursor *c, const void *key, size_t klen
     if (!c || (!key && klen)) return strata_err__set(STRATA_EINVALID, "strata_tree__cursor_seek: NULL argument");
     moved(c);
     tpath *p = &c->p;
-    tpath_cut(p, p->top);
+    strata_tree__path_cut(p, p->top);
     if (p->node[p->top]->n == 0) return settle(c, STRATA_ITEROVER);
-    int rc = tpath_seek(p, 0, key, klen);
+    int rc = strata_tree__path_seek(p, 0, key, klen);
     if (rc == 0 && p->idx[0] >= p->node[0]->n) {
         /* Only when key is beyond the last key; stepping keeps the rule local and safe. */
-        int r = tpath_step_node(p, 1);
+        int r = strata_tree__path_step_node(p, 1);
         if (r < 0) rc = r;
         else if (r == 0) rc = STRATA_ITEROVER;
         else p->idx[0] = 0;
@@ -251,7 +250,7 @@ int strata_tree__cursor_seek_index(strata_tree_cursor *c, uint64_t i)
     if (!c) return strata_err__set(STRATA_EINVALID, "cursor is NULL");
     moved(c);
     tpath *p = &c->p;
-    tpath_cut(p, p->top);
+    strata_tree__path_cut(p, p->top);
     if (i >= p->node[p->top]->total) return settle(c, STRATA_ITEROVER);
     int rc = 0;
     while (p->bottom > 0) {
@@ -265,7 +264,7 @@ int strata_tree__cursor_seek_index(strata_tree_cursor *c, uint64_t i)
         }
         i -= nd->cum[lo];
         p->idx[p->bottom] = lo;
-        if ((rc = tpath_down(p, 1)) != 0) break;
+        if ((rc = strata_tree__path_down(p, 1)) != 0) break;
     }
     if (!rc) p->idx[0] = (uint32_t)i;
     return settle(c, rc);
@@ -282,7 +281,7 @@ static int step(strata_tree_cursor *c, int dir)
         c->valid = 1;
         return 0;
     }
-    int r = tpath_step_node(p, dir);
+    int r = strata_tree__path_step_node(p, dir);
     if (r < 0) return settle(c, r);
     if (r == 0) return settle(c, STRATA_ITEROVER);
     return settle(c, 0);
@@ -316,7 +315,7 @@ int strata_tree__cursor_value(strata_tree_cursor *c, const void **val, size_t *v
         return 0;
     }
     if (!c->blob) {
-        int rc = tctx_get_blob(c->p.ctx, tnode_val(nd, i), nd->vlen[i], &c->blob);
+        int rc = strata_tree__ctx_get_blob(c->p.ctx, tnode_val(nd, i), nd->vlen[i], &c->blob);
         if (rc) return rc;
     }
     *val = c->blob;
@@ -412,36 +411,4 @@ int strata_tree__scan_prefix(strata_tree_ctx *ctx, const strata_oid *root, const
     rc = run(c, rc, reverse ? -1 : 1, has_prefix, prefix, plen, cb, payload);
     strata_tree__cursor_free(c);
     return rc;
-}
-
-/* ---- reachability --------------------------------------------------------------------------- */
-
-static int walk(strata_tree_ctx *ctx, const strata_oid *oid, const tnode *parent, uint32_t pi,
-                int (*cb)(const strata_oid *, uint8_t, void *), void *payload)
-{
-    tnode *nd;
-    int rc = parent ? tnode_load_child(ctx, parent, pi, &nd) : tnode_load(ctx, oid, &nd);
-    if (rc) return rc;
-    if ((rc = cb(&nd->oid, STRATA_TREE_NODE_TYPE, payload)) != 0) {
-        if (rc == STRATA_TREE_WALK_SKIP) rc = 0;
-        goto done;
-    }
-    for (uint32_t i = 0; i < nd->n && !rc; i++) {
-        if (nd->level) rc = walk(ctx, NULL, nd, i, cb, payload);
-        else if (nd->vkind[i]) {
-            strata_oid b;
-            memcpy(b.id, tnode_val(nd, i), STRATA_OID_SIZE);
-            rc = cb(&b, STRATA_TREE_BLOB_TYPE, payload);
-        }
-    }
-done:
-    tnode_unpin(nd);
-    return rc;
-}
-
-int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root,
-                      int (*cb)(const strata_oid *oid, uint8_t type, void *payload), void *payload)
-{
-    if (!ctx || !root || !cb) return strata_err__set(STRATA_EINVALID, "strata_tree__walk: NULL argument");
-    return walk(ctx, root, NULL, 0, cb, payload);
 }

@@ -34,7 +34,7 @@ typedef struct dside {
 
 static int side_open(dside *s, strata_tree_ctx *ctx, const strata_oid *root)
 {
-    int rc = tpath_init(&s->p, ctx, root);
+    int rc = strata_tree__path_init(&s->p, ctx, root);
     if (rc) return rc;
     s->end = s->p.node[s->p.top]->n == 0;
     s->have_start = 0;
@@ -54,17 +54,17 @@ static int unit_start(dside *s, const uint8_t **key, size_t *klen)
     }
     if (!s->have_start) {
         tnode *nd, *child;
-        int rc = tnode_load_child(s->p.ctx, s->p.node[s->p.bottom], s->p.idx[s->p.bottom], &nd);
+        int rc = strata_tree__node_load_child(s->p.ctx, s->p.node[s->p.bottom], s->p.idx[s->p.bottom], &nd);
         if (rc) return rc;
         while (nd->level > 0) {
-            rc = tnode_load_child(s->p.ctx, nd, 0, &child);
-            tnode_unpin(nd);
+            rc = strata_tree__node_load_child(s->p.ctx, nd, 0, &child);
+            strata_tree__node_unpin(nd);
             if (rc) return rc;
             nd = child;
         }
         s->startlen = nd->kx[0].len;
         memcpy(s->start, tnode_key(nd, 0), s->startlen);
-        tnode_unpin(nd);
+        strata_tree__node_unpin(nd);
         s->have_start = 1;
     }
     *key = s->start;
@@ -82,13 +82,13 @@ static void side_advance(dside *s)
             s->end = 1;
             return;
         }
-        tpath_cut(p, p->bottom + 1);
+        strata_tree__path_cut(p, p->bottom + 1);
         p->idx[p->bottom]++;
     }
 }
 
 /* Open the current subtree unit: its first child (or item) becomes the unit; same start key. */
-static int side_descend(dside *s) { return tpath_down(&s->p, 1); }
+static int side_descend(dside *s) { return strata_tree__path_down(&s->p, 1); }
 
 /* The value of the current item unit; a blob is fetched into *owned. */
 static int item_value(dside *s, const void **v, size_t *vlen, uint8_t **owned)
@@ -100,7 +100,7 @@ static int item_value(dside *s, const void **v, size_t *vlen, uint8_t **owned)
         *v = tnode_val(nd, i);
         return 0;
     }
-    int rc = tctx_get_blob(s->p.ctx, tnode_val(nd, i), nd->vlen[i], owned);
+    int rc = strata_tree__ctx_get_blob(s->p.ctx, tnode_val(nd, i), nd->vlen[i], owned);
     *v = *owned;
     return rc;
 }
@@ -193,8 +193,8 @@ int strata_tree__diff(strata_tree_ctx *ctx, const strata_oid *a, const strata_oi
         if (rc) goto done;
     }
 done:
-    if (A->p.node[A->p.top]) tpath_clear(&A->p);
-    if (B->p.node[B->p.top]) tpath_clear(&B->p);
+    if (A->p.node[A->p.top]) strata_tree__path_clear(&A->p);
+    if (B->p.node[B->p.top]) strata_tree__path_clear(&B->p);
     strata_mem__free(A);
     return rc;
 }

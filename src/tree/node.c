@@ -13,7 +13,7 @@
 
 /* ---- chunking rule ----------------------------------------------------------------------- */
 
-uint32_t tchunk_seed(int level)
+uint32_t strata_tree__chunk_seed(int level)
 {
     /* A different seed per level, so the boundaries of level k+1 are independent of the
      * boundary decisions that made its items at level k. Frozen: part of the format. */
@@ -28,7 +28,7 @@ static inline uint64_t hazard(uint64_t s)
     return (s2 * s2) >> 16;
 }
 
-int tchunk_boundary(int level, size_t before, size_t sz, const void *key, size_t klen)
+int strata_tree__chunk_boundary(int level, size_t before, size_t sz, const void *key, size_t klen)
 {
     size_t after = before + sz;
     if (after < CHUNK_MIN) return 0;
@@ -39,12 +39,12 @@ int tchunk_boundary(int level, size_t before, size_t sz, const void *key, size_t
      * item's size, in integers only, so every platform picks the same boundaries. */
     uint64_t threshold = hazard(after) - hazard(before);
     if (threshold > 0xffffffffu) return 1;
-    return (uint64_t)strata_hash__h32(key, klen, tchunk_seed(level)) < threshold;
+    return (uint64_t)strata_hash__h32(key, klen, strata_tree__chunk_seed(level)) < threshold;
 }
 
 /* ---- encoding ---------------------------------------------------------------------------- */
 
-size_t titem_size(const titem *it, int level)
+size_t strata_tree__item_size(const titem *it, int level)
 {
     size_t n = strata_varint__size(it->klen) + it->klen;
     if (level == 0)
@@ -54,9 +54,9 @@ size_t titem_size(const titem *it, int level)
     return n;
 }
 
-int titem_encode(strata_buf *b, const titem *it, int level)
+int strata_tree__item_encode(strata_buf *b, const titem *it, int level)
 {
-    size_t need = titem_size(it, level);
+    size_t need = strata_tree__item_size(it, level);
     if (strata_buf__reserve(b, need) != 0) return STRATA_ENOMEM;
     uint8_t *p = b->data + b->len;
     p += strata_varint__encode(p, it->klen);
@@ -97,14 +97,14 @@ static int corrupt(const strata_oid *oid, size_t off, const char *what)
     return strata_err__set(STRATA_ECORRUPT, "tree node %.16s: %s at offset %zu", hex, what, off);
 }
 
-void tnode_free(tnode *nd)
+void strata_tree__node_free(tnode *nd)
 {
     if (!nd) return;
     strata_mem__free(nd->raw);
     strata_mem__free(nd);
 }
 
-int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
+int strata_tree__node_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
 {
     int rc = 0;
     tnode *nd = NULL;
@@ -211,11 +211,11 @@ int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len)
     nd = NULL;
 done:
     strata_mem__free(raw);
-    tnode_free(nd);
+    strata_tree__node_free(nd);
     return rc;
 }
 
-uint32_t tnode_search(const tnode *nd, const void *key, size_t klen)
+uint32_t strata_tree__node_search(const tnode *nd, const void *key, size_t klen)
 {
     uint32_t lo = 0, hi = nd->n;
     while (lo < hi) {

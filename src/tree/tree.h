@@ -168,26 +168,28 @@ typedef int (*strata_tree_diff_cb)(const void *key, size_t klen, const void *old
 int strata_tree__diff(strata_tree_ctx *ctx, const strata_oid *a, const strata_oid *b,
                       strata_tree_diff_cb cb, void *payload);
 
-/* ---- reachability ------------------------------------------------------------------------ */
+/* ---- reachability (walk.c) ---------------------------------------------------------------- */
 
-/* Call cb for every object reachable from `root` (nodes and blobs), each node before its
- * children; shared subtrees are visited once per reference. cb returns 0 to go on,
- * STRATA_TREE_WALK_SKIP on a node to skip its children and blobs (e.g. a GC mark phase that has
- * seen the node already), or anything else to stop the walk (returned). */
-#define STRATA_TREE_WALK_SKIP 1
-int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root,
-                      int (*cb)(const strata_oid *oid, uint8_t type, void *payload), void *payload);
-
-/* A pruning walk (garbage collection's mark phase): visit(oid, type) is called for the root,
- * then for each child node and each blob, a node before its children; visit returns 0 to
- * descend into a node, STRATA_TREE_SKIP to skip its subtree unread (return value ignored for
- * blobs), or a negative error that stops the walk. For every item of every leaf descended into,
- * leaf (may be NULL) gets the key and either the inline value (blob = 0) or the 32-byte blob
- * digest (blob = 1); nonzero stops. Nodes are read from the store, not the node cache. */
+/* A visitor for the walks: called with each node (type STRATA_TREE_NODE_TYPE) and each blob
+ * (STRATA_TREE_BLOB_TYPE) reachable from the root, a node before its children, shared subtrees
+ * once per reference. It returns 0 to go on, STRATA_TREE_SKIP on a node to skip its children
+ * and blobs (ignored for a blob), or anything else to stop the walk (returned). */
 #define STRATA_TREE_SKIP 1
 typedef int (*strata_tree_visit_cb)(const strata_oid *oid, uint8_t type, void *payload);
+/* For every item of every leaf a pruned walk descends into: the key and either the inline value
+ * (blob = 0) or the 32-byte blob digest (blob = 1); nonzero stops the walk (returned). */
 typedef int (*strata_tree_leaf_cb)(const void *key, size_t klen, const void *val, size_t vlen, int blob,
                                    void *payload);
+
+/* Walk every object reachable from `root`. Nodes are read through the node cache and checked
+ * against their parents; each is visited once read (a node that cannot be read ends the walk
+ * with that error). */
+int strata_tree__walk(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
+                      void *payload);
+
+/* The pruning walk (garbage collection's mark phase): each node is visited before it is read,
+ * so STRATA_TREE_SKIP skips its subtree unread; nodes are read from the store, not the node
+ * cache; `leaf` (may be NULL) gets every leaf item descended into. */
 int strata_tree__walk_pruned(strata_tree_ctx *ctx, const strata_oid *root, strata_tree_visit_cb visit,
                              strata_tree_leaf_cb leaf, void *payload);
 

@@ -104,10 +104,10 @@ static inline int tkey_cmp(const void *a, size_t alen, const void *b, size_t ble
 /* Decode `len` bytes of payload (taking ownership of `raw`, which is freed on failure too) into
  * a new node with refs = 1. Every structural rule above is checked; a violation is
  * STRATA_ECORRUPT naming the offset, an unknown format version STRATA_EVERSION. */
-int tnode_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len);
-void tnode_free(tnode *nd);
+int strata_tree__node_decode(tnode **out, const strata_oid *oid, uint8_t *raw, size_t len);
+void strata_tree__node_free(tnode *nd);
 /* First index i with key(i) >= key (n when none). */
-uint32_t tnode_search(const tnode *nd, const void *key, size_t klen);
+uint32_t strata_tree__node_search(const tnode *nd, const void *key, size_t klen);
 
 /* An item to be encoded: a leaf value (kind 0/1; for kind 1, val points at the blob digest and
  * vlen is the blob's length) or an internal child (val = 32-byte digest, count). */
@@ -121,30 +121,33 @@ typedef struct titem {
 } titem;
 
 /* Encoded size of an item at `level`. */
-size_t titem_size(const titem *it, int level);
+size_t strata_tree__item_size(const titem *it, int level);
 /* Append the encoding of an item. 0 or STRATA_ENOMEM. */
-int titem_encode(strata_buf *b, const titem *it, int level);
+int strata_tree__item_encode(strata_buf *b, const titem *it, int level);
 
 /* The split rule: after an item of `sz` bytes that brought the node from `before` to
  * before + sz bytes, with key `key`, is this a boundary? Pure integer arithmetic. */
-int tchunk_boundary(int level, size_t before, size_t sz, const void *key, size_t klen);
-uint32_t tchunk_seed(int level);
+int strata_tree__chunk_boundary(int level, size_t before, size_t sz, const void *key, size_t klen);
+uint32_t strata_tree__chunk_seed(int level);
 
 /* ---- cache and context (cache.c) ----------------------------------------------------------- */
 
 /* Load (pin) the node `oid`: from the cache, or from the store and decoded. The caller releases
- * it with tnode_unpin. Errors: STRATA_ENOTFOUND / STRATA_ECORRUPT (missing or not a node),
- * STRATA_EIO, STRATA_ENOMEM. */
-int tnode_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out);
-/* Load a child node and check that it is at level `level` holding `count` items. */
-int tnode_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i, tnode **out);
-void tnode_unpin(tnode *nd);
-void tnode_pin(tnode *nd);
-strata_store *tctx_store(strata_tree_ctx *ctx);
+ * it with strata_tree__node_unpin. Errors: STRATA_ENOTFOUND / STRATA_ECORRUPT (missing or not a
+ * node), STRATA_EIO, STRATA_ENOMEM. */
+int strata_tree__node_load(strata_tree_ctx *ctx, const strata_oid *oid, tnode **out);
+/* Load (pin) child i of `parent` and check that its level, item count and largest key are
+ * what the parent says (STRATA_ECORRUPT otherwise). */
+int strata_tree__node_load_child(strata_tree_ctx *ctx, const tnode *parent, uint32_t i,
+                                 tnode **out);
+void strata_tree__node_unpin(tnode *nd);
+void strata_tree__node_pin(tnode *nd);
+strata_store *strata_tree__ctx_store(strata_tree_ctx *ctx);
 /* Store a node payload (after decoding-free bookkeeping) and count it in the stats. */
-int tctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid *out);
+int strata_tree__ctx_put_node(strata_tree_ctx *ctx, const void *data, size_t len, strata_oid *out);
 /* Fetch a blob value of exactly `vlen` bytes (owned, free with strata_mem__free). */
-int tctx_get_blob(strata_tree_ctx *ctx, const uint8_t *oid, uint32_t vlen, uint8_t **out);
+int strata_tree__ctx_get_blob(strata_tree_ctx *ctx, const uint8_t *oid, uint32_t vlen,
+                              uint8_t **out);
 
 /* ---- paths (cursor.c) -------------------------------------------------------------------- */
 
@@ -159,19 +162,19 @@ typedef struct tpath {
 } tpath;
 
 /* Pin the root (the path then holds only the root, bottom = top). */
-int tpath_init(tpath *p, strata_tree_ctx *ctx, const strata_oid *root);
+int strata_tree__path_init(tpath *p, strata_tree_ctx *ctx, const strata_oid *root);
 /* Unpin everything. */
-void tpath_clear(tpath *p);
+void strata_tree__path_clear(tpath *p);
 /* Drop the levels below `level` (unpin) so that bottom = level. */
-void tpath_cut(tpath *p, int level);
+void strata_tree__path_cut(tpath *p, int level);
 /* Descend from the current bottom to `level`, choosing at each internal node the first child
  * whose key is >= key (the last child when none). idx[level] is then the first item >= key in
  * node[level] (n when none). */
-int tpath_seek(tpath *p, int level, const void *key, size_t klen);
+int strata_tree__path_seek(tpath *p, int level, const void *key, size_t klen);
 /* Load the child at idx[bottom] of node[bottom] and set its idx to 0 (first=1) or n-1 (first=0). */
-int tpath_down(tpath *p, int first);
+int strata_tree__path_down(tpath *p, int first);
 /* Move to the next (dir > 0) or previous node at level `bottom`; 1 moved, 0 no such node
  * (path unchanged), or an error. idx[bottom] is set to 0 / n-1. */
-int tpath_step_node(tpath *p, int dir);
+int strata_tree__path_step_node(tpath *p, int dir);
 
 #endif

@@ -47,13 +47,6 @@ int strata_buf__put_varint(strata_buf *b, uint64_t v)
     return strata_buf__append(b, tmp, strata_varint__encode(tmp, v));
 }
 
-int strata_buf__put_u32le(strata_buf *b, uint32_t v)
-{
-    uint8_t tmp[4];
-    strata_put_le32(tmp, v);
-    return strata_buf__append(b, tmp, 4);
-}
-
 int strata_buf__put_u64le(strata_buf *b, uint64_t v)
 {
     uint8_t tmp[8];

@@ -19,7 +19,6 @@ int strata_buf__reserve(strata_buf *b, size_t extra);
 int strata_buf__append(strata_buf *b, const void *p, size_t n);
 int strata_buf__putc(strata_buf *b, uint8_t c);
 int strata_buf__put_varint(strata_buf *b, uint64_t v);
-int strata_buf__put_u32le(strata_buf *b, uint32_t v);
 int strata_buf__put_u64le(strata_buf *b, uint64_t v);
 /* Append a printf-formatted string (no NUL kept in len). 0 or STRATA_ENOMEM. */
 int strata_buf__printf(strata_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

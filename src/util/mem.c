@@ -26,7 +26,6 @@ void strata_mem__fail_at(long n, int sticky)
     atomic_store(&armed, n > 0);
 }
 
-long strata_mem__count(void) { return atomic_load(&alloc_count); }
 int strata_mem__failed(void) { return atomic_load(&fail_fired); }
 
 static int should_fail(void)

@@ -16,11 +16,9 @@ void strata_mem__free(void *p);
 char *strata_mem__strndup(const char *s, size_t len);
 char *strata_mem__strdup(const char *s);
 
-/* Test hooks. fail_at(n): the n-th allocation from now fails (1 = the next one), and, when
- * `sticky`, every one after it too; fail_at(0) disarms. count() returns the allocations made
- * since the last arming (they are counted only while armed). */
+/* Test hook: the n-th allocation from now fails (1 = the next one), and, when `sticky`, every
+ * one after it too; fail_at(0) disarms. */
 void strata_mem__fail_at(long n, int sticky);
-long strata_mem__count(void);
 /* Nonzero when an injected failure has fired since the last fail_at. */
 int strata_mem__failed(void);
 

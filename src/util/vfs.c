@@ -18,6 +18,7 @@
 
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/path.h"
 
 struct strata_file {
     int fd;
@@ -394,6 +395,32 @@ int strata_vfs__exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int strata_vfs__write_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = strata_path__join(dir, name), *tmp = NULL;
+    int rc = STRATA_ENOMEM, renamed = 0;
+    if (!path) goto done;
+    size_t pl = strlen(path);
+    tmp = strata_mem__alloc(pl + sizeof ".tmp");
+    if (!tmp) goto done;
+    memcpy(tmp, path, pl);
+    memcpy(tmp + pl, ".tmp", sizeof ".tmp");
+    strata_file *f;
+    rc = strata_vfs__open(&f, tmp, STRATA_VFS_RDWR | STRATA_VFS_CREATE | STRATA_VFS_TRUNC);
+    if (rc) goto done;
+    rc = strata_vfs__write(f, 0, data, len);
+    if (!rc) rc = strata_vfs__sync(f);
+    strata_vfs__close(f);
+    if (!rc) rc = strata_vfs__rename(tmp, path);
+    renamed = rc == 0;
+    if (!rc) rc = strata_vfs__sync_dir(dir);
+    if (rc && !renamed) strata_vfs__remove(tmp);
+done:
+    strata_mem__free(path);
+    strata_mem__free(tmp);
+    return rc;
 }
 
 int strata_vfs__list(const char *dir, int (*cb)(const char *name, void *payload), void *payload)

@@ -56,6 +56,12 @@ int strata_vfs__rename(const char *from, const char *to);
 int strata_vfs__mkdir(const char *path); /* STRATA_EEXISTS when it exists */
 int strata_vfs__sync_dir(const char *path);
 int strata_vfs__exists(const char *path); /* 1 exists, 0 not */
+/* Replace the file `name` in directory `dir` with the `len` bytes at `data`, atomically: write
+ * "<name>.tmp", sync it, rename it over `name`, sync the directory. A crash leaves either the
+ * old file or the new one (and perhaps a stale "<name>.tmp", which the caller may remove at its
+ * next open). On a failure before the rename the temporary is removed and `name` is untouched.
+ * 0, STRATA_EIO (the failing step's message), STRATA_ENOMEM. */
+int strata_vfs__write_atomic(const char *dir, const char *name, const void *data, size_t len);
 /* Call cb(name, payload) for each entry of `dir` except . and ..; a nonzero return stops and is
  * returned. */
 int strata_vfs__list(const char *dir, int (*cb)(const char *name, void *payload), void *payload);

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "doc/doc.h"
 #include "doc/doc_int.h"
+#include "util/utf8.h"
 
 /* Random UTF-8 text of up to maxlen code points: ASCII, escapes-worthy characters, NUL,
  * 2/3/4-byte sequences. Returns its byte length (buf holds at least 4 * maxlen bytes). */
@@ -23,7 +24,7 @@ static inline size_t rnd_text(uint64_t *rs, char *buf, size_t maxlen)
         case 4: cp = 0x10000 + (uint32_t)tu_below(rs, 0x100000); break;
         default: cp = 'a' + (uint32_t)tu_below(rs, 26); break;
         }
-        o += strata_doc__utf8_put((uint8_t *)buf + o, cp);
+        o += strata_utf8__encode((uint8_t *)buf + o, cp);
     }
     return o;
 }

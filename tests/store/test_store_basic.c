@@ -357,7 +357,7 @@ static void test_store_unknown_format_version_is_eversion(void **state)
     /* rewrite the segment header with version 2 and a valid checksum */
     char *seg = tu_path(dir, "0000000000000001.seg");
     uint8_t h[SEG_HDR_SIZE];
-    store_encode_seg_header(h, 1);
+    strata_store__encode_seg_header(h, 1);
     h[8] = 2;
     uint64_t sum = strata_hash__sum64(h, 24, 0);
     for (int i = 0; i < 8; i++) h[24 + i] = (uint8_t)(sum >> (8 * i));

@@ -32,13 +32,13 @@ static void test_store_bloom_finds_every_object_and_refuses_most_absent_ones(voi
     }
     uint8_t *img = NULL;
     size_t len = 0;
-    assert_int_equal(store_build_index(&img, &len, 7, 64 + 100 * N + 64, ents, N, NULL, 0, 1, 0, 0), 0);
+    assert_int_equal(strata_store__build_index(&img, &len, 7, 64 + 100 * N + 64, ents, N, NULL, 0, 1, 0, 0), 0);
     store_idx ix;
     assert_int_equal(strata_store__decode_index(img, len, "test", &ix), 0);
-    assert_int_equal(ix.bloom_len, store_bloom_bytes(N));
+    assert_int_equal(ix.bloom_len, strata_store__bloom_bytes(N));
     for (size_t i = 0; i < N; i++) {
         uint64_t off = 0;
-        assert_int_equal(store_idx_find(&ix, &all[i], &off), 1);
+        assert_int_equal(strata_store__idx_find(&ix, &all[i], &off), 1);
     }
     /* absent digests are not found, with or without the filter */
     store_idx no_bloom = ix;
@@ -47,8 +47,8 @@ static void test_store_bloom_finds_every_object_and_refuses_most_absent_ones(voi
         strata_oid o;
         random_oid(&rs, &o);
         uint64_t off;
-        assert_int_equal(store_idx_find(&ix, &o, &off), 0);
-        assert_int_equal(store_idx_find(&no_bloom, &o, &off), 0);
+        assert_int_equal(strata_store__idx_find(&ix, &o, &off), 0);
+        assert_int_equal(strata_store__idx_find(&no_bloom, &o, &off), 0);
     }
     /* the filter alone refuses about 99 % of absent digests: an absent digest passes when all
      * its bits are set in the filter (measured on 2,000 digests) */
@@ -58,7 +58,7 @@ static void test_store_bloom_finds_every_object_and_refuses_most_absent_ones(voi
         strata_oid o;
         random_oid(&rs, &o);
         memset(one, 0, ix.bloom_len);
-        store_bloom_add(one, ix.bloom_len, &o);
+        strata_store__bloom_add(one, ix.bloom_len, &o);
         int all_set = 1;
         for (size_t b = 0; b < ix.bloom_len && all_set; b++)
             if ((one[b] & ix.bloom[b]) != one[b]) all_set = 0;

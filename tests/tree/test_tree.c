@@ -451,7 +451,7 @@ static void test_tree_chunk_rule_respects_min_and_max(void **state)
         for (int i = 0; i < 8; i++) k[i] = (uint8_t)tu_rand(&rs);
         size_t sz = 1 + tu_below(&rs, 600), before = tu_below(&rs, 20000);
         int level = (int)tu_below(&rs, 4);
-        int b = tchunk_boundary(level, before, sz, k, 8);
+        int b = strata_tree__chunk_boundary(level, before, sz, k, 8);
         if (before + sz < CHUNK_MIN) assert_int_equal(b, 0);
         if (before + sz >= CHUNK_MAX) assert_int_equal(b, 1);
     }
@@ -462,7 +462,7 @@ static void test_tree_chunk_rule_respects_min_and_max(void **state)
         int kl = snprintf(k, sizeof k, "user#%08u", i);
         size_t before = cur;
         cur += 120;
-        if (tchunk_boundary(0, before, 120, k, (size_t)kl)) {
+        if (strata_tree__chunk_boundary(0, before, 120, k, (size_t)kl)) {
             sizes[ns++] = cur;
             cur = 0;
         }
@@ -479,7 +479,7 @@ static void test_tree_chunk_rule_respects_min_and_max(void **state)
     assert_true(below2k < ns / 5);     /* few small nodes */
     assert_true(below8k > ns * 9 / 10); /* few large ones */
     /* seeds differ per level */
-    assert_true(tchunk_seed(0) != tchunk_seed(1) && tchunk_seed(1) != tchunk_seed(2));
+    assert_true(strata_tree__chunk_seed(0) != strata_tree__chunk_seed(1) && strata_tree__chunk_seed(1) != strata_tree__chunk_seed(2));
 }
 
 static void test_tree_node_codec_round_trips(void **state)
@@ -495,11 +495,11 @@ static void test_tree_node_codec_round_trips(void **state)
         {(const uint8_t *)"apple", 5, 0, (const uint8_t *)"", 0, 1},
         {(const uint8_t *)"banana", 6, 1, blob, 5000, 1},
     };
-    for (int i = 0; i < 3; i++) assert_int_equal(titem_encode(&b, &items[i], 0), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(strata_tree__item_encode(&b, &items[i], 0), 0);
     size_t len = b.len;
     uint8_t *raw = strata_buf__detach(&b, &len);
     tnode *nd;
-    assert_int_equal(tnode_decode(&nd, NULL, raw, len), 0);
+    assert_int_equal(strata_tree__node_decode(&nd, NULL, raw, len), 0);
     assert_int_equal(nd->n, 3);
     assert_int_equal(nd->level, 0);
     assert_int_equal(nd->total, 3);
@@ -511,26 +511,26 @@ static void test_tree_node_codec_round_trips(void **state)
     assert_int_equal(nd->vkind[2], 1);
     assert_int_equal(nd->vlen[2], 5000);
     assert_memory_equal(tnode_val(nd, 2), blob, 32);
-    assert_int_equal(tnode_search(nd, "apple", 5), 1);
-    assert_int_equal(tnode_search(nd, "b", 1), 2);
-    assert_int_equal(tnode_search(nd, "c", 1), 3);
-    assert_int_equal(tnode_search(nd, "", 0), 0);
-    for (int i = 0; i < 3; i++) assert_int_equal(nd->ioff[i + 1] - nd->ioff[i], titem_size(&items[i], 0));
-    tnode_free(nd);
+    assert_int_equal(strata_tree__node_search(nd, "apple", 5), 1);
+    assert_int_equal(strata_tree__node_search(nd, "b", 1), 2);
+    assert_int_equal(strata_tree__node_search(nd, "c", 1), 3);
+    assert_int_equal(strata_tree__node_search(nd, "", 0), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(nd->ioff[i + 1] - nd->ioff[i], strata_tree__item_size(&items[i], 0));
+    strata_tree__node_free(nd);
 
     /* an internal node: counts become prefix sums */
     strata_buf c = {0};
     uint8_t h2[3] = {TNODE_FORMAT, 2, 2};
     assert_int_equal(strata_buf__append(&c, h2, 3), 0);
     titem kids[2] = {{(const uint8_t *)"m", 1, 0, blob, 0, 700}, {(const uint8_t *)"z", 1, 0, blob, 0, 300000}};
-    for (int i = 0; i < 2; i++) assert_int_equal(titem_encode(&c, &kids[i], 2), 0);
+    for (int i = 0; i < 2; i++) assert_int_equal(strata_tree__item_encode(&c, &kids[i], 2), 0);
     len = c.len;
     raw = strata_buf__detach(&c, &len);
-    assert_int_equal(tnode_decode(&nd, NULL, raw, len), 0);
+    assert_int_equal(strata_tree__node_decode(&nd, NULL, raw, len), 0);
     assert_int_equal(nd->total, 300700);
     assert_int_equal(nd->cum[1], 700);
     assert_int_equal(tnode_count(nd, 1), 300000);
-    tnode_free(nd);
+    strata_tree__node_free(nd);
 }
 
 /* Decode a copy of `bytes` and return the code. */
@@ -539,8 +539,8 @@ static int decode_copy(const uint8_t *bytes, size_t len)
     uint8_t *raw = strata_mem__alloc(len ? len : 1);
     if (len) memcpy(raw, bytes, len);
     tnode *nd = NULL;
-    int rc = tnode_decode(&nd, NULL, raw, len);
-    tnode_free(nd);
+    int rc = strata_tree__node_decode(&nd, NULL, raw, len);
+    strata_tree__node_free(nd);
     return rc;
 }
 
@@ -860,9 +860,9 @@ static void test_tree_single_change_rewrites_only_its_path(void **state)
     assert_int_equal(strata_tree__count(e.ctx, &r, &cnt), 0);
     assert_int_equal(cnt, total);
     tnode *root;
-    assert_int_equal(tnode_load(e.ctx, &r, &root), 0);
+    assert_int_equal(strata_tree__node_load(e.ctx, &r, &root), 0);
     int height = root->level + 1;
-    tnode_unpin(root);
+    strata_tree__node_unpin(root);
 
     strata_tree_stats s0, s1;
     strata_tree__stats(e.ctx, &s0);
@@ -1060,12 +1060,12 @@ static void test_tree_large_values_are_blobs(void **state)
     strata_tree__value_release(e.ctx, &v);
     /* the leaf keeps a blob reference, not the bytes */
     tnode *nd;
-    assert_int_equal(tnode_load(e.ctx, &r2, &nd), 0);
+    assert_int_equal(strata_tree__node_load(e.ctx, &r2, &nd), 0);
     assert_int_equal(nd->vkind[0], 1);
     assert_int_equal(nd->vkind[1], 0);
     assert_int_equal(nd->vkind[2], 1);
     assert_true(nd->rawlen < 1200 + 200);
-    tnode_unpin(nd);
+    strata_tree__node_unpin(nd);
     assert_int_equal(strata_tree__walk(e.ctx, &r2, NULL, NULL), STRATA_EINVALID);
     strata_tree_cursor *c;
     assert_int_equal(strata_tree__cursor_open(&c, e.ctx, &r2), 0);
@@ -1111,7 +1111,7 @@ static int pruned_leaf(const void *k, size_t kl, const void *v, size_t vl, int b
 static int walk_skip_internal(const strata_oid *oid, uint8_t type, void *payload)
 {
     walk_count(oid, type, payload);
-    return type == 'N' ? STRATA_TREE_WALK_SKIP : 0;
+    return type == 'N' ? STRATA_TREE_SKIP : 0;
 }
 
 /* walk and walk_pruned report every node and blob once per reference, and can skip a subtree. */

@@ -1,5 +1,5 @@
-/* Tests of src/util: errors, allocator fault injection, buffers, varints, hashing, the vfs and
- * its crash simulation. */
+/* Tests of src/util: errors, allocator fault injection, buffers, varints, growable arrays,
+ * UTF-8, paths, hashing, the vfs (with its atomic file write) and its crash simulation. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "strata.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "util/path.h"
+#include "util/utf8.h"
 #include "util/vfs.h"
 
 static void test_error_last_keeps_code_and_message(void **state)
@@ -197,16 +200,247 @@ static void test_vfs_lock_is_exclusive_between_handles(void **state)
     tu_rmdir_free(dir);
 }
 
+typedef STRATA_ARRAY(uint64_t) u64_array;
+typedef struct pair {
+    uint32_t a;
+    char b[20];
+} pair;
+typedef STRATA_ARRAY(pair) pair_array;
+
+/* push/add/reserve keep every element in order across growth; clear keeps the allocation. */
+static void test_array_grows_and_keeps_elements_in_order(void **state)
+{
+    (void)state;
+    u64_array a = STRATA_ARRAY_INIT;
+    for (uint64_t i = 0; i < 10000; i++) assert_int_equal(strata_array__push(&a, i * 3), 0);
+    assert_int_equal(a.n, 10000);
+    assert_true(a.cap >= a.n);
+    for (size_t i = 0; i < a.n; i++) assert_int_equal(a.v[i], i * 3);
+    size_t cap = a.cap;
+    strata_array__clear(&a);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(a.cap, cap);
+    assert_int_equal(strata_array__reserve(&a, cap + 1), 0);
+    assert_true(a.cap >= cap + 1);
+    strata_array__free(&a);
+    assert_null(a.v);
+    assert_int_equal(a.cap, 0);
+
+    pair_array p = STRATA_ARRAY_INIT;
+    for (uint32_t i = 0; i < 100; i++) {
+        pair *slot = strata_array__add(&p);
+        assert_non_null(slot);
+        slot->a = i;
+        snprintf(slot->b, sizeof slot->b, "p%u", i);
+    }
+    assert_int_equal(strata_array__push(&p, ((pair){7, "seven"})), 0);
+    assert_int_equal(p.n, 101);
+    assert_int_equal(p.v[42].a, 42);
+    assert_string_equal(p.v[42].b, "p42");
+    assert_string_equal(p.v[100].b, "seven");
+    strata_array__free(&p);
+}
+
+/* A failed allocation or an overflowing size leaves the array as it was and says ENOMEM. */
+static void test_array_growth_failure_and_overflow_leave_array_unchanged(void **state)
+{
+    (void)state;
+    u64_array a = STRATA_ARRAY_INIT;
+    for (uint64_t i = 0; i < 8; i++) assert_int_equal(strata_array__push(&a, i), 0);
+    assert_int_equal(a.cap, 8);
+    uint64_t *v = a.v;
+    strata_mem__fail_at(1, 0);
+    assert_int_equal(strata_array__push(&a, 99), STRATA_ENOMEM);
+    assert_int_equal(strata_error_last()->code, STRATA_ENOMEM);
+    strata_mem__fail_at(0, 0);
+    assert_ptr_equal(a.v, v);
+    assert_int_equal(a.n, 8);
+    assert_int_equal(a.cap, 8);
+    strata_mem__fail_at(1, 0);
+    assert_null(strata_array__add(&a));
+    strata_mem__fail_at(0, 0);
+    assert_int_equal(a.n, 8);
+    /* count * size beyond SIZE_MAX, and count + extra beyond SIZE_MAX */
+    assert_int_equal(strata_array__reserve(&a, SIZE_MAX / sizeof(uint64_t)), STRATA_ENOMEM);
+    assert_int_equal(strata_array__reserve(&a, SIZE_MAX - 3), STRATA_ENOMEM);
+    assert_int_equal(strata_array__reserve(&a, SIZE_MAX), STRATA_ENOMEM);
+    assert_int_equal(a.n, 8);
+    assert_int_equal(a.cap, 8);
+    for (size_t i = 0; i < a.n; i++) assert_int_equal(a.v[i], i);
+    pair_array p = STRATA_ARRAY_INIT;
+    assert_int_equal(strata_array__reserve(&p, SIZE_MAX / sizeof(pair) + 1), STRATA_ENOMEM);
+    assert_null(p.v);
+    strata_array__free(&a);
+}
+
+/* Reference decoder for the property test: the same rules, written out per case. */
+static size_t ref_utf8_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t k;
+    uint32_t cp, min;
+    if (c < 0x80) return 1;
+    if (c >= 0xC0 && c < 0xE0) { k = 2; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c < 0xF0) { k = 3; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c < 0xF8) { k = 4; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (n < k) return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return k;
+}
+
+static int ref_utf8_valid(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = ref_utf8_len(p + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Every scalar value round-trips; overlongs, surrogates, values past U+10FFFF and truncated or
+ * stray bytes are refused; validation agrees with a plain reference on random byte strings. */
+static void test_utf8_round_trips_and_rejects_what_rfc3629_forbids(void **state)
+{
+    (void)state;
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        uint8_t b[4];
+        size_t n = strata_utf8__encode(b, cp);
+        uint32_t back = 0;
+        assert_int_equal(strata_utf8__decode(b, b + n, &back), n);
+        assert_int_equal(back, cp);
+        assert_int_equal(strata_utf8__valid(b, n), 1);
+        if (n > 1) assert_int_equal(strata_utf8__decode(b, b + n - 1, &back), 0); /* truncated */
+    }
+    static const char *bad[] = {"\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF",
+                                "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80",
+                                "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\x80", "\xBF",
+                                "\xE2\x82", "\xC3(", "\xFF"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        uint32_t cp;
+        const uint8_t *p = (const uint8_t *)bad[i];
+        assert_int_equal(strata_utf8__decode(p, p + strlen(bad[i]), &cp), 0);
+        assert_int_equal(strata_utf8__valid(bad[i], strlen(bad[i])), 0);
+    }
+    assert_int_equal(strata_utf8__valid("", 0), 1);
+    assert_int_equal(strata_utf8__valid("plain ascii, longer than eight bytes", 36), 1);
+    uint64_t seed = tu_seed("utf8"), rs = seed;
+    uint8_t buf[64];
+    for (int round = 0; round < 200000; round++) {
+        size_t n = (size_t)tu_below(&rs, sizeof buf);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = tu_rand(&rs);
+            /* mostly ASCII (the fast path) with lead and continuation bytes mixed in */
+            buf[i] = (uint8_t)(r % 4 ? (r >> 8) % 0x80 : 0x80 + (r >> 8) % 0x80);
+        }
+        if (strata_utf8__valid(buf, n) != ref_utf8_valid(buf, n))
+            fail_msg("utf8 valid disagrees with the reference (seed %llu, round %d)",
+                     (unsigned long long)seed, round);
+    }
+}
+
+static void test_path_join_puts_one_separator(void **state)
+{
+    (void)state;
+    char *p = strata_path__join("/tmp/db", "STORE");
+    assert_string_equal(p, "/tmp/db/STORE");
+    strata_mem__free(p);
+    p = strata_path__join("db/", "LOCK");
+    assert_string_equal(p, "db/LOCK");
+    strata_mem__free(p);
+    p = strata_path__join("", "x.seg");
+    assert_string_equal(p, "x.seg");
+    strata_mem__free(p);
+    strata_mem__fail_at(1, 0);
+    assert_null(strata_path__join("a", "b"));
+    assert_int_equal(strata_error_last()->code, STRATA_ENOMEM);
+    strata_mem__fail_at(0, 0);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[256];
+    *len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return buf;
+}
+
+/* The atomic write replaces a file whole or not at all: a write failure, a sync failure or a
+ * crash at the sync leaves the old content and no temporary behind (after a crash the
+ * temporary may stay: the process is gone). */
+static void test_vfs_write_atomic_replaces_whole_or_not_at_all(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("vfsatomic");
+    char *path = tu_path(dir, "M"), *tmp = tu_path(dir, "M.tmp");
+    size_t len;
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "first", 5), 0);
+    char *got = slurp(path, &len);
+    assert_non_null(got);
+    assert_int_equal(len, 5);
+    assert_memory_equal(got, "first", 5);
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "second!", 7), 0);
+    got = slurp(path, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "second!", 7);
+    assert_false(strata_vfs__exists(tmp));
+
+    strata_vfs_faults fl = {0};
+    fl.fail_write_at = 1;
+    strata_vfs__faults_set(&fl);
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "third", 5), STRATA_EIO);
+    memset(&fl, 0, sizeof fl);
+    fl.fail_sync_at = 1;
+    strata_vfs__faults_set(&fl);
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "third", 5), STRATA_EIO);
+    strata_vfs__faults_clear();
+    got = slurp(path, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "second!", 7);
+    assert_false(strata_vfs__exists(tmp));
+
+    memset(&fl, 0, sizeof fl);
+    fl.crash_at_sync = 1;
+    fl.seed = 3;
+    strata_vfs__faults_set(&fl);
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "fourth", 6), STRATA_EIO);
+    assert_true(strata_vfs__crashed());
+    strata_vfs__faults_clear();
+    got = slurp(path, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "second!", 7);
+
+    strata_mem__fail_at(1, 0);
+    assert_int_equal(strata_vfs__write_atomic(dir, "M", "fifth", 5), STRATA_ENOMEM);
+    strata_mem__fail_at(0, 0);
+    free(path);
+    free(tmp);
+    tu_rmdir_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_last_keeps_code_and_message),
         cmocka_unit_test(test_mem_fail_at_nth_allocation),
         cmocka_unit_test(test_buf_grows_and_varints_round_trip),
+        cmocka_unit_test(test_array_grows_and_keeps_elements_in_order),
+        cmocka_unit_test(test_array_growth_failure_and_overflow_leave_array_unchanged),
+        cmocka_unit_test(test_utf8_round_trips_and_rejects_what_rfc3629_forbids),
+        cmocka_unit_test(test_path_join_puts_one_separator),
         cmocka_unit_test(test_sha256_known_vector_and_hex),
         cmocka_unit_test(test_vfs_write_read_and_injected_failures),
         cmocka_unit_test(test_vfs_crash_drops_only_unsynced_tail),
         cmocka_unit_test(test_vfs_lock_is_exclusive_between_handles),
+        cmocka_unit_test(test_vfs_write_atomic_replaces_whole_or_not_at_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
