@@ -1,4 +1,5 @@
-/* Binary encoding of entry commits ('C') and tenant manifests ('M'), and commit times.
+/* Binary encoding of entry commits ('C'), tenant manifests ('M') and manifest entries (kind ‖
+ * head digest), incarnation ids and commit times. The floor of src/db: calls nothing above it.
  * Byte tables: docs/format.md, "Commits" and "Manifests". Decoders treat their input as
  * untrusted: every length is checked against the end of the buffer. */
 #include "db/db_int.h"
@@ -210,6 +211,22 @@ int strata_db__manifest_decode(strata_manifest *m, const uint8_t *p, size_t len)
 fail:
     strata_db__manifest_clear(m);
     return rc;
+}
+
+/* ---- manifest entries --------------------------------------------------------------------- */
+
+void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head)
+{
+    out[0] = kind;
+    memcpy(out + 1, head->id, STRATA_OID_SIZE);
+}
+
+int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len)
+{
+    if (len != STRATA_DB_MENTRY_SIZE) return STRATA_ECORRUPT;
+    *kind = ((const uint8_t *)val)[0];
+    memcpy(head->id, (const uint8_t *)val + 1, STRATA_OID_SIZE);
+    return 0;
 }
 
 /* ---- incarnations ----------------------------------------------------------------------- */

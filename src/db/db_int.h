@@ -69,6 +69,12 @@ int strata_db__manifest_decode(strata_manifest *out, const uint8_t *p, size_t le
 void strata_db__commit_clear(strata_commit_rec *c);
 void strata_db__manifest_clear(strata_manifest *m);
 
+/* A manifest entry's value: kind byte ‖ head commit digest. Decode returns STRATA_ECORRUPT
+ * (no message: the caller names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
+#define STRATA_DB_MENTRY_SIZE (1 + STRATA_OID_SIZE)
+void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head);
+int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len);
+
 /* Fill an incarnation id with random bytes (getrandom; a time/pid hash if that fails). */
 void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE]);
 
@@ -139,28 +145,6 @@ struct strata_commit {
 
 /* ---- cache.c: summaries of immutable commits and manifests ---- */
 
-/* What readers need of a commit (strings owned by the cache slot, in `strings`). */
-typedef struct strata_db_commit_sum {
-    uint8_t incarnation[STRATA_INCARNATION_SIZE];
-    uint8_t kind;
-    strata_oid data;
-    uint64_t generation;
-    char *tenant, *entry, *pk, *sk, *ttl;
-    char *strings;
-} strata_db_commit_sum;
-
-/* What readers need of a manifest. */
-typedef struct strata_db_manifest_sum {
-    uint8_t incarnation[STRATA_INCARNATION_SIZE];
-    uint32_t flags;
-    size_t nparents;
-    strata_oid parent;
-    strata_oid entries;
-    uint64_t generation;
-    int64_t time_us;
-    char *tenant; /* owned by the cache slot; NULL in copies handed out */
-} strata_db_manifest_sum;
-
 /* An entry's head as readers need it: copied out, no ownership. */
 typedef struct strata_db_head {
     uint8_t incarnation[STRATA_INCARNATION_SIZE];
@@ -174,7 +158,7 @@ typedef struct strata_db_head {
 /* A resolved read point of one tenant: the manifest in force. */
 typedef struct strata_db_view {
     strata_oid moid;
-    strata_db_manifest_sum m;
+    strata_manifest m;  /* strings NULL: a cache copy */
 } strata_db_view;
 
 /* db.c */
@@ -183,14 +167,12 @@ void strata_db__tree_close(strata_db *db);                    /* kv.c */
 int strata_db__check_name(const char *name, const char *what);
 int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out);
 int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out);
-int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m);
+/* The tenant's current manifest (not dropped; strings NULL). STRATA_ENOTFOUND with a message otherwise. */
+int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m);
 int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro);
-void strata_db__view_close(strata_db_view *v);
-/* The entry's kind and head commit in the view. STRATA_ENOTFOUND (no message) when absent. */
-int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *entry, uint8_t *kind, strata_oid *commit);
-/* Resolve (tenant, entry, read options) to a commit of that entry. Checks names and isolation. */
-int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
-                       strata_oid *commit_oid, strata_commit_rec *commit);
+/* The kind and head commit of `entry` in manifest `m`. STRATA_ENOTFOUND (no message) when absent. */
+int strata_db__manifest_lookup(strata_db *db, const strata_manifest *m, const char *entry, uint8_t *kind,
+                               strata_oid *commit);
 
 /* txn.c: internals shared with ops.c. */
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
@@ -296,7 +278,7 @@ void strata_db__cache_clear(strata_db *db);
 int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *tenant, const char *entry,
                               strata_db_head *out);
 /* The summary of manifest `oid`, which must belong to `tenant` (else STRATA_ENOTFOUND). */
-int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_db_manifest_sum *out);
+int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_manifest *out);
 /* Resolve (tenant, entry, read options) to the entry's commit summary: the fast read path. */
 int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                     strata_db_head *out);

@@ -657,7 +657,7 @@ static int record_cuts(mctx *m)
         if (!old.len) continue; /* no settings: no policy, nothing was cut */
         /* the current settings (a policy may have changed since the first pass) */
         strata_oid moid;
-        strata_db_manifest_sum mf;
+        strata_manifest mf;
         strata_buf curset = {0};
         rc = strata_db__current_manifest(m->db, t->tenant, &moid, &mf);
         if (rc == STRATA_ENOTFOUND) { /* dropped meanwhile */
@@ -1015,7 +1015,7 @@ int strata_snapshot_unpin(strata_db *db, const strata_oid *snapshot)
 static int current_settings(strata_db *db, const char *tenant, strata_buf *out)
 {
     strata_oid moid;
-    strata_db_manifest_sum mf;
+    strata_manifest mf;
     int rc = strata_db__current_manifest(db, tenant, &moid, &mf);
     if (rc) return rc;
     return settings_load(db, tenant, &mf.entries, out);

@@ -493,7 +493,6 @@ int strata_entry_list(strata_iter **out, strata_db *db, const char *tenant, cons
     strata_iter *it = NULL;
     if ((rc = strata_db__iter_new(&it, db, IT_ENTRIES)) == 0 && (rc = strata_db__cursor_open(&it->cur, db, &v.m.entries)) == 0)
         rc = strata_db__cursor_seek(it->cur, NULL, 0);
-    strata_db__view_close(&v);
     if (rc) strata_iter_free(it);
     else *out = it;
     return rc;
@@ -541,11 +540,9 @@ int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant, c
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
     strata_read_options ro = STRATA_READ_OPTIONS_INIT;
     ro.at = from;
-    strata_oid start;
-    strata_commit_rec c;
-    int rc = strata_db__resolve(db, tenant, entry, &ro, &start, &c);
+    strata_db_head h;
+    int rc = strata_db__head(db, tenant, entry, &ro, &h);
     if (rc) return rc;
-    strata_db__commit_clear(&c);
     strata_iter *it;
     if ((rc = strata_db__iter_new(&it, db, IT_HISTORY))) return rc;
     it->tenant = strata_mem__strdup(tenant);
@@ -554,7 +551,7 @@ int strata_entry_history(strata_iter **out, strata_db *db, const char *tenant, c
         strata_iter_free(it);
         return STRATA_ENOMEM;
     }
-    it->next = start;
+    it->next = h.commit;
     it->has_next = 1;
     it->left = max_items ? max_items : SIZE_MAX;
     *out = it;
@@ -610,14 +607,10 @@ int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, cons
     strata_read_options ra = STRATA_READ_OPTIONS_INIT, rb = STRATA_READ_OPTIONS_INIT;
     ra.at = a;
     rb.at = b;
-    strata_oid oa, ob;
-    strata_commit_rec ca, cb;
-    int rc = strata_db__resolve(db, tenant, entry, &ra, &oa, &ca);
+    strata_db_head ca, cb;
+    int rc = strata_db__head(db, tenant, entry, &ra, &ca);
     if (rc) return rc;
-    if ((rc = strata_db__resolve(db, tenant, entry, &rb, &ob, &cb))) {
-        strata_db__commit_clear(&ca);
-        return rc;
-    }
+    if ((rc = strata_db__head(db, tenant, entry, &rb, &cb))) return rc;
     strata_iter *it = NULL;
     if ((rc = strata_db__iter_new(&it, db, IT_DIFF))) goto done;
     if (ca.kind != cb.kind) {
@@ -643,8 +636,6 @@ int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, cons
         it->impl = NULL;
     }
 done:
-    strata_db__commit_clear(&ca);
-    strata_db__commit_clear(&cb);
     if (rc) strata_iter_free(it);
     else *out = it;
     return rc;

@@ -589,7 +589,7 @@ static const char *kind_name(int kind)
 
 /* Compute one op against the current manifest: on a change, write its commit and set
  * op->changed, *mkind and op->result. */
-static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, uint8_t *mkind)
+static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op, uint8_t *mkind)
 {
     strata_db *db = t->db;
     uint8_t kind = 0;
@@ -602,10 +602,7 @@ static int apply_op(strata_txn *t, const strata_db_manifest_sum *m, txn_op *op, 
     strata_db_edit *edits = NULL;
     strata_buf enc = {0}, tvals = {0};
 
-    strata_db_view v;
-    memset(&v, 0, sizeof v);
-    v.m = *m;
-    rc = strata_db__view_head(db, &v, op->entry, &kind, &head);
+    rc = strata_db__manifest_lookup(db, m, op->entry, &kind, &head);
     if (rc == 0) have_head = 1;
     else if (rc != STRATA_ENOTFOUND) goto done;
     rc = 0;
@@ -873,8 +870,7 @@ done:
 int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket)
 {
     strata_db *db = t->db;
-    strata_db_manifest_sum m;
-    strata_manifest nm;
+    strata_manifest m, nm;
     strata_oid moid, entries;
     strata_buf enc = {0}, mvals = {0};
     strata_db_edit *medits = NULL;
@@ -888,21 +884,19 @@ int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64
     if ((rc = strata_db__current_manifest(db, t->tenant, &moid, &m))) goto done;
     medits = strata_mem__calloc(t->nops ? t->nops : 1, sizeof *medits);
     if (!medits) { rc = STRATA_ENOMEM; goto done; }
-    if ((rc = strata_buf__reserve(&mvals, t->nops * (1 + STRATA_OID_SIZE) + 1))) goto done;
+    if ((rc = strata_buf__reserve(&mvals, t->nops * STRATA_DB_MENTRY_SIZE + 1))) goto done;
     size_t nchanged = 0;
     const txn_op *first = NULL;
     for (size_t i = 0; i < t->nops; i++) {
         uint8_t kind = 0;
         if ((rc = apply_op(t, &m, &t->ops[i], &kind))) goto done;
         if (!t->ops[i].changed) continue;
-        size_t off = mvals.len;
-        mvals.data[mvals.len++] = kind;
-        memcpy(mvals.data + mvals.len, t->ops[i].result.id, STRATA_OID_SIZE);
-        mvals.len += STRATA_OID_SIZE;
+        strata_db__mentry_encode(mvals.data + mvals.len, kind, &t->ops[i].result);
         medits[nchanged].key = (const uint8_t *)t->ops[i].entry;
         medits[nchanged].klen = strlen(t->ops[i].entry);
-        medits[nchanged].val = mvals.data + off;
-        medits[nchanged].vlen = 1 + STRATA_OID_SIZE;
+        medits[nchanged].val = mvals.data + mvals.len;
+        medits[nchanged].vlen = STRATA_DB_MENTRY_SIZE;
+        mvals.len += STRATA_DB_MENTRY_SIZE;
         nchanged++;
         if (!first) first = &t->ops[i];
     }
