@@ -241,3 +241,14 @@ int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char
     pthread_mutex_unlock(&c->mu);
     return 0;
 }
+
+int strata_db__load_value(strata_db *db, const strata_oid *oid, strata_value **out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == 0 && type != STRATA_OBJ_VALUE) rc = strata_err__set(STRATA_ECORRUPT, "document value has object type %u", type);
+    if (rc == 0) rc = strata_db__value_new(out, data, len);
+    strata_mem__free(data);
+    return rc;
+}
