@@ -55,6 +55,15 @@ int strata_db__record_key(strata_buf *out, const char *key)
 
 int strata_db__record_name(strata_slice *out, const void *key, size_t klen, strata_buf *scratch)
 {
+    /* the common case needs no decoding: a valid name holds no 0x00 byte, so its key is the
+     * string tag, the name's bytes as they are and the terminator 0x00 0x01 (key codec, src/doc) */
+    const uint8_t *k = key;
+    if (klen >= 3 && k[0] == (uint8_t)STRATA_DOC_STRING && k[klen - 2] == 0 && k[klen - 1] == 1 &&
+        !memchr(k + 1, 0, klen - 3)) {
+        out->data = k + 1;
+        out->len = klen - 3;
+        return 0;
+    }
     scratch->len = 0;
     int rc = strata_doc__key_decode(key, klen, scratch, NULL, NULL);
     if (rc) return rc;
