@@ -245,6 +245,42 @@ void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE])
     else memcpy(out, &a, sizeof a), memcpy(out + 8, &b, sizeof b);
 }
 
+/* ---- the public view of a commit ---------------------------------------------------------- */
+
+void strata_commit_free(strata_commit *c)
+{
+    if (!c) return;
+    strata_db__commit_clear(&c->rec);
+    strata_mem__free(c);
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+const strata_oid *strata_commit_digest(const strata_commit *c) { return c ? &c->digest : NULL; }
+const char *strata_commit_entry(const strata_commit *c) { return c ? nz(c->rec.entry) : ""; }
+int strata_commit_kind(const strata_commit *c) { return c ? c->rec.kind : STRATA_EINVALID; }
+const char *strata_commit_user(const strata_commit *c) { return c ? nz(c->rec.user) : ""; }
+const char *strata_commit_message(const strata_commit *c) { return c ? nz(c->rec.message) : ""; }
+const char *strata_commit_origin(const strata_commit *c) { return c ? nz(c->rec.origin) : ""; }
+const char *strata_commit_operation(const strata_commit *c) { return c ? nz(c->rec.operation) : ""; }
+int64_t strata_commit_time_us(const strata_commit *c) { return c ? c->rec.time_us : 0; }
+int strata_commit_tz_offset_min(const strata_commit *c) { return c ? c->rec.tz_offset_min : 0; }
+uint64_t strata_commit_generation(const strata_commit *c) { return c ? c->rec.generation : 0; }
+size_t strata_commit_parent_count(const strata_commit *c) { return c ? c->rec.nparents : 0; }
+const strata_oid *strata_commit_parent(const strata_commit *c, size_t i)
+{
+    return c && i < c->rec.nparents ? &c->rec.parents[i] : NULL;
+}
+const strata_oid *strata_commit_data(const strata_commit *c) { return c ? &c->rec.data : NULL; }
+
+int strata_commit_format_time(char out[40], const strata_commit *c, int style)
+{
+    if (!out || !c) return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: NULL argument");
+    if (style != STRATA_TIME_COMPACT && style != STRATA_TIME_ISO)
+        return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: unknown style %d", style);
+    return strata_db__format_time(out, c->rec.time_us, c->rec.tz_offset_min, style);
+}
+
 /* ---- time ------------------------------------------------------------------------------- */
 
 int64_t strata_db__now_us(void)

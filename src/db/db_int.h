@@ -19,32 +19,32 @@
  * are item ops applied by item.c, their reads go through query.c.
  *
  * The files of src/db, bottom to top. A file calls only files above it in this list, never one
- * below (no call cycles); "→" says what it may call besides src/util, store, tree (kv.c only),
- * doc and expr.
+ * below (no call cycles; "→" lists the db files it calls, besides src/util, store, doc, expr
+ * and — through kv.c only — tree).
  *
- *   commit.c   codecs: commits, manifests, manifest entries; incarnations; time   → nothing
- *   kv.c       the db layer's view of the prolly tree (no other db file includes tree.h)
- *                                                                                → nothing
- *   value.c    the public value type, its reading and building; member iterator  → iter.c
- *   iter.c     strata_iter: one vtable, private state per kind; public accessors → value.c
- *   cache.c    loading commits, manifests and document values; summary caches   → commit.c
+ *   commit.c   codecs: commits, manifests, manifest entries; incarnations; time;
+ *              the public accessors of strata_commit                             → nothing
+ *   kv.c       the db layer's view of the prolly tree (the one db file that
+ *              includes tree/tree.h; gc.c and verify.c still do, for their walks) → nothing
+ *   value.c    the public value type: JSON, reading, building, name check        → nothing
+ *   iter.c     strata_iter: one vtable, private state per kind, public
+ *              accessors; a value's member iterator                              → commit, value
+ *   cache.c    loading commits, manifests and document values; summary caches   → commit, value
  *   view.c     names, read points (views), the one head resolver                 → cache, kv
- *   item.c     keyed data: item keys and key values, TTL expiry, request
- *              expressions, applying item ops (conditions, updates, returns)     → kv, value
- *   listen.c   listeners: registration and notification after a commit          → cache, item, kv
- *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen
- *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view
- *   document.c documents: save, load                                             → txn, view
- *   records.c  keyed records (a table with an implicit key): put, get, delete, range → txn, query
- *   table.c    tables: create, describe, item writes and reads, TTL sweeps       → txn, item
- *   query.c    the keyed-data iterator: table query and scan, records range      → view, item, iter
- *   history.c  commits' public view, history, diff, restore                      → txn, gc, iter
- *   entry.c    entries: exists, head, kind, list                                 → view, iter
- *   tenant.c   tenants: init, drop, exists, snapshot, list                       → view, iter
- *   db.c       options, open and close (opens and closes every layer), verify   → everything
- *
- * (value.c and iter.c call each other only through the iterator vtable and value
- * constructors: value.c's member iterator is one kind of iterator.) */
+ *   item.c     keyed data (tables and records): item keys, key values, TTL,
+ *              request expressions, applying item writes at commit time          → view, kv, value
+ *   listen.c   listeners: registration; notification after a commit             → cache, item, kv
+ *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen, cache
+ *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view, cache, kv
+ *   query.c    the keyed-data iterator: table query and scan, records range      → item, iter, kv
+ *   document.c documents: save, load                                             → txn, view, cache
+ *   records.c  keyed records (a table with an implicit key): writes, get, range  → txn, query, item
+ *   table.c    tables: create, describe, item writes, get_item, TTL sweeps       → txn, item, view, kv
+ *   history.c  commit lookup, history, diff, restore                             → txn, gc, item, iter
+ *   entry.c    entries of any kind: exists, head, kind, list                     → view, iter, kv
+ *   tenant.c   tenants: init, drop, exists, snapshot, list                       → txn, view, iter, kv
+ *   db.c       options, open and close (of every layer above), verify            → cache, listen, gc, verify, kv
+ */
 #ifndef STRATA_DB_INT_H
 #define STRATA_DB_INT_H
 
@@ -71,7 +71,7 @@
  * decoded tenant manifest. Two views of them exist for speed, not as other shapes:
  * strata_db_head (cache.c) is what readers need of a commit, copied out of the summary cache
  * with no ownership (fixed-size names, so a read needs no allocation); struct strata_commit
- * (history.c) is the public handle: a record and its digest. A manifest handed out by the
+ * (commit.c) is the public handle: a record and its digest. A manifest handed out by the
  * cache is a strata_manifest whose strings are NULL. */
 
 /* A decoded entry commit. Strings are owned, NUL-terminated copies ("" when empty). */
@@ -118,6 +118,13 @@ void strata_db__manifest_clear(strata_manifest *m);
 #define STRATA_DB_MENTRY_SIZE (1 + STRATA_OID_SIZE)
 void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head);
 int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len);
+
+/* The public commit (strata_commit_*: commit.c; lookup and history: history.c): a decoded
+ * commit and its digest. */
+struct strata_commit {
+    strata_oid digest;
+    strata_commit_rec rec;
+};
 
 /* Fill an incarnation id with random bytes (getrandom; a time/pid hash if that fails). */
 void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE]);
