@@ -1,8 +1,9 @@
-/* Caches of decoded commit and manifest summaries, keyed by digest. Objects are immutable, so a
- * cached summary never goes stale; the caches only bound memory. Each is direct-mapped (the slot
- * is chosen by the digest's first bytes; a new entry replaces the old) under one mutex, so a hit
- * costs a hash, a lock and a compare — this is what makes a point read skip the two object reads
- * (manifest and commit) that sit above every data tree. */
+/* Loading entry commits and tenant manifests from the store, and the caches of their decoded
+ * summaries, keyed by digest. Objects are immutable, so a cached summary never goes stale; the
+ * caches only bound memory. Each is direct-mapped (the slot is chosen by the digest's first
+ * bytes; a new entry replaces the old) under one mutex, so a hit costs a hash, a lock and a
+ * compare — this is what makes a point read skip the two object reads (manifest and commit)
+ * that sit above every data tree. This file calls only commit.c (the codecs) and the store. */
 #include <string.h>
 
 #include "db/db_int.h"
@@ -11,16 +12,21 @@
 
 #define CACHE_SLOTS 4096u /* per cache; a power of two */
 
+/* A cached commit: its head summary, and the tenant and entry it belongs to (the isolation
+ * check), NUL-separated in `names` (owned by the slot). */
 typedef struct commit_slot {
     strata_oid oid;
     int used;
-    strata_db_commit_sum sum; /* strings owned by the slot */
+    strata_db_head head;
+    char *tenant, *entry; /* into `names` */
+    char *names;
 } commit_slot;
 
+/* A cached manifest: its decoded form with every string NULL except `tenant` (owned). */
 typedef struct manifest_slot {
     strata_oid oid;
     int used;
-    strata_db_manifest_sum sum;
+    strata_manifest m;
 } manifest_slot;
 
 struct strata_db_cache {
@@ -28,6 +34,42 @@ struct strata_db_cache {
     commit_slot *commits;
     manifest_slot *manifests;
 };
+
+/* ---- loading objects ------------------------------------------------------------------------ */
+
+/* Read object `oid` of type `type` and decode it with `decode`; `what` names it in the
+ * "no … <hex>" message when it is absent or of another type. */
+static int load_object(strata_db *db, const strata_oid *oid, uint8_t want, const char *what,
+                       int (*decode)(void *out, const uint8_t *p, size_t len), void *out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == STRATA_ENOTFOUND || (rc == 0 && type != want)) {
+        char hex[65];
+        strata_oid_fmt(hex, oid);
+        rc = strata_err__set(STRATA_ENOTFOUND, "no %s %s", what, hex);
+    } else if (rc == 0) {
+        rc = decode(out, data, len);
+    }
+    strata_mem__free(data);
+    return rc;
+}
+
+static int decode_commit(void *out, const uint8_t *p, size_t len) { return strata_db__commit_decode(out, p, len); }
+static int decode_manifest(void *out, const uint8_t *p, size_t len) { return strata_db__manifest_decode(out, p, len); }
+
+int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out)
+{
+    return load_object(db, oid, STRATA_OBJ_COMMIT, "commit", decode_commit, out);
+}
+
+int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out)
+{
+    return load_object(db, oid, STRATA_OBJ_MANIFEST, "snapshot", decode_manifest, out);
+}
+
+/* ---- the caches ----------------------------------------------------------------------------- */
 
 static size_t slot_of(const strata_oid *o)
 {
@@ -52,10 +94,15 @@ int strata_db__cache_new(strata_db *db)
     return 0;
 }
 
-static void commit_sum_clear(strata_db_commit_sum *s)
+static void slots_clear(struct strata_db_cache *c)
 {
-    strata_mem__free(s->strings);
-    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        strata_mem__free(c->commits[i].names);
+        c->commits[i].names = NULL;
+        c->commits[i].used = 0;
+        strata_db__manifest_clear(&c->manifests[i].m);
+        c->manifests[i].used = 0;
+    }
 }
 
 void strata_db__cache_clear(strata_db *db)
@@ -63,13 +110,7 @@ void strata_db__cache_clear(strata_db *db)
     struct strata_db_cache *c = db->cache;
     if (!c) return;
     pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        commit_sum_clear(&c->commits[i].sum);
-        c->commits[i].used = 0;
-        strata_mem__free(c->manifests[i].sum.tenant);
-        c->manifests[i].sum.tenant = NULL;
-        c->manifests[i].used = 0;
-    }
+    slots_clear(c);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -77,10 +118,7 @@ void strata_db__cache_free(strata_db *db)
 {
     struct strata_db_cache *c = db->cache;
     if (!c) return;
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        commit_sum_clear(&c->commits[i].sum);
-        strata_mem__free(c->manifests[i].sum.tenant);
-    }
+    slots_clear(c);
     strata_mem__free(c->commits);
     strata_mem__free(c->manifests);
     pthread_mutex_destroy(&c->mu);
@@ -88,31 +126,30 @@ void strata_db__cache_free(strata_db *db)
     db->cache = NULL;
 }
 
-/* Copy `s` (owned strings) into a slot-owned summary. */
-static int sum_from_commit(strata_db_commit_sum *out, const strata_commit_rec *c)
+static int not_in_entry(const strata_oid *oid, const char *entry)
 {
-    const char *src[5] = {c->tenant, c->entry, c->pk, c->sk, c->ttl};
-    size_t len[5], total = 0;
-    for (int i = 0; i < 5; i++) total += (len[i] = strlen(src[i] ? src[i] : "")) + 1;
-    char *buf = strata_mem__alloc(total);
-    if (!buf) return STRATA_ENOMEM;
-    memset(out, 0, sizeof *out);
-    out->strings = buf;
-    char **dst[5] = {&out->tenant, &out->entry, &out->pk, &out->sk, &out->ttl};
-    for (int i = 0; i < 5; i++) {
-        memcpy(buf, src[i] ? src[i] : "", len[i] + 1);
-        *dst[i] = buf;
-        buf += len[i] + 1;
-    }
-    out->kind = c->kind;
-    out->data = c->data;
-    out->generation = c->generation;
-    memcpy(out->incarnation, c->incarnation, STRATA_INCARNATION_SIZE);
+    char hex[65];
+    strata_oid_fmt(hex, oid);
+    return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry ? entry : "");
+}
+
+/* The head summary of commit record `rec` (digest `oid`). STRATA_ECORRUPT when a schema name
+ * is longer than names may be (255 bytes, checked on write), as only a damaged object has. */
+static int head_of(strata_db_head *out, const strata_oid *oid, const strata_commit_rec *rec)
+{
+    if (strlen(rec->pk) >= sizeof out->pk || strlen(rec->sk) >= sizeof out->sk || strlen(rec->ttl) >= sizeof out->ttl)
+        return strata_err__set(STRATA_ECORRUPT, "commit has an over-long key schema");
+    out->commit = *oid;
+    memcpy(out->incarnation, rec->incarnation, STRATA_INCARNATION_SIZE);
+    out->kind = rec->kind;
+    out->data = rec->data;
+    out->generation = rec->generation;
+    strcpy(out->pk, rec->pk);
+    strcpy(out->sk, rec->sk);
+    strcpy(out->ttl, rec->ttl);
     return 0;
 }
 
-/* Fill `out` from a cached or freshly loaded summary; `tenant`/`entry` (when not NULL) must
- * match the commit's, else STRATA_ENOTFOUND. The schema strings are copied into out. */
 int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *tenant, const char *entry,
                               strata_db_head *out)
 {
@@ -123,53 +160,34 @@ int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *
     commit_slot *s = &c->commits[i];
     if (s->used && strata_oid__cmp(&s->oid, oid) == 0) {
         hit = 1;
-        if ((tenant && strcmp(s->sum.tenant, tenant) != 0) || (entry && strcmp(s->sum.entry, entry) != 0)) match = 0;
-        else {
-            out->commit = *oid;
-            memcpy(out->incarnation, s->sum.incarnation, STRATA_INCARNATION_SIZE);
-            out->kind = s->sum.kind;
-            out->data = s->sum.data;
-            out->generation = s->sum.generation;
-            strcpy(out->pk, s->sum.pk);
-            strcpy(out->sk, s->sum.sk);
-            strcpy(out->ttl, s->sum.ttl);
-        }
+        if ((tenant && strcmp(s->tenant, tenant) != 0) || (entry && strcmp(s->entry, entry) != 0)) match = 0;
+        else *out = s->head;
     }
     pthread_mutex_unlock(&c->mu);
-    if (hit) {
-        if (match) return 0;
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry ? entry : "");
-    }
+    if (hit) return match ? 0 : not_in_entry(oid, entry);
     strata_commit_rec rec;
     int rc = strata_db__load_commit(db, oid, &rec);
     if (rc) return rc;
     if ((tenant && strcmp(rec.tenant, tenant) != 0) || (entry && strcmp(rec.entry, entry) != 0)) {
         strata_db__commit_clear(&rec);
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry ? entry : "");
+        return not_in_entry(oid, entry);
     }
-    out->commit = *oid;
-    memcpy(out->incarnation, rec.incarnation, STRATA_INCARNATION_SIZE);
-    out->kind = rec.kind;
-    out->data = rec.data;
-    out->generation = rec.generation;
-    /* names are at most 255 bytes (checked on write); a longer one in a damaged object is refused */
-    if (strlen(rec.pk) > 255 || strlen(rec.sk) > 255 || strlen(rec.ttl) > 255) {
+    if ((rc = head_of(out, oid, &rec))) {
         strata_db__commit_clear(&rec);
-        return strata_err__set(STRATA_ECORRUPT, "commit has an over-long key schema");
+        return rc;
     }
-    strcpy(out->pk, rec.pk);
-    strcpy(out->sk, rec.sk);
-    strcpy(out->ttl, rec.ttl);
-    strata_db_commit_sum sum;
-    if (sum_from_commit(&sum, &rec) == 0) {
+    size_t tl = strlen(rec.tenant), el = strlen(rec.entry);
+    char *names = strata_mem__alloc(tl + el + 2);
+    if (names) { /* not caching is no failure */
+        memcpy(names, rec.tenant, tl + 1);
+        memcpy(names + tl + 1, rec.entry, el + 1);
         pthread_mutex_lock(&c->mu);
         commit_slot *t = &c->commits[i];
-        commit_sum_clear(&t->sum);
-        t->sum = sum;
+        strata_mem__free(t->names);
+        t->names = names;
+        t->tenant = names;
+        t->entry = names + tl + 1;
+        t->head = *out;
         t->oid = *oid;
         t->used = 1;
         pthread_mutex_unlock(&c->mu);
@@ -178,7 +196,14 @@ int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *
     return 0;
 }
 
-int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_db_manifest_sum *out)
+static int not_in_tenant(const strata_oid *oid, const char *tenant)
+{
+    char hex[65];
+    strata_oid_fmt(hex, oid);
+    return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
+}
+
+int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_manifest *out)
 {
     struct strata_db_cache *c = db->cache;
     size_t i = slot_of(oid);
@@ -187,47 +212,43 @@ int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char
     manifest_slot *s = &c->manifests[i];
     if (s->used && strata_oid__cmp(&s->oid, oid) == 0) {
         hit = 1;
-        if (strcmp(s->sum.tenant, tenant) != 0) match = 0;
+        if (strcmp(s->m.tenant, tenant) != 0) match = 0;
         else {
-            *out = s->sum;
+            *out = s->m;
             out->tenant = NULL; /* not handed out: the slot owns it */
         }
     }
     pthread_mutex_unlock(&c->mu);
-    if (hit) {
-        if (match) return 0;
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
-    }
+    if (hit) return match ? 0 : not_in_tenant(oid, tenant);
     strata_manifest m;
     int rc = strata_db__load_manifest(db, oid, &m);
     if (rc) return rc;
     if (strcmp(m.tenant, tenant) != 0) {
         strata_db__manifest_clear(&m);
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
+        return not_in_tenant(oid, tenant);
     }
-    strata_db_manifest_sum sum;
-    memcpy(sum.incarnation, m.incarnation, STRATA_INCARNATION_SIZE);
-    sum.flags = m.flags;
-    sum.nparents = m.nparents;
-    sum.parent = m.parent;
-    sum.entries = m.entries;
-    sum.generation = m.generation;
-    sum.time_us = m.time_us;
-    sum.tenant = NULL;
-    *out = sum;
-    sum.tenant = m.tenant; /* the slot takes the string */
+    char *name = m.tenant; /* the slot keeps the tenant, nothing else */
     m.tenant = NULL;
     strata_db__manifest_clear(&m);
+    *out = m;
+    m.tenant = name;
     pthread_mutex_lock(&c->mu);
     manifest_slot *t = &c->manifests[i];
-    strata_mem__free(t->sum.tenant);
-    t->sum = sum;
+    strata_db__manifest_clear(&t->m);
+    t->m = m;
     t->oid = *oid;
     t->used = 1;
     pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+int strata_db__load_value(strata_db *db, const strata_oid *oid, strata_value **out)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    int rc = strata_store__get(db->store, oid, &type, &data, &len);
+    if (rc == 0 && type != STRATA_OBJ_VALUE) rc = strata_err__set(STRATA_ECORRUPT, "document value has object type %u", type);
+    if (rc == 0) rc = strata_db__value_new(out, data, len);
+    strata_mem__free(data);
+    return rc;
 }

@@ -1,4 +1,5 @@
-/* Binary encoding of entry commits ('C') and tenant manifests ('M'), and commit times.
+/* Binary encoding of entry commits ('C'), tenant manifests ('M') and manifest entries (kind ‖
+ * head digest), incarnation ids and commit times. The floor of src/db: calls nothing above it.
  * Byte tables: docs/format.md, "Commits" and "Manifests". Decoders treat their input as
  * untrusted: every length is checked against the end of the buffer. */
 #include "db/db_int.h"
@@ -212,6 +213,22 @@ fail:
     return rc;
 }
 
+/* ---- manifest entries --------------------------------------------------------------------- */
+
+void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head)
+{
+    out[0] = kind;
+    memcpy(out + 1, head->id, STRATA_OID_SIZE);
+}
+
+int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len)
+{
+    if (len != STRATA_DB_MENTRY_SIZE) return STRATA_ECORRUPT;
+    *kind = ((const uint8_t *)val)[0];
+    memcpy(head->id, (const uint8_t *)val + 1, STRATA_OID_SIZE);
+    return 0;
+}
+
 /* ---- incarnations ----------------------------------------------------------------------- */
 
 void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE])
@@ -226,6 +243,42 @@ void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE])
     strata_slice parts[2] = {{&a, sizeof a}, {&b, sizeof b}};
     if (strata_hash__sha256v(&h, parts, 2) == 0) memcpy(out, h.id, STRATA_INCARNATION_SIZE);
     else memcpy(out, &a, sizeof a), memcpy(out + 8, &b, sizeof b);
+}
+
+/* ---- the public view of a commit ---------------------------------------------------------- */
+
+void strata_commit_free(strata_commit *c)
+{
+    if (!c) return;
+    strata_db__commit_clear(&c->rec);
+    strata_mem__free(c);
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+const strata_oid *strata_commit_digest(const strata_commit *c) { return c ? &c->digest : NULL; }
+const char *strata_commit_entry(const strata_commit *c) { return c ? nz(c->rec.entry) : ""; }
+int strata_commit_kind(const strata_commit *c) { return c ? c->rec.kind : STRATA_EINVALID; }
+const char *strata_commit_user(const strata_commit *c) { return c ? nz(c->rec.user) : ""; }
+const char *strata_commit_message(const strata_commit *c) { return c ? nz(c->rec.message) : ""; }
+const char *strata_commit_origin(const strata_commit *c) { return c ? nz(c->rec.origin) : ""; }
+const char *strata_commit_operation(const strata_commit *c) { return c ? nz(c->rec.operation) : ""; }
+int64_t strata_commit_time_us(const strata_commit *c) { return c ? c->rec.time_us : 0; }
+int strata_commit_tz_offset_min(const strata_commit *c) { return c ? c->rec.tz_offset_min : 0; }
+uint64_t strata_commit_generation(const strata_commit *c) { return c ? c->rec.generation : 0; }
+size_t strata_commit_parent_count(const strata_commit *c) { return c ? c->rec.nparents : 0; }
+const strata_oid *strata_commit_parent(const strata_commit *c, size_t i)
+{
+    return c && i < c->rec.nparents ? &c->rec.parents[i] : NULL;
+}
+const strata_oid *strata_commit_data(const strata_commit *c) { return c ? &c->rec.data : NULL; }
+
+int strata_commit_format_time(char out[40], const strata_commit *c, int style)
+{
+    if (!out || !c) return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: NULL argument");
+    if (style != STRATA_TIME_COMPACT && style != STRATA_TIME_ISO)
+        return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: unknown style %d", style);
+    return strata_db__format_time(out, c->rec.time_us, c->rec.tz_offset_min, style);
 }
 
 /* ---- time ------------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
-/* The database handle and the read path: open/close, options, tenants, resolving a read point
- * (head, past commit, time, snapshot) to a manifest and an entry head, commits' public view. */
+/* The database handle: options, open and close (which open and close every layer of src/db in
+ * order, bottom first), and verify. The top of src/db: it may call every other file. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,23 +82,6 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         strata_mem__free(db);
         return rc;
     }
-    /* recursive: a listener runs with listen_mu held and may call strata_listener_add/strata_listener_remove
-     * or commit (which notifies again) on the same thread */
-    pthread_mutexattr_t ma;
-    int mrc = pthread_mutexattr_init(&ma);
-    if (mrc == 0) {
-        pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-        mrc = pthread_mutex_init(&db->listen_mu, &ma);
-        pthread_mutexattr_destroy(&ma);
-    }
-    if (mrc != 0) {
-        rc = strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
-        pthread_mutex_destroy(&db->write_mu);
-        strata_mem__free(db->path);
-        strata_mem__free(db);
-        return rc;
-    }
-    db->next_listener_id = 1;
     db->read_only = o.read_only;
     db->durability = o.durability;
 
@@ -108,6 +91,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     so.durability = o.durability;
     so.lock_wait_ms = o.lock_wait_ms;
     so.compress_level = o.compress_level;
+    if ((rc = strata_db__listeners_new(db))) goto fail;
     rc = strata_store__open(&db->store, path, &so);
     if (rc) goto fail;
     rc = strata_db__tree_open(db, o.cache_bytes ? o.cache_bytes : (size_t)256 << 20);
@@ -129,313 +113,15 @@ void strata_db_close(strata_db *db)
     strata_db__tree_close(db);
     strata_store__close(db->store);
     pthread_mutex_destroy(&db->write_mu);
-    pthread_mutex_destroy(&db->listen_mu);
-    strata_mem__free(db->listeners);
+    strata_db__listeners_free(db);
     strata_mem__free(db->path);
     strata_mem__free(db);
 }
 
-/* ---- listeners ---------------------------------------------------------------------------- */
+/* ---- verify ----------------------------------------------------------------------------------- */
 
-int strata_listener_add(uint64_t *out, strata_db *db, strata_listener_fn fn, void *payload)
+int strata_db_verify(uint64_t *problems, strata_db *db)
 {
-    if (!db || !fn) return strata_err__set(STRATA_EINVALID, "strata_listener_add: NULL argument");
-    int rc = 0;
-    pthread_mutex_lock(&db->listen_mu);
-    if (db->nlisteners == db->caplisteners) {
-        size_t nc = db->caplisteners ? db->caplisteners * 2 : 4;
-        strata_db_listener *n = strata_mem__realloc(db->listeners, nc * sizeof *n);
-        if (!n) {
-            rc = STRATA_ENOMEM;
-            goto done;
-        }
-        db->listeners = n;
-        db->caplisteners = nc;
-    }
-    strata_db_listener *l = &db->listeners[db->nlisteners++];
-    l->id = db->next_listener_id++;
-    l->fn = fn;
-    l->payload = payload;
-    if (out) *out = l->id;
-done:
-    pthread_mutex_unlock(&db->listen_mu);
-    return rc;
-}
-
-int strata_listener_remove(strata_db *db, uint64_t id)
-{
-    if (!db) return strata_err__set(STRATA_EINVALID, "strata_listener_remove: db is NULL");
-    int found = 0;
-    pthread_mutex_lock(&db->listen_mu);
-    for (size_t i = 0; i < db->nlisteners; i++)
-        if (db->listeners[i].id == id) {
-            memmove(&db->listeners[i], &db->listeners[i + 1], (db->nlisteners - i - 1) * sizeof *db->listeners);
-            db->nlisteners--;
-            found = 1;
-            break;
-        }
-    pthread_mutex_unlock(&db->listen_mu);
-    return found ? 0 : strata_err__set(STRATA_ENOTFOUND, "no listener %llu", (unsigned long long)id);
-}
-
-uint64_t strata_listener_failures(strata_db *db)
-{
-    if (!db) return 0;
-    pthread_mutex_lock(&db->listen_mu);
-    uint64_t n = db->listener_failures;
-    pthread_mutex_unlock(&db->listen_mu);
-    return n;
-}
-
-/* ---- names and objects ------------------------------------------------------------------ */
-
-int strata_db__check_name(const char *name, const char *what)
-{
-    if (!name) return strata_err__set(STRATA_EINVALID, "%s is NULL", what);
-    return strata_doc__check_name(name, strlen(name), what);
-}
-
-int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out)
-{
-    uint8_t type, *data = NULL;
-    size_t len;
-    int rc = strata_store__get(db->store, oid, &type, &data, &len);
-    if (rc == STRATA_ENOTFOUND || (rc == 0 && type != STRATA_OBJ_COMMIT)) {
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s", hex);
-    } else if (rc == 0) {
-        rc = strata_db__commit_decode(out, data, len);
-    }
-    strata_mem__free(data);
-    return rc;
-}
-
-int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out)
-{
-    uint8_t type, *data = NULL;
-    size_t len;
-    int rc = strata_store__get(db->store, oid, &type, &data, &len);
-    if (rc == STRATA_ENOTFOUND || (rc == 0 && type != STRATA_OBJ_MANIFEST)) {
-        char hex[65];
-        strata_oid_fmt(hex, oid);
-        rc = strata_err__set(STRATA_ENOTFOUND, "no snapshot %s", hex);
-    } else if (rc == 0) {
-        rc = strata_db__manifest_decode(out, data, len);
-    }
-    strata_mem__free(data);
-    return rc;
-}
-
-/* ---- read points ------------------------------------------------------------------------ */
-
-static int check_ro(const strata_read_options *ro)
-{
-    if (!ro) return 0;
-    if (ro->version != STRATA_READ_OPTIONS_VERSION)
-        return strata_err__set(STRATA_EINVALID, "unknown read options version %u", ro->version);
-    int set = (ro->at != NULL) + (ro->as_of_us != 0) + (ro->snapshot != NULL);
-    if (set > 1)
-        return strata_err__set(STRATA_EINVALID, "read options: set at most one of at, as_of_us, snapshot");
-    return 0;
-}
-
-/* The tenant's current manifest (not dropped). STRATA_ENOTFOUND with a message otherwise. */
-int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m)
-{
-    /* a read-only handle picks up what the writer published since the last read */
-    int rc = db->read_only ? strata_store__refresh(db->store) : 0;
-    if (rc) return rc;
-    rc = strata_store__root(db->store, tenant, moid);
-    if (rc == STRATA_ENOTFOUND)
-        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist", tenant);
-    if (rc) return rc;
-    rc = strata_db__manifest_summary(db, moid, tenant, m);
-    if (rc) return rc;
-    if (m->flags & STRATA_MANIFEST_DROPPED)
-        return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' does not exist (dropped)", tenant);
-    return 0;
-}
-
-int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro)
-{
-    memset(v, 0, sizeof *v);
-    int rc = check_ro(ro);
-    if (rc) return rc;
-    if ((rc = strata_db__check_name(tenant, "tenant name"))) return rc;
-    rc = strata_db__current_manifest(db, tenant, &v->moid, &v->m);
-    if (rc) return rc;
-    if (ro && ro->snapshot) {
-        uint8_t life[STRATA_INCARNATION_SIZE];
-        memcpy(life, v->m.incarnation, sizeof life);
-        v->moid = *ro->snapshot;
-        rc = strata_db__manifest_summary(db, &v->moid, tenant, &v->m);
-        if (rc) return rc;
-        if ((v->m.flags & STRATA_MANIFEST_DROPPED) || memcmp(life, v->m.incarnation, sizeof life) != 0) {
-            char hex[65];
-            strata_oid_fmt(hex, ro->snapshot);
-            return strata_err__set(STRATA_ENOTFOUND, "no snapshot %s in tenant '%s'", hex, tenant);
-        }
-    } else if (ro && ro->as_of_us) {
-        while (v->m.time_us > ro->as_of_us) {
-            if (v->m.nparents == 0)
-                return strata_err__set(STRATA_ENOTFOUND, "tenant '%s' did not exist at that time", tenant);
-            v->moid = v->m.parent;
-            if ((rc = strata_db__manifest_summary(db, &v->moid, tenant, &v->m))) return rc;
-        }
-    }
-    return 0;
-}
-
-void strata_db__view_close(strata_db_view *v) { (void)v; }
-
-int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
-                    strata_db_head *out)
-{
-    int rc = strata_db__check_name(entry, "entry name");
-    if (rc) return rc;
-    strata_db_view v;
-    strata_read_options head = STRATA_READ_OPTIONS_INIT;
-    int at = ro && ro->at;
-    if ((rc = check_ro(ro))) return rc;
-    /* the tenant must exist now, whatever the read point */
-    if ((rc = strata_db__view_open(&v, db, tenant, at ? &head : ro))) return rc;
-    if (at) {
-        if ((rc = strata_db__commit_summary(db, ro->at, tenant, entry, out))) return rc;
-        if (memcmp(out->incarnation, v.m.incarnation, STRATA_INCARNATION_SIZE) != 0) {
-            /* a commit of an earlier life of this tenant (dropped, then created again) */
-            char hex[65];
-            strata_oid_fmt(hex, ro->at);
-            return strata_err__set(STRATA_ENOTFOUND, "no commit %s in the history of entry '%s'", hex, entry);
-        }
-        return 0;
-    }
-    uint8_t kind;
-    strata_oid commit;
-    rc = strata_db__view_head(db, &v, entry, &kind, &commit);
-    if (rc == STRATA_ENOTFOUND)
-        return strata_err__set(STRATA_ENOTFOUND, "entry '%s' does not exist in tenant '%s'", entry, tenant);
-    if (rc) return rc;
-    return strata_db__commit_summary(db, &commit, tenant, entry, out);
-}
-
-int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *entry, uint8_t *kind,
-                         strata_oid *commit)
-{
-    strata_buf val = {0};
-    int rc = strata_db__tree_get(db, &v->m.entries, entry, strlen(entry), &val);
-    if (rc == 0) {
-        if (val.len != 1 + STRATA_OID_SIZE) {
-            rc = strata_err__set(STRATA_ECORRUPT, "manifest entry '%s' is malformed", entry);
-        } else {
-            *kind = val.data[0];
-            memcpy(commit->id, val.data + 1, STRATA_OID_SIZE);
-        }
-    }
-    strata_buf__free(&val);
-    return rc;
-}
-
-int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
-                       strata_oid *commit_oid, strata_commit_rec *commit)
-{
-    /* the fast path checks names, read point, tenant, entry and incarnation */
-    strata_db_head h;
-    int rc = strata_db__head(db, tenant, entry, ro, &h);
-    if (rc) return rc;
-    *commit_oid = h.commit;
-    return strata_db__load_commit(db, &h.commit, commit);
-}
-
-/* ---- tenants ---------------------------------------------------------------------------- */
-
-int strata_tenant_exists(strata_db *db, const char *tenant)
-{
-    if (!db) return strata_err__set(STRATA_EINVALID, "strata_tenant_exists: db is NULL");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
-    strata_oid moid;
-    strata_db_manifest_sum m;
-    rc = strata_db__current_manifest(db, tenant, &moid, &m);
-    if (rc == STRATA_ENOTFOUND) return 0;
-    if (rc) return rc;
-    return 1;
-}
-
-int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, int64_t as_of_us)
-{
-    if (!out || !db) return strata_err__set(STRATA_EINVALID, "strata_tenant_snapshot: NULL argument");
-    strata_read_options ro = STRATA_READ_OPTIONS_INIT;
-    ro.as_of_us = as_of_us;
-    strata_db_view v;
-    int rc = strata_db__view_open(&v, db, tenant, &ro);
-    if (rc) return rc;
-    *out = v.moid;
-    strata_db__view_close(&v);
-    return 0;
-}
-
-/* ---- commits: the public view ----------------------------------------------------------- */
-
-int strata_commit_lookup(strata_commit **out, strata_db *db, const char *tenant, const strata_oid *digest)
-{
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_commit_lookup: out is NULL");
-    *out = NULL;
-    if (!db || !digest) return strata_err__set(STRATA_EINVALID, "strata_commit_lookup: NULL argument");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
-    strata_oid moid;
-    strata_db_manifest_sum m;
-    if ((rc = strata_db__current_manifest(db, tenant, &moid, &m))) return rc;
-    strata_commit *c = strata_mem__calloc(1, sizeof *c);
-    if (!c) return STRATA_ENOMEM;
-    rc = strata_db__load_commit(db, digest, &c->rec);
-    if (rc == 0 && (strcmp(c->rec.tenant, tenant) != 0 ||
-                    memcmp(c->rec.incarnation, m.incarnation, STRATA_INCARNATION_SIZE) != 0)) {
-        strata_db__commit_clear(&c->rec);
-        char hex[65];
-        strata_oid_fmt(hex, digest);
-        rc = strata_err__set(STRATA_ENOTFOUND, "no commit %s in tenant '%s'", hex, tenant);
-    }
-    if (rc) {
-        strata_mem__free(c);
-        return rc;
-    }
-    c->digest = *digest;
-    *out = c;
-    return 0;
-}
-
-void strata_commit_free(strata_commit *c)
-{
-    if (!c) return;
-    strata_db__commit_clear(&c->rec);
-    strata_mem__free(c);
-}
-
-static const char *nz(const char *s) { return s ? s : ""; }
-
-const strata_oid *strata_commit_digest(const strata_commit *c) { return c ? &c->digest : NULL; }
-const char *strata_commit_entry(const strata_commit *c) { return c ? nz(c->rec.entry) : ""; }
-int strata_commit_kind(const strata_commit *c) { return c ? c->rec.kind : STRATA_EINVALID; }
-const char *strata_commit_user(const strata_commit *c) { return c ? nz(c->rec.user) : ""; }
-const char *strata_commit_message(const strata_commit *c) { return c ? nz(c->rec.message) : ""; }
-const char *strata_commit_origin(const strata_commit *c) { return c ? nz(c->rec.origin) : ""; }
-const char *strata_commit_operation(const strata_commit *c) { return c ? nz(c->rec.operation) : ""; }
-int64_t strata_commit_time_us(const strata_commit *c) { return c ? c->rec.time_us : 0; }
-int strata_commit_tz_offset_min(const strata_commit *c) { return c ? c->rec.tz_offset_min : 0; }
-uint64_t strata_commit_generation(const strata_commit *c) { return c ? c->rec.generation : 0; }
-size_t strata_commit_parent_count(const strata_commit *c) { return c ? c->rec.nparents : 0; }
-const strata_oid *strata_commit_parent(const strata_commit *c, size_t i)
-{
-    return c && i < c->rec.nparents ? &c->rec.parents[i] : NULL;
-}
-const strata_oid *strata_commit_data(const strata_commit *c) { return c ? &c->rec.data : NULL; }
-
-int strata_commit_format_time(char out[40], const strata_commit *c, int style)
-{
-    if (!out || !c) return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: NULL argument");
-    if (style != STRATA_TIME_COMPACT && style != STRATA_TIME_ISO)
-        return strata_err__set(STRATA_EINVALID, "strata_commit_format_time: unknown style %d", style);
-    return strata_db__format_time(out, c->rec.time_us, c->rec.tz_offset_min, style);
+    if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
+    return strata_db__verify(db, problems);
 }

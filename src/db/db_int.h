@@ -9,7 +9,42 @@
  * The store keeps one named root per tenant (the root name is the tenant name); it points at
  * the tenant's newest manifest. A manifest holds the root of a prolly tree mapping entry name →
  * (kind, head commit digest) and the digest of the previous manifest, so the manifest chain is
- * the tenant's history and one root swap publishes changes to many entries at once. */
+ * the tenant's history and one root swap publishes changes to many entries at once.
+ *
+ * Two entry kinds hold keyed data, and they share one code path: a table (kind 3) has a key
+ * schema, its items are maps holding their key attributes; keyed records (kind 2) are a table
+ * with an implicit key schema — one string key given beside the value, which may be any value.
+ * Both are prolly trees from the key codec's encoding of the key to the stored value (a record
+ * key "k" encodes exactly as a table key whose partition key is the string "k"). Their writes
+ * are item ops applied by item.c, their reads go through query.c.
+ *
+ * The files of src/db, bottom to top. A file calls only files above it in this list, never one
+ * below (no call cycles; "→" lists the db files it calls, besides src/util, store, doc, expr
+ * and — through kv.c only — tree).
+ *
+ *   commit.c   codecs: commits, manifests, manifest entries; incarnations; time;
+ *              the public accessors of strata_commit                             → nothing
+ *   kv.c       the db layer's view of the prolly tree (the one db file that
+ *              includes tree/tree.h; gc.c and verify.c still do, for their walks) → nothing
+ *   value.c    the public value type: JSON, reading, building, name check        → nothing
+ *   iter.c     strata_iter: one vtable, private state per kind, public
+ *              accessors; a value's member iterator                              → commit, value
+ *   cache.c    loading commits, manifests and document values; summary caches   → commit, value
+ *   view.c     names, read points (views), the one head resolver                 → cache, kv
+ *   item.c     keyed data (tables and records): item keys, key values, TTL,
+ *              request expressions, applying item writes at commit time          → view, kv, value
+ *   listen.c   listeners: registration; notification after a commit             → cache, item, kv
+ *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen, cache
+ *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view, cache, kv
+ *   query.c    the keyed-data iterator: table query and scan, records range      → item, iter, kv
+ *   document.c documents: save, load                                             → txn, view, cache
+ *   records.c  keyed records (a table with an implicit key): writes, get, range  → txn, query, item
+ *   table.c    tables: create, describe, item writes, get_item, TTL sweeps       → txn, item, view, kv
+ *   history.c  commit lookup, history, diff, restore                             → txn, gc, item, iter
+ *   entry.c    entries of any kind: exists, head, kind, list                     → view, iter, kv
+ *   tenant.c   tenants: init, drop, exists, snapshot, list                       → txn, view, iter, kv
+ *   db.c       options, open and close (of every layer above), verify            → cache, listen, gc, verify, kv
+ */
 #ifndef STRATA_DB_INT_H
 #define STRATA_DB_INT_H
 
@@ -30,7 +65,16 @@
 #define STRATA_MANIFEST_DROPPED 1u
 #define STRATA_INCARNATION_SIZE 16 /* random id of one life of a tenant (init to drop) */
 
-/* A decoded entry commit. Strings point into `raw` or are "" and are NUL-terminated copies. */
+/* ==== commit.c: the codecs ===================================================================
+ *
+ * One type per object: strata_commit_rec is a decoded entry commit and strata_manifest a
+ * decoded tenant manifest. Two views of them exist for speed, not as other shapes:
+ * strata_db_head (cache.c) is what readers need of a commit, copied out of the summary cache
+ * with no ownership (fixed-size names, so a read needs no allocation); struct strata_commit
+ * (commit.c) is the public handle: a record and its digest. A manifest handed out by the
+ * cache is a strata_manifest whose strings are NULL. */
+
+/* A decoded entry commit. Strings are owned, NUL-terminated copies ("" when empty). */
 typedef struct strata_commit_rec {
     uint8_t kind;               /* strata_entry_kind */
     char *tenant;               /* tenant the commit belongs to (isolation check) */
@@ -53,7 +97,7 @@ typedef struct strata_manifest {
     uint8_t incarnation[STRATA_INCARNATION_SIZE]; /* drawn at init, copied by every later manifest */
     size_t nparents;
     strata_oid parent;          /* previous manifest (when nparents == 1) */
-    strata_oid entries;         /* tree root: entry name → kind byte ‖ head commit digest */
+    strata_oid entries;         /* tree root: entry name → manifest entry (kind ‖ head digest) */
     uint64_t generation;
     int64_t time_us;
     int tz_offset_min;
@@ -69,16 +113,30 @@ int strata_db__manifest_decode(strata_manifest *out, const uint8_t *p, size_t le
 void strata_db__commit_clear(strata_commit_rec *c);
 void strata_db__manifest_clear(strata_manifest *m);
 
+/* A manifest entry's value: kind byte ‖ head commit digest. Decode returns STRATA_ECORRUPT
+ * (no message: the caller names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
+#define STRATA_DB_MENTRY_SIZE (1 + STRATA_OID_SIZE)
+void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head);
+int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len);
+
+/* The public commit (strata_commit_*: commit.c; lookup and history: history.c): a decoded
+ * commit and its digest. */
+struct strata_commit {
+    strata_oid digest;
+    strata_commit_rec rec;
+};
+
 /* Fill an incarnation id with random bytes (getrandom; a time/pid hash if that fails). */
 void strata_db__new_incarnation(uint8_t out[STRATA_INCARNATION_SIZE]);
 
 /* Current time as UTC µs and the machine's local UTC offset in minutes at that time. */
 int64_t strata_db__now_us(void);
 int strata_db__local_offset_min(int64_t time_us);
-/* Format time_us at offset tz (minutes) in the seeds' or ISO style into out[40]. */
+/* Format time_us at offset tz (minutes) in the compact or ISO style into out[40]. */
 int strata_db__format_time(char out[40], int64_t time_us, int tz_offset_min, int style);
 
-/* The database handle. */
+/* ==== the database handle ==================================================================== */
+
 struct strata_tree_ctx;
 struct strata_db {
     strata_store *store;
@@ -87,20 +145,15 @@ struct strata_db {
     int read_only;
     strata_durability durability;
     pthread_mutex_t write_mu; /* serialises commits (one writer at a time inside the process) */
-    pthread_mutex_t listen_mu;/* guards the listeners; held while they are called */
-    struct strata_db_listener *listeners;
-    size_t nlisteners, caplisteners;
-    uint64_t next_listener_id;
-    uint64_t listener_failures;
+    struct strata_db_listeners *listeners; /* listen.c */
     struct strata_db_cache *cache; /* decoded commit/manifest summaries (cache.c) */
     struct strata_db_gcstate *gc;  /* gc.c: pins, GC statistics, the automatic GC thread */
 };
 
-typedef struct strata_db_listener {
-    uint64_t id;
-    strata_listener_fn fn;
-    void *payload;
-} strata_db_listener;
+/* ==== kv.c: the db layer's view of the prolly tree ========================================== */
+
+int strata_db__tree_open(strata_db *db, size_t cache_bytes);
+void strata_db__tree_close(strata_db *db);
 
 /* A tree edit as the db layer hands it to src/tree (kv.c adapts). val NULL = delete. */
 typedef struct strata_db_edit {
@@ -111,7 +164,6 @@ typedef struct strata_db_edit {
     int del;
 } strata_db_edit;
 
-/* kv.c: the db layer's narrow view of the prolly tree. */
 int strata_db__tree_empty(strata_db *db, strata_oid *out);
 /* Copy the value of `key` into `val` (appended). STRATA_ENOTFOUND (no message) when absent. */
 int strata_db__tree_get(strata_db *db, const strata_oid *root, const void *key, size_t klen, strata_buf *val);
@@ -127,39 +179,64 @@ int strata_db__cursor_seek(strata_db_cursor *c, const void *key, size_t klen);
 int strata_db__cursor_next(strata_db_cursor *c, strata_slice *key, strata_slice *val);
 void strata_db__cursor_free(strata_db_cursor *c);
 
+/* Positioned moves for the keyed-data iterators (query.c): each puts the cursor on an item and
+ * returns 0, or STRATA_ITEROVER when there is none. Reading the item: cursor_item (borrowed
+ * until the next move) and cursor_index (its position in key order). */
+enum { STRATA_DB_FIRST, STRATA_DB_LAST, STRATA_DB_SEEK, STRATA_DB_SEEK_BEFORE, STRATA_DB_NEXT, STRATA_DB_PREV };
+int strata_db__cursor_move(strata_db_cursor *c, int how, const void *key, size_t klen);
+int strata_db__cursor_seek_index(strata_db_cursor *c, uint64_t index);
+void strata_db__cursor_key(const strata_db_cursor *c, strata_slice *key);
+int strata_db__cursor_value(strata_db_cursor *c, strata_slice *val);
+int strata_db__cursor_index(const strata_db_cursor *c, uint64_t *out);
+
 /* Diff of two trees: cb(key, old (NULL if added), new (NULL if deleted)) in key order. */
 typedef int (*strata_db_diff_cb)(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload);
 int strata_db__tree_diff(strata_db *db, const strata_oid *a, const strata_oid *b, strata_db_diff_cb cb, void *payload);
 
-/* The public commit: a decoded commit and its digest. */
-struct strata_commit {
-    strata_oid digest;
-    strata_commit_rec rec;
+/* ==== value.c / iter.c: values and iterators ================================================= */
+
+/* A new owned strata_value holding a copy of `bytes` (not validated: only for bytes this
+ * library encoded or validated), and a borrowed view of one. */
+int strata_db__value_new(strata_value **out, const void *bytes, size_t len);
+strata_slice strata_db__value_slice(const strata_value *v);
+
+/* One kind of iterator: `next` fills the current item of `it` (key, value, …) from the kind's
+ * private `state` and returns 0, STRATA_ITEROVER at the end or an error; `free` releases the
+ * state. */
+typedef struct strata_db_iter_type {
+    int (*next)(strata_iter *it, void *state);
+    void (*free)(void *state);
+} strata_db_iter_type;
+
+/* Every iterator of the public API: the current item (what the public accessors return, owned
+ * by the iterator and cleared before each step) and its kind's vtable and state. */
+struct strata_iter {
+    const strata_db_iter_type *type;
+    void *state;              /* the kind's own, freed by type->free */
+    strata_buf key;           /* current key / name */
+    strata_value *value, *old;
+    strata_value *keyval;     /* current key as a value (diffs) */
+    strata_commit *commit;    /* current commit (history) */
+    uint64_t count, scanned;  /* keyed data: items returned / read */
+    strata_value *last_key;   /* keyed data: LastEvaluatedKey once a limit stopped the walk */
 };
 
-/* ---- cache.c: summaries of immutable commits and manifests ---- */
+/* A new iterator of `type` owning `state` (freed with type->free on failure too). */
+int strata_db__iter_new(strata_iter **out, const strata_db_iter_type *type, void *state);
 
-/* What readers need of a commit (strings owned by the cache slot, in `strings`). */
-typedef struct strata_db_commit_sum {
-    uint8_t incarnation[STRATA_INCARNATION_SIZE];
-    uint8_t kind;
-    strata_oid data;
-    uint64_t generation;
-    char *tenant, *entry, *pk, *sk, *ttl;
-    char *strings;
-} strata_db_commit_sum;
+/* ==== cache.c: loading objects, summary caches ============================================== */
 
-/* What readers need of a manifest. */
-typedef struct strata_db_manifest_sum {
-    uint8_t incarnation[STRATA_INCARNATION_SIZE];
-    uint32_t flags;
-    size_t nparents;
-    strata_oid parent;
-    strata_oid entries;
-    uint64_t generation;
-    int64_t time_us;
-    char *tenant; /* owned by the cache slot; NULL in copies handed out */
-} strata_db_manifest_sum;
+int strata_db__cache_new(strata_db *db);
+void strata_db__cache_free(strata_db *db);
+/* Forget every cached summary (after GC removed objects). */
+void strata_db__cache_clear(strata_db *db);
+
+/* Read and decode an object; STRATA_ENOTFOUND ("no commit/snapshot <hex>") when absent or of
+ * another type. */
+int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out);
+int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out);
+/* A document's 'V' object as a new value. */
+int strata_db__load_value(strata_db *db, const strata_oid *oid, strata_value **out);
 
 /* An entry's head as readers need it: copied out, no ownership. */
 typedef struct strata_db_head {
@@ -171,135 +248,191 @@ typedef struct strata_db_head {
     char pk[256], sk[256], ttl[256]; /* tables: the key schema ("" when none) */
 } strata_db_head;
 
-/* A resolved read point of one tenant: the manifest in force. */
-typedef struct strata_db_view {
-    strata_oid moid;
-    strata_db_manifest_sum m;
-} strata_db_view;
-
-/* db.c */
-int strata_db__tree_open(strata_db *db, size_t cache_bytes);  /* kv.c */
-void strata_db__tree_close(strata_db *db);                    /* kv.c */
-int strata_db__check_name(const char *name, const char *what);
-int strata_db__load_commit(strata_db *db, const strata_oid *oid, strata_commit_rec *out);
-int strata_db__load_manifest(strata_db *db, const strata_oid *oid, strata_manifest *out);
-int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_db_manifest_sum *m);
-int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro);
-void strata_db__view_close(strata_db_view *v);
-/* The entry's kind and head commit in the view. STRATA_ENOTFOUND (no message) when absent. */
-int strata_db__view_head(strata_db *db, const strata_db_view *v, const char *entry, uint8_t *kind, strata_oid *commit);
-/* Resolve (tenant, entry, read options) to a commit of that entry. Checks names and isolation. */
-int strata_db__resolve(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
-                       strata_oid *commit_oid, strata_commit_rec *commit);
-
-/* txn.c: internals shared with ops.c. */
-int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
-/* The commit's work under the write mutex, which the caller holds; wait for *ticket with
- * strata_store__wait_durable before treating the commit as durable. */
-int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket);
-/* Save `value` as document entry `entry` — any name, hidden entries included — with `opdesc` as
- * the commit's operation text. */
-int strata_db__txn_save_internal(strata_txn *t, const char *entry, strata_slice value, const char *opdesc);
-int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *commit);
-/* The result of op i: the entry's new commit, or its unchanged head. */
-const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);
-/* Encode a record key (a name) with the key codec, appended to out. */
-int strata_db__record_key(strata_buf *out, const char *key);
-
-/* ---- iterators (ops.c) ---- */
-enum { IT_NAMES = 1, IT_RECORDS, IT_HISTORY, IT_DIFF, IT_ENTRIES, IT_ITEMS };
-
-typedef struct diff_item {
-    size_t koff, klen;
-    strata_value *old, *nw;
-    strata_value *keyval; /* the key as a value (records: string; tables: key map) */
-} diff_item;
-
-/* Every iterator of the public API. Kinds implemented outside ops.c (IT_ITEMS in table.c)
- * supply next/release hooks and their own state in `impl`. */
-struct strata_iter {
-    int kind;
-    strata_db *db;
-    strata_buf key;           /* current key / name */
-    strata_value *value, *old;
-    strata_value *keyval;     /* current key as a value (diffs) */
-    strata_commit *commit;
-    int (*impl_next)(strata_iter *it);
-    void (*impl_free)(strata_iter *it);
-    void *impl;
-    uint64_t count, scanned;  /* IT_ITEMS: returned / read */
-    strata_value *last_key;   /* IT_ITEMS: LastEvaluatedKey */
-    /* IT_NAMES: a list of names in `names` (NUL-separated), walked by `pos` */
-    strata_buf names;
-    size_t pos;
-    /* IT_RECORDS / IT_ENTRIES */
-    strata_db_cursor *cur;
-    strata_buf hi;            /* IT_RECORDS: exclusive upper bound (encoded key) when has_hi */
-    int has_hi;
-    strata_buf scratch;
-    /* IT_HISTORY */
-    char *tenant, *entry;
-    strata_oid next;
-    int has_next;
-    size_t left;              /* commits still to return (SIZE_MAX: unlimited) */
-    uint64_t gc_cut;          /* gc.c: history ends at this generation (retention); 0 = none */
-    int gc_cut_known;         /* gc_cut loaded */
-    /* IT_DIFF */
-    diff_item *items;
-    size_t nitems, capitems, idx;
-    strata_buf keys;
-};
-
-int strata_db__iter_new(strata_iter **out, strata_db *db, int kind);
-
-/* Table item writes handed to a transaction (table.c builds them, txn.c evaluates them at
- * commit time). The expressions' ownership passes to the transaction, even on failure. */
-enum { STRATA_DB_ITEM_PUT = 1, STRATA_DB_ITEM_DELETE = 2, STRATA_DB_ITEM_UPDATE = 3 };
-typedef struct strata_db_item {
-    int kind;
-    const uint8_t *key;  /* tree key (key codec) */
-    size_t klen;
-    const uint8_t *val;  /* PUT: the item; DELETE/UPDATE: the key map */
-    size_t vlen;
-    struct strata_expr *cond, *upd;
-    int ret;             /* STRATA_RETURN_* */
-    const char *pk, *sk, *ttl; /* the schema the key was built for */
-    int64_t only_expired_before; /* DELETE (TTL sweep): only when the item's TTL is before this
-                                    time (seconds) at commit time; 0 = unconditional */
-} strata_db_item;
-strata_db *strata_db__txn_db(strata_txn *t);
-const char *strata_db__txn_tenant(strata_txn *t);
-/* Copy *wo (NULL: the defaults) into *out after checking it: the version, that user, message
- * and origin are UTF-8 of at most 65,535 bytes, the time zone offset. 0 or STRATA_EINVALID. */
-int strata_db__write_options(strata_write_options *out, const strata_write_options *wo);
-/* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */
-int strata_db__txn_usable(strata_txn *t);
-/* Items the first (table) op of a committed transaction deleted. */
-size_t strata_db__txn_items_deleted(const strata_txn *t);
-/* Mark the transaction failed (rc < 0) and return rc. */
-int strata_db__txn_poison(strata_txn *t, int rc);
-/* table.c: the key map {pk: …, sk: …} of a table's tree key. */
-int strata_db__table_key_value(strata_value **out, const char *pk, const char *sk, const void *key, size_t klen);
-int strata_db__txn_create_table(strata_txn *t, const char *entry, const char *pk, const char *sk, const char *ttl);
-int strata_db__txn_item(strata_txn *t, const char *entry, const strata_db_item *it, size_t *index);
-/* Take the return value of item `item` of the transaction's first op (after commit). */
-strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item);
-/* 1 when `item` has TTL attribute `ttl` holding a number before now_s. */
-int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s);
-
-int strata_db__cache_new(strata_db *db);
-void strata_db__cache_free(strata_db *db);
-/* Forget every cached summary (after GC removed objects). */
-void strata_db__cache_clear(strata_db *db);
 /* The summary of commit `oid`, which must belong to tenant/entry when those are not NULL
  * (else STRATA_ENOTFOUND). Served from the cache or loaded and cached. */
 int strata_db__commit_summary(strata_db *db, const strata_oid *oid, const char *tenant, const char *entry,
                               strata_db_head *out);
-/* The summary of manifest `oid`, which must belong to `tenant` (else STRATA_ENOTFOUND). */
-int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_db_manifest_sum *out);
-/* Resolve (tenant, entry, read options) to the entry's commit summary: the fast read path. */
+/* The summary of manifest `oid` (strings NULL), which must belong to `tenant` (else STRATA_ENOTFOUND). */
+int strata_db__manifest_summary(strata_db *db, const strata_oid *oid, const char *tenant, strata_manifest *out);
+
+/* ==== view.c: names and read points ========================================================= */
+
+/* 0 when `name` is a valid tenant/entry/key name, else STRATA_EINVALID naming `what`. */
+int strata_db__check_name(const char *name, const char *what);
+
+/* A resolved read point of one tenant: the manifest in force. */
+typedef struct strata_db_view {
+    strata_oid moid;
+    strata_manifest m;  /* strings NULL: a cache copy */
+} strata_db_view;
+
+/* The tenant's current manifest (not dropped; strings NULL). STRATA_ENOTFOUND with a message otherwise. */
+int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m);
+/* The manifest in force for `ro` (head, snapshot or time; not `at`). Checks the tenant name. */
+int strata_db__view_open(strata_db_view *v, strata_db *db, const char *tenant, const strata_read_options *ro);
+/* The kind and head commit of `entry` in manifest `m`. STRATA_ENOTFOUND (no message) when absent. */
+int strata_db__manifest_lookup(strata_db *db, const strata_manifest *m, const char *entry, uint8_t *kind,
+                               strata_oid *commit);
+/* The head resolver: (tenant, entry, read options) to the entry's commit summary. Checks names,
+ * the read point, that tenant and entry exist, and isolation (tenant, entry, incarnation). */
 int strata_db__head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
                     strata_db_head *out);
+
+/* ==== item.c: keyed data ===================================================================== */
+
+/* The head of a keyed entry of `kind` (STRATA_ENTRY_TABLE or _RECORDS) at the read point; an
+ * entry of another kind is STRATA_EINVALID ("… is not a table" / "… holds …, not keyed records"). */
+int strata_db__keyed_head(strata_db *db, const char *tenant, const char *entry, const strata_read_options *ro,
+                          int kind, strata_db_head *out);
+/* "entry '<entry>' holds <have>, not <want>" (STRATA_EINVALID); kind names: "a document", … */
+int strata_db__wrong_kind(const char *entry, int have, int want);
+const char *strata_db__kind_name(int kind);
+
+/* The tree key of a record (a name, checked), appended to out. */
+int strata_db__record_key(strata_buf *out, const char *key);
+/* The tree key of an item (exact = 0: it may hold more attributes) or a key map (exact = 1:
+ * exactly the key attributes) under key schema (pk, sk; sk "" when none), appended to out. */
+int strata_db__item_key(strata_buf *out, strata_slice item, const char *pk, const char *sk, int exact);
+/* The key of tree key `key` as a value: records (kind STRATA_ENTRY_RECORDS) the key string,
+ * tables the key map {pk: …, sk: …}. */
+int strata_db__key_value(strata_value **out, int kind, const char *pk, const char *sk, const void *key, size_t klen);
+/* A record's name inside its tree key, as a slice into `scratch` (overwritten). */
+int strata_db__record_name(strata_slice *out, const void *key, size_t klen, strata_buf *scratch);
+/* 1 when `item` has TTL attribute `ttl` holding a number before now_s. */
+int strata_db__item_expired(strata_slice item, const char *ttl, int64_t now_s);
+
+/* The parsed expressions of one request; any may be NULL. */
+typedef struct strata_db_exprs {
+    struct strata_expr *cond, *upd, *filter, *proj, *keycond;
+} strata_db_exprs;
+/* Parse the texts given (NULL: none) with placeholders `names`/`values`; every placeholder given
+ * must be used. On failure nothing is left to free. */
+int strata_db__exprs_parse(strata_db_exprs *r, const strata_value *names, const strata_value *values,
+                           const char *cond, const char *upd, const char *filter, const char *proj,
+                           const char *keycond);
+void strata_db__exprs_free(strata_db_exprs *r);
+
+/* Item writes as a transaction gathers them and applies them at commit time. */
+enum { STRATA_DB_ITEM_PUT = 1, STRATA_DB_ITEM_DELETE = 2, STRATA_DB_ITEM_UPDATE = 3 };
+
+/* One item write handed to a transaction (by table.c or records.c). The expressions' ownership
+ * passes to the transaction, even on failure. */
+typedef struct strata_db_item {
+    int kind;            /* STRATA_DB_ITEM_* */
+    const uint8_t *key;  /* tree key (key codec) */
+    size_t klen;
+    const uint8_t *val;  /* PUT: the item or record; DELETE/UPDATE: the key map */
+    size_t vlen;
+    struct strata_expr *cond, *upd;
+    int ret;             /* STRATA_RETURN_* */
+    int64_t only_expired_before; /* DELETE (TTL sweep): only when the item's TTL is before this
+                                    time (seconds) at commit time; 0 = unconditional */
+} strata_db_item;
+
+/* One gathered item write: strata_db_item with its bytes in the batch's arena. */
+typedef struct strata_db_item_op {
+    int kind;
+    size_t koff, klen;    /* the tree key, in the arena */
+    size_t voff, vlen;    /* PUT: the item; DELETE/UPDATE: the key map */
+    struct strata_expr *cond;  /* owned, or NULL */
+    struct strata_expr *upd;   /* UPDATE: owned */
+    int ret;
+    int64_t only_expired_before;
+    strata_value *result; /* what `ret` asked for, after commit (owned until taken) */
+} strata_db_item_op;
+
+/* The item writes to one keyed entry in one transaction, in order. */
+typedef struct strata_db_items {
+    int kind;                 /* STRATA_ENTRY_TABLE or STRATA_ENTRY_RECORDS */
+    char *pk, *sk, *ttl;      /* the key schema the keys were built for (records: "") */
+    strata_buf arena;         /* keys and values */
+    strata_db_item_op *ops;
+    size_t n, cap;
+} strata_db_items;
+
+/* Add a copy of `it` (taking its expressions, freed on failure too); *index receives its place. */
+int strata_db__items_add(strata_db_items *b, const strata_db_item *it, size_t *index);
+void strata_db__items_clear(strata_db_items *b);
+/* Free the expressions of an item write that will not be added. */
+void strata_db__item_release(const strata_db_item *it);
+
+/* What applying a batch did, for the commit's operation text. */
+typedef struct strata_db_items_done {
+    size_t put, deleted, updated;
+} strata_db_items_done;
+
+/* Apply the batch in order to the tree `base` at time now_s (seconds): check conditions,
+ * compute updates and return values, and write the new tree to *root. `entry` names the table
+ * in messages. STRATA_ECONDITION when a condition is false (nothing is written). */
+int strata_db__items_apply(strata_db *db, strata_db_items *b, const char *entry, const strata_oid *base,
+                           int64_t now_s, strata_oid *root, strata_db_items_done *done);
+
+/* ==== listen.c: listeners ==================================================================== */
+
+int strata_db__listeners_new(strata_db *db);
+void strata_db__listeners_free(strata_db *db);
+
+/* One entry a commit changed, as listeners hear of it. */
+typedef struct strata_db_change {
+    const char *entry;
+    uint8_t kind;             /* the entry's kind after the commit */
+    const char *pk, *sk;      /* tables: the key schema */
+    int had_head;             /* 0: the entry is new (old_data means nothing) */
+    strata_oid old_data, new_data;
+} strata_db_change;
+
+/* After a durable commit: tell every listener about every changed item of the n changes (from
+ * the tree diff of each; documents: one call with a NULL key). Failures are counted, never
+ * returned: the commit stands. */
+void strata_db__listeners_notify(strata_db *db, const char *tenant, const strata_db_change *changes, size_t n);
+
+/* ==== txn.c: transactions ==================================================================== */
+
+/* Copy *wo (NULL: the defaults) into *out after checking it: the version, that user, message
+ * and origin are UTF-8 of at most 65,535 bytes, the time zone offset. 0 or STRATA_EINVALID. */
+int strata_db__write_options(strata_write_options *out, const strata_write_options *wo);
+strata_db *strata_db__txn_db(strata_txn *t);
+const char *strata_db__txn_tenant(strata_txn *t);
+/* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */
+int strata_db__txn_usable(strata_txn *t);
+/* Mark the transaction failed (rc < 0) and return rc. */
+int strata_db__txn_poison(strata_txn *t, int rc);
+
+/* Save `value` as document entry `entry` (checked unless `hidden`: then any name, hidden
+ * entries included) with `opdesc` (NULL: "save") as the commit's operation text. */
+int strata_db__txn_save(strata_txn *t, const char *entry, strata_slice value, const char *opdesc, int hidden);
+/* strata_db__txn_save of a hidden entry (gc.c's name for it). */
+int strata_db__txn_save_internal(strata_txn *t, const char *entry, strata_slice value, const char *opdesc);
+int strata_db__txn_restore(strata_txn *t, const char *entry, const strata_oid *commit);
+int strata_db__txn_create_table(strata_txn *t, const char *entry, const char *pk, const char *sk, const char *ttl);
+/* Add an item write to keyed entry `entry` of `kind` (STRATA_ENTRY_TABLE: schema pk/sk/ttl;
+ * STRATA_ENTRY_RECORDS: pk/sk/ttl NULL). Takes the item's expressions. */
+int strata_db__txn_item(strata_txn *t, const char *entry, int kind, const char *pk, const char *sk, const char *ttl,
+                        const strata_db_item *it, size_t *index);
+
+/* Commit; the transaction stays allocated (strata_txn_abort frees it). */
+int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
+/* The commit's work under the write mutex, which the caller holds; wait for *ticket with
+ * strata_store__wait_durable before treating the commit as durable. */
+int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket);
+/* The result of op i: the entry's new commit, or its unchanged head. */
+const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);
+/* Items the first (keyed) op of a committed transaction deleted. */
+size_t strata_db__txn_items_deleted(const strata_txn *t);
+/* Take the return value of item `item` of the transaction's first op (after commit). */
+strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item);
+
+/* Run one transaction on `entry` filled by fill(t, entry, arg); *out receives the entry's new
+ * commit (or its unchanged head with STRATA_UNCHANGED). wo->expect_head becomes the
+ * transaction's check. */
+typedef int (*strata_db_fill_fn)(strata_txn *t, const char *entry, void *arg);
+int strata_db__txn_one(strata_oid *out, strata_db *db, const char *tenant, const char *entry,
+                       const strata_write_options *wo, strata_db_fill_fn fill, void *arg);
+
+/* ==== query.c: the keyed-data iterator ====================================================== */
+
+/* Records range [from, to) (either NULL: open) of the records entry whose head is `h`. */
+int strata_db__records_iter(strata_iter **out, strata_db *db, const strata_db_head *h, const char *from, const char *to);
 
 /* ==== The GC family: gc_state.c, autogc.c, gc.c, space.c, pins.c, retention.c, verify.c ====
  *
@@ -468,10 +601,5 @@ int strata_db__tree_walk_pruned(strata_db *db, const strata_oid *root, strata_db
                                 strata_db_leaf_cb leaf, void *payload);
 
 /* ==== end of the GC family ==== */
-
-/* Values (value.c): a new owned strata_value holding a copy of `bytes` (not validated: only
- * for bytes this library encoded or validated), and a borrowed view of one. */
-int strata_db__value_new(strata_value **out, const void *bytes, size_t len);
-strata_slice strata_db__value_slice(const strata_value *v);
 
 #endif

@@ -397,7 +397,7 @@ static int record_cuts(mctx *m)
         tstate *t = &m->ts[ti];
         if (!t->settings.len) continue; /* no settings: no policy, nothing was cut */
         strata_oid moid;
-        strata_db_manifest_sum mf;
+        strata_manifest mf;
         strata_buf curset = {0};
         rc = strata_db__current_manifest(m->db, t->tenant, &moid, &mf);
         if (rc == STRATA_ENOTFOUND) { /* dropped meanwhile */

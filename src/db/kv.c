@@ -140,3 +140,35 @@ int strata_db__tree_walk_pruned(strata_db *db, const strata_oid *root, strata_db
 {
     return strata_tree__walk_pruned(db->tree, root, visit, leaf, payload);
 }
+
+/* ---- positioned cursor moves (query.c) ------------------------------------------------------ */
+
+int strata_db__cursor_move(strata_db_cursor *c, int how, const void *key, size_t klen)
+{
+    switch (how) {
+    case STRATA_DB_FIRST: return strata_tree__cursor_first(c->c);
+    case STRATA_DB_LAST: return strata_tree__cursor_last(c->c);
+    case STRATA_DB_SEEK: return strata_tree__cursor_seek(c->c, key, klen);
+    case STRATA_DB_SEEK_BEFORE: return strata_tree__cursor_seek_before(c->c, key, klen);
+    case STRATA_DB_NEXT: return strata_tree__cursor_next(c->c);
+    case STRATA_DB_PREV: return strata_tree__cursor_prev(c->c);
+    default: return strata_err__set(STRATA_EINVALID, "internal: unknown cursor move %d", how);
+    }
+}
+
+int strata_db__cursor_seek_index(strata_db_cursor *c, uint64_t index)
+{
+    return strata_tree__cursor_seek_index(c->c, index);
+}
+
+void strata_db__cursor_key(const strata_db_cursor *c, strata_slice *key)
+{
+    strata_tree__cursor_key(c->c, &key->data, &key->len);
+}
+
+int strata_db__cursor_value(strata_db_cursor *c, strata_slice *val)
+{
+    return strata_tree__cursor_value(c->c, &val->data, &val->len);
+}
+
+int strata_db__cursor_index(const strata_db_cursor *c, uint64_t *out) { return strata_tree__cursor_index(c->c, out); }

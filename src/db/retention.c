@@ -323,7 +323,7 @@ int strata_db__retention_commit(strata_db *db, const char *tenant, strata_slice 
 static int current_settings(strata_db *db, const char *tenant, strata_buf *out)
 {
     strata_oid moid;
-    strata_db_manifest_sum mf;
+    strata_manifest mf;
     int rc = strata_db__current_manifest(db, tenant, &moid, &mf);
     if (rc) return rc;
     return strata_db__retention_load(db, tenant, &mf.entries, out);

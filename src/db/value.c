@@ -152,46 +152,6 @@ int strata_value_count(size_t *out, const strata_value *v)
     return strata_doc__count(strata_db__value_slice(v), out);
 }
 
-/* Each member is handed out as its own small owned value (the iterator frees it at the next
- * step), so strata_iter_value works as for every other iterator. */
-static int members_next(strata_iter *it)
-{
-    strata_slice k, val;
-    int rc = strata_doc__iter_next(it->impl, &k, &val);
-    if (rc) return rc;
-    if ((rc = strata_buf__append(&it->key, k.data ? k.data : "", k.len))) return rc;
-    return strata_db__value_new(&it->value, val.data, val.len);
-}
-
-static void members_free(strata_iter *it)
-{
-    strata_mem__free(it->impl);
-    it->impl = NULL;
-}
-
-int strata_value_members(strata_iter **out, const strata_value *v)
-{
-    if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_members: out is NULL");
-    *out = NULL;
-    int t = want(v, "strata_value_members", -1, NULL);
-    if (t < 0) return t;
-    if (!is_container(t)) return strata_err__set(STRATA_EINVALID, "strata_value_members: the value is not a list, map or set");
-    strata_doc_iter *m = strata_mem__calloc(1, sizeof *m);
-    if (!m) return STRATA_ENOMEM;
-    int rc = strata_doc__iter_init(m, strata_db__value_slice(v));
-    strata_iter *it = NULL;
-    if (rc == 0) rc = strata_db__iter_new(&it, NULL, 0);
-    if (rc) {
-        strata_mem__free(m);
-        return rc;
-    }
-    it->impl = m;
-    it->impl_next = members_next;
-    it->impl_free = members_free;
-    *out = it;
-    return 0;
-}
-
 int strata_value_bool(int *out, const strata_value *v)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_bool: out is NULL");

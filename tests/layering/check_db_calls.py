@@ -26,7 +26,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 allow_path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "db_calls_allow.txt")
 nm = os.environ.get("NM", "nm")
 
+src_db = os.path.join(os.path.dirname(os.path.dirname(here)), "src", "db")
 objs = sorted(glob.glob(os.path.join(build, "CMakeFiles", "strata_db_obj.dir", "src", "db", "*.o")))
+# an object file left in the build directory by a source file that was since deleted is not code
+objs = [o for o in objs if os.path.exists(os.path.join(src_db, os.path.basename(o)[: -len(".o")]))]
 if not objs:
     sys.exit(f"FAIL: no object files of src/db under {build} (build first)")
 
