@@ -26,13 +26,12 @@
  *              the public accessors of strata_commit                             → nothing
  *   kv.c       the db layer's view of the prolly tree (the one db file that
  *              includes tree/tree.h; gc.c and verify.c still do, for their walks) → nothing
- *   value.c    the public value type: JSON, reading, building, name check        → nothing
  *   iter.c     strata_iter: one vtable, private state per kind, public
- *              accessors; a value's member iterator                              → commit, value
- *   cache.c    loading commits, manifests and document values; summary caches   → commit, value
+ *              accessors; a value's member iterator                              → commit
+ *   cache.c    loading commits, manifests and document values; summary caches   → commit
  *   view.c     names, read points (views), the one head resolver                 → cache, kv
  *   item.c     keyed data (tables and records): item keys, key values, TTL,
- *              request expressions, applying item writes at commit time          → view, kv, value
+ *              request expressions, applying item writes at commit time          → view, kv
  *   listen.c   listeners: registration; notification after a commit             → cache, item, kv
  *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen, cache
  *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view, cache, kv
@@ -193,12 +192,7 @@ int strata_db__cursor_index(const strata_db_cursor *c, uint64_t *out);
 typedef int (*strata_db_diff_cb)(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload);
 int strata_db__tree_diff(strata_db *db, const strata_oid *a, const strata_oid *b, strata_db_diff_cb cb, void *payload);
 
-/* ==== value.c / iter.c: values and iterators ================================================= */
-
-/* A new owned strata_value holding a copy of `bytes` (not validated: only for bytes this
- * library encoded or validated), and a borrowed view of one. */
-int strata_db__value_new(strata_value **out, const void *bytes, size_t len);
-strata_slice strata_db__value_slice(const strata_value *v);
+/* ==== iter.c: iterators (values are src/doc's: strata_doc__value_new/_slice) ================ */
 
 /* One kind of iterator: `next` fills the current item of `it` (key, value, …) from the kind's
  * private `state` and returns 0, STRATA_ITEROVER at the end or an error; `free` releases the
@@ -438,7 +432,7 @@ int strata_db__records_iter(strata_iter **out, strata_db *db, const strata_db_he
  *
  * Garbage collection, snapshot pins, retention and the marks it leaves, space statistics and
  * verification. Each file calls only files listed below it (and the db layer's floor: db.c's
- * read points, commit.c, cache.c, kv.c, value.c, txn.c's locked commit), never one above it:
+ * read points, commit.c, cache.c, kv.c, txn.c's locked commit), never one above it:
  *
  *   file          holds                                                  may call (family)
  *   gc_state.c    db->gc's lifetime: strata_db__gc_open/close            autogc, pins, space

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -204,8 +205,8 @@ static int diff_collect(strata_slice key, const strata_slice *old, const strata_
         }
         x->klen = name.len;
     }
-    if ((old && (rc = strata_db__value_new(&x->old, old->data, old->len))) ||
-        (nw && (rc = strata_db__value_new(&x->nw, nw->data, nw->len)))) {
+    if ((old && (rc = strata_doc__value_new(&x->old, old->data, old->len))) ||
+        (nw && (rc = strata_doc__value_new(&x->nw, nw->data, nw->len)))) {
         strata_value_free(x->old);
         strata_value_free(x->keyval);
         return rc;

@@ -1,7 +1,7 @@
 /* Keyed data — tables and keyed records, one code path: tree keys of items and records, keys
  * as values, TTL expiry, the expressions of a request, and applying a transaction's item
  * writes to a tree at commit time (conditions, update expressions, TTL-guarded deletes, return
- * values). docs/tables.md describes the semantics. Calls view.c, kv.c and value.c.
+ * values). docs/tables.md describes the semantics. Calls view.c and kv.c (values: src/doc).
  *
  * Applying a batch: writes are applied in order, so a write sees every earlier write of the
  * same transaction to the same key. Each write becomes one tree edit; a write that must read
@@ -107,7 +107,7 @@ int strata_db__key_value(strata_value **out, int kind, const char *pk, const cha
     strata_slice res;
     if ((rc = strata_doc__key_decode(key, klen, &pb, &sb, &has_sk))) goto done;
     if (kind != STRATA_ENTRY_TABLE) { /* a record: the key string itself */
-        rc = strata_db__value_new(out, pb.data, pb.len);
+        rc = strata_doc__value_new(out, pb.data, pb.len);
         goto done;
     }
     if ((rc = strata_doc__builder_new(&b)) || (rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
@@ -115,7 +115,7 @@ int strata_db__key_value(strata_value **out, int kind, const char *pk, const cha
     if ((rc = strata_doc__b_key(b, pk, strlen(pk))) || (rc = strata_doc__b_value(b, ps))) goto done;
     if (has_sk && sk && *sk && ((rc = strata_doc__b_key(b, sk, strlen(sk))) || (rc = strata_doc__b_value(b, ss)))) goto done;
     if ((rc = strata_doc__b_end(b)) || (rc = strata_doc__builder_finish(b, &res))) goto done;
-    rc = strata_db__value_new(out, res.data, res.len);
+    rc = strata_doc__value_new(out, res.data, res.len);
 done:
     strata_doc__builder_free(b);
     strata_buf__free(&pb);
@@ -155,7 +155,7 @@ static int parse_one(strata_expr **out, strata_expr_kind kind, const char *text,
 static strata_slice opt_slice(const strata_value *v)
 {
     strata_slice s = {NULL, 0};
-    return v ? strata_db__value_slice(v) : s;
+    return v ? strata_doc__value_slice(v) : s;
 }
 
 int strata_db__exprs_parse(strata_db_exprs *r, const strata_value *names, const strata_value *values,
@@ -370,8 +370,8 @@ static int apply_one(apply_ctx *a, size_t k, const char *entry, int64_t now_s, s
     }
     strata_value_free(io->result);
     io->result = NULL;
-    if (io->ret == STRATA_RETURN_ALL_OLD && found) return strata_db__value_new(&io->result, curs.data, curs.len);
-    if (io->ret == STRATA_RETURN_ALL_NEW && !e->del) return strata_db__value_new(&io->result, newitem.data, newitem.len);
+    if (io->ret == STRATA_RETURN_ALL_OLD && found) return strata_doc__value_new(&io->result, curs.data, curs.len);
+    if (io->ret == STRATA_RETURN_ALL_NEW && !e->del) return strata_doc__value_new(&io->result, newitem.data, newitem.len);
     return 0;
 }
 

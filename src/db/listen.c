@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -135,8 +136,8 @@ static int notify_item(strata_slice key, const strata_slice *old, const strata_s
     notify_ctx *n = payload;
     strata_value *k = NULL, *o = NULL, *v = NULL;
     int rc = strata_db__key_value(&k, n->c->kind, n->c->pk, n->c->sk, key.data, key.len);
-    if (rc == 0 && old) rc = strata_db__value_new(&o, old->data, old->len);
-    if (rc == 0 && nw) rc = strata_db__value_new(&v, nw->data, nw->len);
+    if (rc == 0 && old) rc = strata_doc__value_new(&o, old->data, old->len);
+    if (rc == 0 && nw) rc = strata_doc__value_new(&v, nw->data, nw->len);
     if (rc == 0) notify_one(n, k, o, v);
     else n->ls->failures++;
     strata_value_free(k);

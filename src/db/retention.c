@@ -467,7 +467,7 @@ int strata_retention_audit(strata_value **out, strata_db *db, const char *tenant
         l.data = empty_list;
         l.len = sizeof empty_list;
     }
-    rc = strata_db__value_new(out, l.data, l.len);
+    rc = strata_doc__value_new(out, l.data, l.len);
 done:
     strata_buf__free(&cur);
     return rc;

@@ -188,7 +188,7 @@ int strata_db__txn_save(strata_txn *t, const char *entry, strata_slice value, co
     if ((rc = op_for(t, entry, hidden, &op))) return poison(t, rc);
     if (op->mode != OP_NONE && op->mode != OP_SAVE) return poison(t, mixed(entry));
     strata_value *copy;
-    if ((rc = strata_db__value_new(&copy, value.data, value.len))) return poison(t, rc);
+    if ((rc = strata_doc__value_new(&copy, value.data, value.len))) return poison(t, rc);
     char *d = NULL;
     if (opdesc && !(d = strata_mem__strdup(opdesc))) {
         strata_value_free(copy);
@@ -341,7 +341,7 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op)
     switch (op->mode) {
     case OP_SAVE: {
         newkind = STRATA_ENTRY_DOCUMENT;
-        strata_slice s = strata_db__value_slice(op->doc);
+        strata_slice s = strata_doc__value_slice(op->doc);
         if ((rc = strata_store__put(db->store, STRATA_OBJ_VALUE, s.data, s.len, &data))) goto done;
         snprintf(opdesc, sizeof opdesc, "%s", op->opdesc ? op->opdesc : "save");
         break;
