@@ -112,8 +112,9 @@ int strata_db__manifest_decode(strata_manifest *out, const uint8_t *p, size_t le
 void strata_db__commit_clear(strata_commit_rec *c);
 void strata_db__manifest_clear(strata_manifest *m);
 
-/* A manifest entry's value: kind byte ‖ head commit digest. Decode returns STRATA_ECORRUPT
- * (no message: the caller names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
+/* A manifest entry's value: kind byte ‖ head commit digest. Every reader and writer of one goes
+ * through these two. Decode (kind may be NULL) returns STRATA_ECORRUPT (no message: the caller
+ * names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
 #define STRATA_DB_MENTRY_SIZE (1 + STRATA_OID_SIZE)
 void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head);
 int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len);

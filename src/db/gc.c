@@ -240,10 +240,9 @@ static int mark_chain(mctx *m, const void *name, size_t nlen, strata_oid c, int 
 static int entry_leaf(const void *key, size_t klen, const void *val, size_t vlen, int blob, void *payload)
 {
     leafctx *lc = payload;
-    if (blob || vlen != 1 + STRATA_OID_SIZE)
-        return strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", lc->m->cur->tenant);
     strata_oid head;
-    memcpy(head.id, (const uint8_t *)val + 1, STRATA_OID_SIZE);
+    if (blob || strata_db__mentry_decode(NULL, &head, val, vlen) != 0)
+        return strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", lc->m->cur->tenant);
     return mark_chain(lc->m, key, klen, head, lc->force);
 }
 
@@ -266,9 +265,8 @@ static int mark_manifests(mctx *m, strata_oid moid, int pinned)
             (rc = strata_db__cursor_seek(cur, NULL, 0)) == 0) {
             strata_slice k, v;
             while ((rc = strata_db__cursor_next(cur, &k, &v)) == 0) {
-                if (v.len != 1 + STRATA_OID_SIZE) continue;
                 strata_oid head;
-                memcpy(head.id, (const uint8_t *)v.data + 1, STRATA_OID_SIZE);
+                if (strata_db__mentry_decode(NULL, &head, v.data, v.len) != 0) continue;
                 strata_commit_rec rec;
                 if ((rc = strata_db__load_commit(m->db, &head, &rec)) == STRATA_ENOTFOUND &&
                     strata_db__retention_recorded_cut(settings, k.data, k.len)) {

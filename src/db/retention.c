@@ -278,10 +278,9 @@ int strata_db__retention_load(strata_db *db, const char *tenant, const strata_oi
         strata_buf__free(&hv);
         return 0;
     }
-    if (rc == 0 && hv.len != 1 + STRATA_OID_SIZE)
-        rc = strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant);
     strata_oid head;
-    if (!rc) memcpy(head.id, hv.data + 1, STRATA_OID_SIZE);
+    if (rc == 0 && strata_db__mentry_decode(NULL, &head, hv.data, hv.len) != 0)
+        rc = strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant);
     strata_buf__free(&hv);
     if (rc) return rc;
     strata_commit_rec c;
