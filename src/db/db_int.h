@@ -52,6 +52,7 @@
 
 #include "strata.h"
 #include "store/store.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/hash.h"
 
@@ -341,8 +342,7 @@ typedef struct strata_db_items {
     int kind;                 /* STRATA_ENTRY_TABLE or STRATA_ENTRY_RECORDS */
     char *pk, *sk, *ttl;      /* the key schema the keys were built for (records: "") */
     strata_buf arena;         /* keys and values */
-    strata_db_item_op *ops;
-    size_t n, cap;
+    STRATA_ARRAY(strata_db_item_op) ops; /* the writes, in order */
 } strata_db_items;
 
 /* Add a copy of `it` (taking its expressions, freed on failure too); *index receives its place. */
@@ -473,8 +473,7 @@ typedef struct strata_db_gc_usage {
 typedef struct strata_db_gcstate {
     pthread_mutex_t mu;         /* every field below */
     /* pins.c (gc.c reads npins for a run's report) */
-    strata_db_gc_pin *pins;
-    size_t npins, cappins;
+    STRATA_ARRAY(strata_db_gc_pin) pins;
     /* gc.c */
     int running;                /* a run is in progress */
     /* space.c, set at the end of a run by strata_db__space_record (autogc.c reads runs) */

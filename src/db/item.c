@@ -188,15 +188,9 @@ void strata_db__item_release(const strata_db_item *it)
 
 int strata_db__items_add(strata_db_items *b, const strata_db_item *it, size_t *index)
 {
-    int rc = STRATA_ENOMEM;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 8;
-        strata_db_item_op *n = nc > b->cap ? strata_mem__realloc(b->ops, nc * sizeof *n) : NULL;
-        if (!n) goto fail;
-        b->ops = n;
-        b->cap = nc;
-    }
-    strata_db_item_op *io = &b->ops[b->n];
+    int rc = strata_array__reserve(&b->ops, 1);
+    if (rc) goto fail;
+    strata_db_item_op *io = &b->ops.v[b->ops.n];
     memset(io, 0, sizeof *io);
     size_t mark = b->arena.len;
     io->koff = b->arena.len;
@@ -213,8 +207,8 @@ int strata_db__items_add(strata_db_items *b, const strata_db_item *it, size_t *i
     io->upd = it->upd;
     io->ret = it->ret;
     io->only_expired_before = it->only_expired_before;
-    if (index) *index = b->n;
-    b->n++;
+    if (index) *index = b->ops.n;
+    b->ops.n++;
     return 0;
 fail:
     strata_db__item_release(it);
@@ -223,12 +217,12 @@ fail:
 
 void strata_db__items_clear(strata_db_items *b)
 {
-    for (size_t k = 0; k < b->n; k++) {
-        strata_expr__free(b->ops[k].cond);
-        strata_expr__free(b->ops[k].upd);
-        strata_value_free(b->ops[k].result);
+    for (size_t k = 0; k < b->ops.n; k++) {
+        strata_expr__free(b->ops.v[k].cond);
+        strata_expr__free(b->ops.v[k].upd);
+        strata_value_free(b->ops.v[k].result);
     }
-    strata_mem__free(b->ops);
+    strata_array__free(&b->ops);
     strata_mem__free(b->pk);
     strata_mem__free(b->sk);
     strata_mem__free(b->ttl);
@@ -315,7 +309,7 @@ static int apply_one(apply_ctx *a, size_t k, const char *entry, int64_t now_s, s
                      strata_db_items_done *done)
 {
     strata_db_items *b = a->b;
-    strata_db_item_op *io = &b->ops[k];
+    strata_db_item_op *io = &b->ops.v[k];
     strata_db_edit *e = &a->edits[k];
     const uint8_t *key = b->arena.data + io->koff;
     strata_slice arg = {b->arena.data + io->voff, io->vlen};
@@ -382,16 +376,16 @@ int strata_db__items_apply(strata_db *db, strata_db_items *b, const char *entry,
     strata_buf cur = {0}, upd = {0};
     int rc = STRATA_ENOMEM;
     memset(done, 0, sizeof *done);
-    size_t n = b->n ? b->n : 1;
+    size_t n = b->ops.n ? b->ops.n : 1;
     a.edits = strata_mem__alloc(n * sizeof *a.edits);
     a.where = strata_mem__calloc(n, sizeof *a.where);
     if (!a.edits || !a.where) goto out;
     rc = 0;
-    for (size_t k = 0; k < b->n && rc == 0; k++) rc = apply_one(&a, k, entry, now_s, &cur, &upd, done);
+    for (size_t k = 0; k < b->ops.n && rc == 0; k++) rc = apply_one(&a, k, entry, now_s, &cur, &upd, done);
     if (rc) goto out;
-    for (size_t k = 0; k < b->n; k++)
+    for (size_t k = 0; k < b->ops.n; k++)
         if (!a.edits[k].del) a.edits[k].val = edit_value(&a, k);
-    rc = strata_db__tree_apply(db, base, a.edits, b->n, root);
+    rc = strata_db__tree_apply(db, base, a.edits, b->ops.n, root);
 out:
     strata_mem__free(a.edits);
     strata_mem__free(a.where);
