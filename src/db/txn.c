@@ -17,6 +17,7 @@
 #include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 enum { OP_NONE = 0, OP_SAVE, OP_RESTORE, OP_CREATE, OP_ITEMS };
 
@@ -58,7 +59,7 @@ static int check_text(const char *s, const char *what)
     if (!s) return 0;
     size_t n = strlen(s);
     if (n > 65535) return strata_err__set(STRATA_EINVALID, "%s is longer than 65535 bytes", what);
-    if (!strata_doc__utf8_valid(s, n)) return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8", what);
+    if (!strata_utf8__valid(s, n)) return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8", what);
     return 0;
 }
 

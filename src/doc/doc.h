@@ -25,7 +25,6 @@
 
 #include "strata.h"
 #include "util/buf.h"
-#include "util/utf8.h"
 
 /* ---- limits --------------------------------------------------------------------------------- */
 
@@ -345,15 +344,11 @@ int strata_doc__value_new(strata_value **out, const void *bytes, size_t len);
 /* A borrowed view of v's canonical bytes (valid while v lives); {NULL, 0} for NULL. */
 strata_slice strata_doc__value_slice(const strata_value *v);
 
-/* ---- names and UTF-8 --------------------------------------------------------------------------- */
+/* ---- names --------------------------------------------------------------------------------- */
 
 /* Validate a name (tenant, entry, key): 1..255 bytes of valid UTF-8 without control characters
  * (U+0000-U+001F, U+007F-U+009F). `what` names the kind in the message ("tenant name"). 0 or
  * STRATA_EINVALID. */
 int strata_doc__check_name(const char *name, size_t len, const char *what);
-
-/* 1 when [p, p+len) is valid UTF-8. The rule lives in src/util (strata_utf8__valid); this name
- * stays while src/db still calls it. */
-static inline int strata_doc__utf8_valid(const void *p, size_t len) { return strata_utf8__valid(p, len); }
 
 #endif
