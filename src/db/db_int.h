@@ -386,6 +386,11 @@ void strata_db__listeners_notify(strata_db *db, const char *tenant, const strata
 /* Copy *wo (NULL: the defaults) into *out after checking it: the version, that user, message
  * and origin are UTF-8 of at most 65,535 bytes, the time zone offset. 0 or STRATA_EINVALID. */
 int strata_db__write_options(strata_write_options *out, const strata_write_options *wo);
+/* What every write of a tenant checks first: the handle is writable (else STRATA_EINVALID "the
+ * database is open read-only"), `tenant` is a valid name, and *wo as strata_db__write_options
+ * does (copied into *out). db must not be NULL. */
+int strata_db__write_check(strata_write_options *out, strata_db *db, const char *tenant,
+                           const strata_write_options *wo);
 strata_db *strata_db__txn_db(strata_txn *t);
 const char *strata_db__txn_tenant(strata_txn *t);
 /* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */

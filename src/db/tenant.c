@@ -37,11 +37,9 @@ int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, i
 static int publish_manifest(strata_db *db, const char *tenant, const strata_write_options *wo, int drop)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
     strata_write_options w;
-    if ((rc = strata_db__write_options(&w, wo))) return rc;
+    int rc = strata_db__write_check(&w, db, tenant, wo);
+    if (rc) return rc;
     strata_manifest m;
     memset(&m, 0, sizeof m);
     m.flags = drop ? STRATA_MANIFEST_DROPPED : 0;

@@ -81,6 +81,14 @@ int strata_db__write_options(strata_write_options *out, const strata_write_optio
     return 0;
 }
 
+int strata_db__write_check(strata_write_options *out, strata_db *db, const char *tenant,
+                           const strata_write_options *wo)
+{
+    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
+    int rc = strata_db__check_name(tenant, "tenant name");
+    return rc ? rc : strata_db__write_options(out, wo);
+}
+
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
 static void txn_free(strata_txn *t)
@@ -113,11 +121,9 @@ int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant, const 
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_txn_begin: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "strata_txn_begin: db is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
     strata_write_options w;
-    if ((rc = strata_db__write_options(&w, wo))) return rc;
+    int rc = strata_db__write_check(&w, db, tenant, wo);
+    if (rc) return rc;
     if (w.expect_head)
         return strata_err__set(STRATA_EINVALID, "expect_head applies to single-entry writes; use strata_txn_expect_head");
     strata_txn *t = strata_mem__calloc(1, sizeof *t);
