@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -248,7 +249,7 @@ int strata_db__load_value(strata_db *db, const strata_oid *oid, strata_value **o
     size_t len;
     int rc = strata_store__get(db->store, oid, &type, &data, &len);
     if (rc == 0 && type != STRATA_OBJ_VALUE) rc = strata_err__set(STRATA_ECORRUPT, "document value has object type %u", type);
-    if (rc == 0) rc = strata_db__value_new(out, data, len);
+    if (rc == 0) rc = strata_doc__value_new(out, data, len);
     strata_mem__free(data);
     return rc;
 }

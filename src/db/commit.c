@@ -224,7 +224,7 @@ void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, 
 int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len)
 {
     if (len != STRATA_DB_MENTRY_SIZE) return STRATA_ECORRUPT;
-    *kind = ((const uint8_t *)val)[0];
+    if (kind) *kind = ((const uint8_t *)val)[0];
     memcpy(head->id, (const uint8_t *)val + 1, STRATA_OID_SIZE);
     return 0;
 }

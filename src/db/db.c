@@ -73,15 +73,14 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
 
     strata_db *db = strata_mem__calloc(1, sizeof *db);
     if (!db) return STRATA_ENOMEM;
+    /* the mutex first: from here on every failure closes the handle, which destroys it */
+    if (pthread_mutex_init(&db->write_mu, NULL) != 0) {
+        strata_mem__free(db);
+        return strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
+    }
     int rc = STRATA_ENOMEM;
     db->path = strata_mem__strdup(path);
     if (!db->path) goto fail;
-    if (pthread_mutex_init(&db->write_mu, NULL) != 0) {
-        rc = strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
-        strata_mem__free(db->path);
-        strata_mem__free(db);
-        return rc;
-    }
     db->read_only = o.read_only;
     db->durability = o.durability;
 

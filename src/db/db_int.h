@@ -26,13 +26,12 @@
  *              the public accessors of strata_commit                             → nothing
  *   kv.c       the db layer's view of the prolly tree (the one db file that
  *              includes tree/tree.h; gc.c and verify.c still do, for their walks) → nothing
- *   value.c    the public value type: JSON, reading, building, name check        → nothing
  *   iter.c     strata_iter: one vtable, private state per kind, public
- *              accessors; a value's member iterator                              → commit, value
- *   cache.c    loading commits, manifests and document values; summary caches   → commit, value
+ *              accessors; a value's member iterator                              → commit
+ *   cache.c    loading commits, manifests and document values; summary caches   → commit
  *   view.c     names, read points (views), the one head resolver                 → cache, kv
  *   item.c     keyed data (tables and records): item keys, key values, TTL,
- *              request expressions, applying item writes at commit time          → view, kv, value
+ *              request expressions, applying item writes at commit time          → view, kv
  *   listen.c   listeners: registration; notification after a commit             → cache, item, kv
  *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen, cache
  *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view, cache, kv
@@ -53,6 +52,7 @@
 
 #include "strata.h"
 #include "store/store.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/hash.h"
 
@@ -113,8 +113,9 @@ int strata_db__manifest_decode(strata_manifest *out, const uint8_t *p, size_t le
 void strata_db__commit_clear(strata_commit_rec *c);
 void strata_db__manifest_clear(strata_manifest *m);
 
-/* A manifest entry's value: kind byte ‖ head commit digest. Decode returns STRATA_ECORRUPT
- * (no message: the caller names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
+/* A manifest entry's value: kind byte ‖ head commit digest. Every reader and writer of one goes
+ * through these two. Decode (kind may be NULL) returns STRATA_ECORRUPT (no message: the caller
+ * names the entry) when `len` is not STRATA_DB_MENTRY_SIZE. */
 #define STRATA_DB_MENTRY_SIZE (1 + STRATA_OID_SIZE)
 void strata_db__mentry_encode(uint8_t out[STRATA_DB_MENTRY_SIZE], uint8_t kind, const strata_oid *head);
 int strata_db__mentry_decode(uint8_t *kind, strata_oid *head, const void *val, size_t len);
@@ -193,12 +194,7 @@ int strata_db__cursor_index(const strata_db_cursor *c, uint64_t *out);
 typedef int (*strata_db_diff_cb)(strata_slice key, const strata_slice *old, const strata_slice *nw, void *payload);
 int strata_db__tree_diff(strata_db *db, const strata_oid *a, const strata_oid *b, strata_db_diff_cb cb, void *payload);
 
-/* ==== value.c / iter.c: values and iterators ================================================= */
-
-/* A new owned strata_value holding a copy of `bytes` (not validated: only for bytes this
- * library encoded or validated), and a borrowed view of one. */
-int strata_db__value_new(strata_value **out, const void *bytes, size_t len);
-strata_slice strata_db__value_slice(const strata_value *v);
+/* ==== iter.c: iterators (values are src/doc's: strata_doc__value_new/_slice) ================ */
 
 /* One kind of iterator: `next` fills the current item of `it` (key, value, …) from the kind's
  * private `state` and returns 0, STRATA_ITEROVER at the end or an error; `free` releases the
@@ -346,8 +342,7 @@ typedef struct strata_db_items {
     int kind;                 /* STRATA_ENTRY_TABLE or STRATA_ENTRY_RECORDS */
     char *pk, *sk, *ttl;      /* the key schema the keys were built for (records: "") */
     strata_buf arena;         /* keys and values */
-    strata_db_item_op *ops;
-    size_t n, cap;
+    STRATA_ARRAY(strata_db_item_op) ops; /* the writes, in order */
 } strata_db_items;
 
 /* Add a copy of `it` (taking its expressions, freed on failure too); *index receives its place. */
@@ -391,6 +386,11 @@ void strata_db__listeners_notify(strata_db *db, const char *tenant, const strata
 /* Copy *wo (NULL: the defaults) into *out after checking it: the version, that user, message
  * and origin are UTF-8 of at most 65,535 bytes, the time zone offset. 0 or STRATA_EINVALID. */
 int strata_db__write_options(strata_write_options *out, const strata_write_options *wo);
+/* What every write of a tenant checks first: the handle is writable (else STRATA_EINVALID "the
+ * database is open read-only"), `tenant` is a valid name, and *wo as strata_db__write_options
+ * does (copied into *out). db must not be NULL. */
+int strata_db__write_check(strata_write_options *out, strata_db *db, const char *tenant,
+                           const strata_write_options *wo);
 strata_db *strata_db__txn_db(strata_txn *t);
 const char *strata_db__txn_tenant(strata_txn *t);
 /* 0 when the transaction can take operations, else STRATA_EPOISONED / STRATA_EINVALID. */
@@ -438,7 +438,7 @@ int strata_db__records_iter(strata_iter **out, strata_db *db, const strata_db_he
  *
  * Garbage collection, snapshot pins, retention and the marks it leaves, space statistics and
  * verification. Each file calls only files listed below it (and the db layer's floor: db.c's
- * read points, commit.c, cache.c, kv.c, value.c, txn.c's locked commit), never one above it:
+ * read points, commit.c, cache.c, kv.c, txn.c's locked commit), never one above it:
  *
  *   file          holds                                                  may call (family)
  *   gc_state.c    db->gc's lifetime: strata_db__gc_open/close            autogc, pins, space
@@ -478,8 +478,7 @@ typedef struct strata_db_gc_usage {
 typedef struct strata_db_gcstate {
     pthread_mutex_t mu;         /* every field below */
     /* pins.c (gc.c reads npins for a run's report) */
-    strata_db_gc_pin *pins;
-    size_t npins, cappins;
+    STRATA_ARRAY(strata_db_gc_pin) pins;
     /* gc.c */
     int running;                /* a run is in progress */
     /* space.c, set at the end of a run by strata_db__space_record (autogc.c reads runs) */

@@ -1,6 +1,7 @@
 /* Document entries: one value, replaced whole — save (alone or in a transaction) and load.
  * Calls txn.c, view.c and cache.c. */
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 
 int strata_txn_save(strata_txn *t, const char *entry, const strata_value *value)
@@ -8,7 +9,7 @@ int strata_txn_save(strata_txn *t, const char *entry, const strata_value *value)
     int rc = strata_db__txn_usable(t);
     if (rc) return rc;
     if (!value) return strata_db__txn_poison(t, strata_err__set(STRATA_EINVALID, "strata_txn_save: value is NULL"));
-    return strata_db__txn_save(t, entry, strata_db__value_slice(value), NULL, 0);
+    return strata_db__txn_save(t, entry, strata_doc__value_slice(value), NULL, 0);
 }
 
 static int fill_save(strata_txn *t, const char *entry, void *arg) { return strata_txn_save(t, entry, arg); }

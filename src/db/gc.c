@@ -50,20 +50,17 @@ static int64_t mono_us(void)
 typedef struct tstate {
     char *tenant;
     strata_buf settings;  /* the hidden entry's value at the current manifest ("" when none) */
-    strata_db_horizon *hz;  /* horizons found, one per entry met under a policy */
-    size_t nhz, caphz;
+    STRATA_ARRAY(strata_db_horizon) hz; /* horizons found, one per entry met under a policy */
     uint64_t mgmin;       /* manifest horizon found (0 = none yet) */
     int msaw;             /* the manifest chain was met (mgmin holds its horizon) */
-    strata_db_dropped *audit; /* commits dropped under audited policies, newest first */
-    size_t naudit, capaudit;
+    STRATA_ARRAY(strata_db_dropped) audit; /* commits dropped under audited policies, newest first */
     uint64_t bytes, objects;  /* marked while this tenant was current (space.c usage) */
 } tstate;
 
 typedef struct mctx {
     strata_db *db;
     strata_store_gc *g;
-    tstate *ts;           /* tenants in byte order */
-    size_t nts, capts;
+    STRATA_ARRAY(tstate) ts; /* tenants in byte order */
     tstate *cur;          /* the tenant being marked */
     int64_t now_us;
     uint64_t marked, marked_bytes, truncated;
@@ -131,18 +128,15 @@ static strata_slice settings_of(const tstate *t)
 
 static int add_hz(tstate *t, const void *name, size_t nlen, uint64_t gmin, const strata_db_horizon **out)
 {
-    if (t->nhz == t->caphz) {
-        size_t nc = t->caphz ? t->caphz * 2 : 16;
-        strata_db_horizon *nv = strata_mem__realloc(t->hz, nc * sizeof *nv);
-        if (!nv) return STRATA_ENOMEM;
-        t->hz = nv;
-        t->caphz = nc;
-    }
+    strata_db_horizon *h = NULL;
     char *nm = strata_mem__strndup(name, nlen);
-    if (!nm) return STRATA_ENOMEM;
-    t->hz[t->nhz].name = nm;
-    t->hz[t->nhz].gmin = gmin;
-    *out = &t->hz[t->nhz++];
+    if (!nm || !(h = strata_array__add(&t->hz))) {
+        strata_mem__free(nm);
+        return STRATA_ENOMEM;
+    }
+    h->name = nm;
+    h->gmin = gmin;
+    *out = h;
     return 0;
 }
 
@@ -160,17 +154,11 @@ static int collect_audit(mctx *m, size_t hzi, strata_oid c)
             return 0;
         }
         if (rc) return rc;
-        if (t->naudit == t->capaudit) {
-            size_t nc = t->capaudit ? t->capaudit * 2 : 16;
-            strata_db_dropped *nv = strata_mem__realloc(t->audit, nc * sizeof *nv);
-            if (!nv) {
-                strata_db__commit_clear(&rec);
-                return STRATA_ENOMEM;
-            }
-            t->audit = nv;
-            t->capaudit = nc;
+        strata_db_dropped *a = strata_array__add(&t->audit);
+        if (!a) {
+            strata_db__commit_clear(&rec);
+            return STRATA_ENOMEM;
         }
-        strata_db_dropped *a = &t->audit[t->naudit++];
         a->entry = hzi;
         a->digest = c;
         a->c = rec;
@@ -187,7 +175,7 @@ static int mark_chain(mctx *m, const void *name, size_t nlen, strata_oid c, int 
     tstate *t = m->cur;
     strata_slice settings = settings_of(t);
     strata_db_policy p = strata_db__retention_policy(settings, name, nlen);
-    const strata_db_horizon *hz = strata_db__horizon_find(t->hz, t->nhz, name, nlen);
+    const strata_db_horizon *hz = strata_db__horizon_find(t->hz.v, t->hz.n, name, nlen);
     int first = hz == NULL;
     uint64_t prev_gen = 0, rank = 0, cut = strata_db__retention_recorded_cut(settings, name, nlen);
     int rc = 0;
@@ -212,7 +200,7 @@ static int mark_chain(mctx *m, const void *name, size_t nlen, strata_oid c, int 
                 if ((rc = add_hz(t, name, nlen, prev_gen, &hz)) == 0) {
                     first = 0;
                     m->truncated++;
-                    if (p.audit) rc = collect_audit(m, (size_t)(hz - t->hz), c);
+                    if (p.audit) rc = collect_audit(m, (size_t)(hz - t->hz.v), c);
                 }
             }
             strata_db__commit_clear(&rec);
@@ -240,10 +228,9 @@ static int mark_chain(mctx *m, const void *name, size_t nlen, strata_oid c, int 
 static int entry_leaf(const void *key, size_t klen, const void *val, size_t vlen, int blob, void *payload)
 {
     leafctx *lc = payload;
-    if (blob || vlen != 1 + STRATA_OID_SIZE)
-        return strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", lc->m->cur->tenant);
     strata_oid head;
-    memcpy(head.id, (const uint8_t *)val + 1, STRATA_OID_SIZE);
+    if (blob || strata_db__mentry_decode(NULL, &head, val, vlen) != 0)
+        return strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", lc->m->cur->tenant);
     return mark_chain(lc->m, key, klen, head, lc->force);
 }
 
@@ -266,9 +253,8 @@ static int mark_manifests(mctx *m, strata_oid moid, int pinned)
             (rc = strata_db__cursor_seek(cur, NULL, 0)) == 0) {
             strata_slice k, v;
             while ((rc = strata_db__cursor_next(cur, &k, &v)) == 0) {
-                if (v.len != 1 + STRATA_OID_SIZE) continue;
                 strata_oid head;
-                memcpy(head.id, (const uint8_t *)v.data + 1, STRATA_OID_SIZE);
+                if (strata_db__mentry_decode(NULL, &head, v.data, v.len) != 0) continue;
                 strata_commit_rec rec;
                 if ((rc = strata_db__load_commit(m->db, &head, &rec)) == STRATA_ENOTFOUND &&
                     strata_db__retention_recorded_cut(settings, k.data, k.len)) {
@@ -331,19 +317,13 @@ static int mark_manifests(mctx *m, strata_oid moid, int pinned)
 
 static tstate *tenant_state(mctx *m, const char *tenant)
 {
-    for (size_t i = 0; i < m->nts; i++)
-        if (strcmp(m->ts[i].tenant, tenant) == 0) return &m->ts[i];
-    if (m->nts == m->capts) {
-        size_t nc = m->capts ? m->capts * 2 : 8;
-        tstate *nv = strata_mem__realloc(m->ts, nc * sizeof *nv);
-        if (!nv) return NULL;
-        m->ts = nv;
-        m->capts = nc;
-    }
-    tstate *t = &m->ts[m->nts];
+    for (size_t i = 0; i < m->ts.n; i++)
+        if (strcmp(m->ts.v[i].tenant, tenant) == 0) return &m->ts.v[i];
+    if (strata_array__reserve(&m->ts, 1)) return NULL;
+    tstate *t = &m->ts.v[m->ts.n];
     memset(t, 0, sizeof *t);
     if (!(t->tenant = strata_mem__strdup(tenant))) return NULL;
-    m->nts++;
+    m->ts.n++;
     return t;
 }
 
@@ -393,8 +373,8 @@ static int record_cuts(mctx *m)
 {
     strata_buf nv = {0};
     int rc = 0;
-    for (size_t ti = 0; ti < m->nts && !rc; ti++) {
-        tstate *t = &m->ts[ti];
+    for (size_t ti = 0; ti < m->ts.n && !rc; ti++) {
+        tstate *t = &m->ts.v[ti];
         if (!t->settings.len) continue; /* no settings: no policy, nothing was cut */
         strata_oid moid;
         strata_manifest mf;
@@ -409,7 +389,7 @@ static int record_cuts(mctx *m)
         rc = strata_db__retention_load(m->db, t->tenant, &mf.entries, &curset);
         int changed = 0;
         if (!rc && curset.len) {
-            strata_db_cuts cuts = {t->hz, t->nhz, t->msaw ? t->mgmin : 0, t->audit, t->naudit};
+            strata_db_cuts cuts = {t->hz.v, t->hz.n, t->msaw ? t->mgmin : 0, t->audit.v, t->audit.n};
             rc = strata_db__retention_marks(&nv, &changed, settings_of(t), (strata_slice){curset.data, curset.len},
                                             &cuts);
         }
@@ -433,16 +413,16 @@ static int record_cuts(mctx *m)
 
 static void mctx_free(mctx *m)
 {
-    for (size_t i = 0; i < m->nts; i++) {
-        tstate *t = &m->ts[i];
+    for (size_t i = 0; i < m->ts.n; i++) {
+        tstate *t = &m->ts.v[i];
         strata_mem__free(t->tenant);
         strata_buf__free(&t->settings);
-        for (size_t k = 0; k < t->nhz; k++) strata_mem__free(t->hz[k].name);
-        strata_mem__free(t->hz);
-        for (size_t k = 0; k < t->naudit; k++) strata_db__commit_clear(&t->audit[k].c);
-        strata_mem__free(t->audit);
+        for (size_t k = 0; k < t->hz.n; k++) strata_mem__free(t->hz.v[k].name);
+        strata_array__free(&t->hz);
+        for (size_t k = 0; k < t->audit.n; k++) strata_db__commit_clear(&t->audit.v[k].c);
+        strata_array__free(&t->audit);
     }
-    strata_mem__free(m->ts);
+    strata_array__free(&m->ts);
 }
 
 static int store_copy_progress(uint64_t done, uint64_t total, void *payload)
@@ -486,7 +466,7 @@ int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *
     pthread_mutex_lock(&st->mu);
     int busy = st->running;
     if (!busy) st->running = 1;
-    size_t npins = st->npins;
+    size_t npins = st->pins.n;
     pthread_mutex_unlock(&st->mu);
     if (busy) return strata_err__set(STRATA_EBUSY, "a garbage collection is already running");
 
@@ -530,13 +510,13 @@ int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *
     if (rc) goto done;
     if ((rc = strata_store__stats(db->store, &after))) goto done;
     /* statistics */
-    strata_db_gc_usage *u = strata_mem__calloc(m.nts ? m.nts : 1, sizeof *u);
+    strata_db_gc_usage *u = strata_mem__calloc(m.ts.n ? m.ts.n : 1, sizeof *u);
     size_t nu = 0;
     if (u)
-        for (size_t i = 0; i < m.nts; i++) {
-            if (!(u[nu].tenant = strata_mem__strdup(m.ts[i].tenant))) break;
-            u[nu].bytes = m.ts[i].bytes;
-            u[nu].objects = m.ts[i].objects;
+        for (size_t i = 0; i < m.ts.n; i++) {
+            if (!(u[nu].tenant = strata_mem__strdup(m.ts.v[i].tenant))) break;
+            u[nu].bytes = m.ts.v[i].bytes;
+            u[nu].objects = m.ts.v[i].objects;
             nu++;
         }
     strata_db__space_record(db, u, nu, before.file_bytes > after.file_bytes ? before.file_bytes - after.file_bytes : 0,

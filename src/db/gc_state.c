@@ -18,7 +18,7 @@ void strata_db__gc_close(strata_db *db)
     strata_db_gcstate *st = db->gc;
     if (!st) return;
     strata_db__autogc_stop(db);
-    strata_db__pins_free(st->pins, st->npins);
+    strata_db__pins_free(st->pins.v, st->pins.n);
     strata_db__space_clear(st);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cond);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -137,8 +138,8 @@ typedef struct diff_item {
 } diff_item;
 
 typedef struct diff_iter {
-    diff_item *items;
-    size_t n, cap, idx;
+    STRATA_ARRAY(diff_item) items;
+    size_t idx;                /* the next item to hand out */
     strata_buf keys;
     strata_buf scratch;
     const strata_db_head *head; /* while collecting: the key schema */
@@ -147,12 +148,12 @@ typedef struct diff_iter {
 static void diff_free(void *state)
 {
     diff_iter *d = state;
-    for (size_t i = d->idx; i < d->n; i++) {
-        strata_value_free(d->items[i].old);
-        strata_value_free(d->items[i].nw);
-        strata_value_free(d->items[i].keyval);
+    for (size_t i = d->idx; i < d->items.n; i++) {
+        strata_value_free(d->items.v[i].old);
+        strata_value_free(d->items.v[i].nw);
+        strata_value_free(d->items.v[i].keyval);
     }
-    strata_mem__free(d->items);
+    strata_array__free(&d->items);
     strata_buf__free(&d->keys);
     strata_buf__free(&d->scratch);
     strata_mem__free(d);
@@ -161,8 +162,8 @@ static void diff_free(void *state)
 static int diff_next(strata_iter *it, void *state)
 {
     diff_iter *d = state;
-    if (d->idx >= d->n) return STRATA_ITEROVER;
-    diff_item *x = &d->items[d->idx++];
+    if (d->idx >= d->items.n) return STRATA_ITEROVER;
+    diff_item *x = &d->items.v[d->idx++];
     it->old = x->old;
     it->value = x->nw;
     it->keyval = x->keyval;
@@ -172,16 +173,12 @@ static int diff_next(strata_iter *it, void *state)
 
 static const strata_db_iter_type diff_type = {diff_next, diff_free};
 
+/* A zeroed slot just past the gathered items, not yet counted: the caller counts it once it is
+ * filled. NULL on STRATA_ENOMEM. */
 static diff_item *diff_add(diff_iter *d)
 {
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? d->cap * 2 : 16;
-        diff_item *n = nc > d->cap ? strata_mem__realloc(d->items, nc * sizeof *n) : NULL;
-        if (!n) return NULL;
-        d->items = n;
-        d->cap = nc;
-    }
-    diff_item *x = &d->items[d->n];
+    if (strata_array__reserve(&d->items, 1)) return NULL;
+    diff_item *x = &d->items.v[d->items.n];
     memset(x, 0, sizeof *x);
     return x;
 }
@@ -204,13 +201,13 @@ static int diff_collect(strata_slice key, const strata_slice *old, const strata_
         }
         x->klen = name.len;
     }
-    if ((old && (rc = strata_db__value_new(&x->old, old->data, old->len))) ||
-        (nw && (rc = strata_db__value_new(&x->nw, nw->data, nw->len)))) {
+    if ((old && (rc = strata_doc__value_new(&x->old, old->data, old->len))) ||
+        (nw && (rc = strata_doc__value_new(&x->nw, nw->data, nw->len)))) {
         strata_value_free(x->old);
         strata_value_free(x->keyval);
         return rc;
     }
-    d->n++;
+    d->items.n++;
     return 0;
 }
 
@@ -241,7 +238,7 @@ int strata_entry_diff(strata_iter **out, strata_db *db, const char *tenant, cons
             strata_value_free(x->old);
             strata_value_free(x->nw);
         } else {
-            d->n = 1;
+            d->items.n = 1;
         }
     } else {
         d->head = &ca;

@@ -1,7 +1,7 @@
 /* Keyed data — tables and keyed records, one code path: tree keys of items and records, keys
  * as values, TTL expiry, the expressions of a request, and applying a transaction's item
  * writes to a tree at commit time (conditions, update expressions, TTL-guarded deletes, return
- * values). docs/tables.md describes the semantics. Calls view.c, kv.c and value.c.
+ * values). docs/tables.md describes the semantics. Calls view.c and kv.c (values: src/doc).
  *
  * Applying a batch: writes are applied in order, so a write sees every earlier write of the
  * same transaction to the same key. Each write becomes one tree edit; a write that must read
@@ -107,7 +107,7 @@ int strata_db__key_value(strata_value **out, int kind, const char *pk, const cha
     strata_slice res;
     if ((rc = strata_doc__key_decode(key, klen, &pb, &sb, &has_sk))) goto done;
     if (kind != STRATA_ENTRY_TABLE) { /* a record: the key string itself */
-        rc = strata_db__value_new(out, pb.data, pb.len);
+        rc = strata_doc__value_new(out, pb.data, pb.len);
         goto done;
     }
     if ((rc = strata_doc__builder_new(&b)) || (rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
@@ -115,7 +115,7 @@ int strata_db__key_value(strata_value **out, int kind, const char *pk, const cha
     if ((rc = strata_doc__b_key(b, pk, strlen(pk))) || (rc = strata_doc__b_value(b, ps))) goto done;
     if (has_sk && sk && *sk && ((rc = strata_doc__b_key(b, sk, strlen(sk))) || (rc = strata_doc__b_value(b, ss)))) goto done;
     if ((rc = strata_doc__b_end(b)) || (rc = strata_doc__builder_finish(b, &res))) goto done;
-    rc = strata_db__value_new(out, res.data, res.len);
+    rc = strata_doc__value_new(out, res.data, res.len);
 done:
     strata_doc__builder_free(b);
     strata_buf__free(&pb);
@@ -155,7 +155,7 @@ static int parse_one(strata_expr **out, strata_expr_kind kind, const char *text,
 static strata_slice opt_slice(const strata_value *v)
 {
     strata_slice s = {NULL, 0};
-    return v ? strata_db__value_slice(v) : s;
+    return v ? strata_doc__value_slice(v) : s;
 }
 
 int strata_db__exprs_parse(strata_db_exprs *r, const strata_value *names, const strata_value *values,
@@ -188,15 +188,9 @@ void strata_db__item_release(const strata_db_item *it)
 
 int strata_db__items_add(strata_db_items *b, const strata_db_item *it, size_t *index)
 {
-    int rc = STRATA_ENOMEM;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 8;
-        strata_db_item_op *n = nc > b->cap ? strata_mem__realloc(b->ops, nc * sizeof *n) : NULL;
-        if (!n) goto fail;
-        b->ops = n;
-        b->cap = nc;
-    }
-    strata_db_item_op *io = &b->ops[b->n];
+    int rc = strata_array__reserve(&b->ops, 1);
+    if (rc) goto fail;
+    strata_db_item_op *io = &b->ops.v[b->ops.n];
     memset(io, 0, sizeof *io);
     size_t mark = b->arena.len;
     io->koff = b->arena.len;
@@ -213,8 +207,8 @@ int strata_db__items_add(strata_db_items *b, const strata_db_item *it, size_t *i
     io->upd = it->upd;
     io->ret = it->ret;
     io->only_expired_before = it->only_expired_before;
-    if (index) *index = b->n;
-    b->n++;
+    if (index) *index = b->ops.n;
+    b->ops.n++;
     return 0;
 fail:
     strata_db__item_release(it);
@@ -223,12 +217,12 @@ fail:
 
 void strata_db__items_clear(strata_db_items *b)
 {
-    for (size_t k = 0; k < b->n; k++) {
-        strata_expr__free(b->ops[k].cond);
-        strata_expr__free(b->ops[k].upd);
-        strata_value_free(b->ops[k].result);
+    for (size_t k = 0; k < b->ops.n; k++) {
+        strata_expr__free(b->ops.v[k].cond);
+        strata_expr__free(b->ops.v[k].upd);
+        strata_value_free(b->ops.v[k].result);
     }
-    strata_mem__free(b->ops);
+    strata_array__free(&b->ops);
     strata_mem__free(b->pk);
     strata_mem__free(b->sk);
     strata_mem__free(b->ttl);
@@ -315,7 +309,7 @@ static int apply_one(apply_ctx *a, size_t k, const char *entry, int64_t now_s, s
                      strata_db_items_done *done)
 {
     strata_db_items *b = a->b;
-    strata_db_item_op *io = &b->ops[k];
+    strata_db_item_op *io = &b->ops.v[k];
     strata_db_edit *e = &a->edits[k];
     const uint8_t *key = b->arena.data + io->koff;
     strata_slice arg = {b->arena.data + io->voff, io->vlen};
@@ -370,8 +364,8 @@ static int apply_one(apply_ctx *a, size_t k, const char *entry, int64_t now_s, s
     }
     strata_value_free(io->result);
     io->result = NULL;
-    if (io->ret == STRATA_RETURN_ALL_OLD && found) return strata_db__value_new(&io->result, curs.data, curs.len);
-    if (io->ret == STRATA_RETURN_ALL_NEW && !e->del) return strata_db__value_new(&io->result, newitem.data, newitem.len);
+    if (io->ret == STRATA_RETURN_ALL_OLD && found) return strata_doc__value_new(&io->result, curs.data, curs.len);
+    if (io->ret == STRATA_RETURN_ALL_NEW && !e->del) return strata_doc__value_new(&io->result, newitem.data, newitem.len);
     return 0;
 }
 
@@ -382,16 +376,16 @@ int strata_db__items_apply(strata_db *db, strata_db_items *b, const char *entry,
     strata_buf cur = {0}, upd = {0};
     int rc = STRATA_ENOMEM;
     memset(done, 0, sizeof *done);
-    size_t n = b->n ? b->n : 1;
+    size_t n = b->ops.n ? b->ops.n : 1;
     a.edits = strata_mem__alloc(n * sizeof *a.edits);
     a.where = strata_mem__calloc(n, sizeof *a.where);
     if (!a.edits || !a.where) goto out;
     rc = 0;
-    for (size_t k = 0; k < b->n && rc == 0; k++) rc = apply_one(&a, k, entry, now_s, &cur, &upd, done);
+    for (size_t k = 0; k < b->ops.n && rc == 0; k++) rc = apply_one(&a, k, entry, now_s, &cur, &upd, done);
     if (rc) goto out;
-    for (size_t k = 0; k < b->n; k++)
+    for (size_t k = 0; k < b->ops.n; k++)
         if (!a.edits[k].del) a.edits[k].val = edit_value(&a, k);
-    rc = strata_db__tree_apply(db, base, a.edits, b->n, root);
+    rc = strata_db__tree_apply(db, base, a.edits, b->ops.n, root);
 out:
     strata_mem__free(a.edits);
     strata_mem__free(a.where);

@@ -2,7 +2,7 @@
  * the current item, which the public accessors return; each kind (tenant and entry names,
  * keyed data, history, diff, a value's members) keeps its own state behind `state` and fills
  * the current item in its `next`. A value's member iterator is one of those kinds. Calls
- * commit.c and value.c. */
+ * commit.c (and src/doc for values). */
 #include <string.h>
 
 #include "db/db_int.h"
@@ -72,8 +72,8 @@ int strata_iter_last_key(strata_value **out, const strata_iter *it)
     *out = NULL;
     if (!it) return strata_err__set(STRATA_EINVALID, "strata_iter_last_key: iterator is NULL");
     if (!it->last_key) return STRATA_ENOTFOUND;
-    strata_slice s = strata_db__value_slice(it->last_key);
-    return strata_db__value_new(out, s.data, s.len);
+    strata_slice s = strata_doc__value_slice(it->last_key);
+    return strata_doc__value_new(out, s.data, s.len);
 }
 
 /* ---- a value's members ---------------------------------------------------------------------- */
@@ -86,7 +86,7 @@ static int members_next(strata_iter *it, void *state)
     int rc = strata_doc__iter_next(state, &k, &val);
     if (rc) return rc;
     if ((rc = strata_buf__append(&it->key, k.data ? k.data : "", k.len))) return rc;
-    return strata_db__value_new(&it->value, val.data, val.len);
+    return strata_doc__value_new(&it->value, val.data, val.len);
 }
 
 static const strata_db_iter_type members_type = {members_next, strata_mem__free};
@@ -103,7 +103,7 @@ int strata_value_members(strata_iter **out, const strata_value *v)
         return strata_err__set(STRATA_EINVALID, "strata_value_members: the value is not a list, map or set");
     strata_doc_iter *m = strata_mem__calloc(1, sizeof *m);
     if (!m) return STRATA_ENOMEM;
-    int rc = strata_doc__iter_init(m, strata_db__value_slice(v));
+    int rc = strata_doc__iter_init(m, strata_doc__value_slice(v));
     if (rc) {
         strata_mem__free(m);
         return rc;

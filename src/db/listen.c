@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
 
@@ -15,8 +16,7 @@ typedef struct listener {
 
 struct strata_db_listeners {
     pthread_mutex_t mu;  /* guards the list; held while listeners are called (recursive) */
-    listener *v;
-    size_t n, cap;
+    STRATA_ARRAY(listener) list; /* in registration order */
     uint64_t next_id;
     uint64_t failures;
 };
@@ -48,7 +48,7 @@ void strata_db__listeners_free(strata_db *db)
     struct strata_db_listeners *l = db->listeners;
     if (!l) return;
     pthread_mutex_destroy(&l->mu);
-    strata_mem__free(l->v);
+    strata_array__free(&l->list);
     strata_mem__free(l);
     db->listeners = NULL;
 }
@@ -59,17 +59,11 @@ int strata_listener_add(uint64_t *out, strata_db *db, strata_listener_fn fn, voi
     struct strata_db_listeners *ls = db->listeners;
     int rc = 0;
     pthread_mutex_lock(&ls->mu);
-    if (ls->n == ls->cap) {
-        size_t nc = ls->cap ? ls->cap * 2 : 4;
-        listener *n = strata_mem__realloc(ls->v, nc * sizeof *n);
-        if (!n) {
-            rc = STRATA_ENOMEM;
-            goto done;
-        }
-        ls->v = n;
-        ls->cap = nc;
+    listener *l = strata_array__add(&ls->list);
+    if (!l) {
+        rc = STRATA_ENOMEM;
+        goto done;
     }
-    listener *l = &ls->v[ls->n++];
     l->id = ls->next_id++;
     l->fn = fn;
     l->payload = payload;
@@ -85,10 +79,10 @@ int strata_listener_remove(strata_db *db, uint64_t id)
     struct strata_db_listeners *ls = db->listeners;
     int found = 0;
     pthread_mutex_lock(&ls->mu);
-    for (size_t i = 0; i < ls->n; i++)
-        if (ls->v[i].id == id) {
-            memmove(&ls->v[i], &ls->v[i + 1], (ls->n - i - 1) * sizeof *ls->v);
-            ls->n--;
+    for (size_t i = 0; i < ls->list.n; i++)
+        if (ls->list.v[i].id == id) {
+            memmove(&ls->list.v[i], &ls->list.v[i + 1], (ls->list.n - i - 1) * sizeof *ls->list.v);
+            ls->list.n--;
             found = 1;
             break;
         }
@@ -118,15 +112,15 @@ static void notify_one(notify_ctx *n, const strata_value *key, const strata_valu
 {
     struct strata_db_listeners *ls = n->ls;
     uint64_t newest = ls->next_id; /* ids at or above this were added during the walk */
-    for (size_t i = 0; i < ls->n;) {
-        listener l = ls->v[i];
+    for (size_t i = 0; i < ls->list.n;) {
+        listener l = ls->list.v[i];
         if (l.id >= newest) {
             i++;
             continue;
         }
         if (l.fn(n->tenant, n->c->entry, key, old, nw, l.payload) != 0) ls->failures++;
         /* step on unless the list shifted under us (this listener or an earlier one was removed) */
-        if (i < ls->n && ls->v[i].id == l.id) i++;
+        if (i < ls->list.n && ls->list.v[i].id == l.id) i++;
     }
 }
 
@@ -135,8 +129,8 @@ static int notify_item(strata_slice key, const strata_slice *old, const strata_s
     notify_ctx *n = payload;
     strata_value *k = NULL, *o = NULL, *v = NULL;
     int rc = strata_db__key_value(&k, n->c->kind, n->c->pk, n->c->sk, key.data, key.len);
-    if (rc == 0 && old) rc = strata_db__value_new(&o, old->data, old->len);
-    if (rc == 0 && nw) rc = strata_db__value_new(&v, nw->data, nw->len);
+    if (rc == 0 && old) rc = strata_doc__value_new(&o, old->data, old->len);
+    if (rc == 0 && nw) rc = strata_doc__value_new(&v, nw->data, nw->len);
     if (rc == 0) notify_one(n, k, o, v);
     else n->ls->failures++;
     strata_value_free(k);
@@ -149,7 +143,7 @@ void strata_db__listeners_notify(strata_db *db, const char *tenant, const strata
 {
     struct strata_db_listeners *ls = db->listeners;
     pthread_mutex_lock(&ls->mu);
-    for (size_t i = 0; i < n && ls->n; i++) {
+    for (size_t i = 0; i < n && ls->list.n; i++) {
         const strata_db_change *c = &changes[i];
         notify_ctx nc = {ls, tenant, c};
         if (c->kind == STRATA_ENTRY_DOCUMENT) {

@@ -23,30 +23,17 @@ int strata_snapshot_pin(strata_db *db, const char *tenant, const strata_oid *sna
     }
     strata_db_gcstate *st = db->gc;
     pthread_mutex_lock(&st->mu);
-    for (size_t i = 0; i < st->npins; i++)
-        if (strata_oid__cmp(&st->pins[i].moid, snapshot) == 0) {
-            st->pins[i].count++;
+    for (size_t i = 0; i < st->pins.n; i++)
+        if (strata_oid__cmp(&st->pins.v[i].moid, snapshot) == 0) {
+            st->pins.v[i].count++;
             goto done;
         }
-    if (st->npins == st->cappins) {
-        size_t nc = st->cappins ? st->cappins * 2 : 8;
-        strata_db_gc_pin *nv = strata_mem__realloc(st->pins, nc * sizeof *nv);
-        if (!nv) {
-            rc = STRATA_ENOMEM;
-            goto done;
-        }
-        st->pins = nv;
-        st->cappins = nc;
-    }
     char *t = strata_mem__strdup(tenant);
-    if (!t) {
+    if (!t || (rc = strata_array__push(&st->pins, ((strata_db_gc_pin){*snapshot, t, 1})))) {
+        strata_mem__free(t);
         rc = STRATA_ENOMEM;
         goto done;
     }
-    st->pins[st->npins].moid = *snapshot;
-    st->pins[st->npins].tenant = t;
-    st->pins[st->npins].count = 1;
-    st->npins++;
 done:
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -59,13 +46,13 @@ int strata_snapshot_unpin(strata_db *db, const strata_oid *snapshot)
     int rc = 0;
     pthread_mutex_lock(&st->mu);
     size_t i = 0;
-    for (; i < st->npins; i++)
-        if (strata_oid__cmp(&st->pins[i].moid, snapshot) == 0) break;
-    if (i == st->npins) {
+    for (; i < st->pins.n; i++)
+        if (strata_oid__cmp(&st->pins.v[i].moid, snapshot) == 0) break;
+    if (i == st->pins.n) {
         rc = strata_err__set(STRATA_ENOTFOUND, "snapshot is not pinned");
-    } else if (--st->pins[i].count == 0) {
-        strata_mem__free(st->pins[i].tenant);
-        st->pins[i] = st->pins[--st->npins];
+    } else if (--st->pins.v[i].count == 0) {
+        strata_mem__free(st->pins.v[i].tenant);
+        st->pins.v[i] = st->pins.v[--st->pins.n];
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -77,13 +64,13 @@ int strata_db__pins_copy(strata_db *db, strata_db_gc_pin **out, size_t *n)
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&st->mu);
-    size_t np = st->npins;
+    size_t np = st->pins.n;
     strata_db_gc_pin *copy = strata_mem__alloc((np ? np : 1) * sizeof *copy);
     size_t k = 0;
     if (copy)
         for (; k < np; k++) {
-            copy[k] = st->pins[k];
-            copy[k].tenant = strata_mem__strdup(st->pins[k].tenant);
+            copy[k] = st->pins.v[k];
+            copy[k].tenant = strata_mem__strdup(st->pins.v[k].tenant);
             if (!copy[k].tenant) break;
         }
     pthread_mutex_unlock(&st->mu);

@@ -115,9 +115,9 @@ static int keyed_next(strata_iter *it, void *state)
         if (st->r.proj) {
             st->proj.len = 0;
             if ((rc = strata_expr__project(&st->proj, st->r.proj, item))) return rc;
-            rc = strata_db__value_new(&it->value, st->proj.data, st->proj.len);
+            rc = strata_doc__value_new(&it->value, st->proj.data, st->proj.len);
         } else {
-            rc = strata_db__value_new(&it->value, item.data, item.len);
+            rc = strata_doc__value_new(&it->value, item.data, item.len);
         }
         if (rc) return rc;
         if (st->kind == STRATA_ENTRY_RECORDS) {
@@ -229,12 +229,12 @@ done:
 static int start_after(keyed_iter *st, const strata_value *start_key, const strata_db_head *c)
 {
     strata_buf sk = {0};
-    int rc = strata_db__item_key(&sk, strata_db__value_slice(start_key), c->pk, c->sk, 1);
+    int rc = strata_db__item_key(&sk, strata_doc__value_slice(start_key), c->pk, c->sk, 1);
     if (rc) goto done;
     if (st->r.keycond) {
         /* DynamoDB: the start key must lie in the queried partition */
         strata_slice pkv;
-        int same = strata_doc__map_get(strata_db__value_slice(start_key), c->pk, strlen(c->pk), &pkv) == 0;
+        int same = strata_doc__map_get(strata_doc__value_slice(start_key), c->pk, strlen(c->pk), &pkv) == 0;
         strata_expr_keycond kc;
         if (same && strata_expr__keycond(&kc, st->r.keycond, c->pk, *c->sk ? c->sk : NULL) == 0)
             same = strata_doc__equal(pkv, kc.pk_value);

@@ -20,7 +20,7 @@ static int record_write(strata_txn *t, const char *entry, const char *key, const
     if ((rc = strata_db__check_name(entry, "entry name"))) return strata_db__txn_poison(t, rc);
     strata_buf k = {0};
     if ((rc = strata_db__record_key(&k, key))) return strata_db__txn_poison(t, rc);
-    strata_slice v = value ? strata_db__value_slice(value) : (strata_slice){"", 0};
+    strata_slice v = value ? strata_doc__value_slice(value) : (strata_slice){"", 0};
     strata_db_item it = {value ? STRATA_DB_ITEM_PUT : STRATA_DB_ITEM_DELETE, k.data, k.len, v.data, v.len,
                          NULL, NULL, 0, 0};
     rc = strata_db__txn_item(t, entry, STRATA_ENTRY_RECORDS, NULL, NULL, NULL, &it, NULL);
@@ -100,7 +100,7 @@ int strata_records_get(strata_value **out, strata_db *db, const char *tenant, co
     if ((rc = strata_db__record_key(&k, key))) goto done;
     rc = strata_db__tree_get(db, &h.data, k.data, k.len, &v);
     if (rc == STRATA_ENOTFOUND) rc = strata_err__set(STRATA_ENOTFOUND, "no record '%s' in entry '%s'", key, entry);
-    if (rc == 0) rc = strata_db__value_new(out, v.data, v.len);
+    if (rc == 0) rc = strata_doc__value_new(out, v.data, v.len);
 done:
     strata_buf__free(&k);
     strata_buf__free(&v);
@@ -140,13 +140,13 @@ int strata_records_get_all(strata_value **out, strata_db *db, const char *tenant
     if ((rc = strata_doc__builder_new(&b)) || (rc = strata_doc__b_begin(b, STRATA_DOC_MAP))) goto done;
     while ((rc = strata_iter_next(it)) == 0) {
         strata_slice k = strata_iter_key(it);
-        if ((rc = strata_doc__b_key(b, k.data, k.len)) || (rc = strata_doc__b_value(b, strata_db__value_slice(it->value))))
+        if ((rc = strata_doc__b_key(b, k.data, k.len)) || (rc = strata_doc__b_value(b, strata_doc__value_slice(it->value))))
             goto done;
     }
     if (rc != STRATA_ITEROVER) goto done;
     strata_slice res;
     if ((rc = strata_doc__b_end(b)) || (rc = strata_doc__builder_finish(b, &res))) goto done;
-    rc = strata_db__value_new(out, res.data, res.len);
+    rc = strata_doc__value_new(out, res.data, res.len);
 done:
     strata_iter_free(it);
     strata_doc__builder_free(b);

@@ -278,10 +278,9 @@ int strata_db__retention_load(strata_db *db, const char *tenant, const strata_oi
         strata_buf__free(&hv);
         return 0;
     }
-    if (rc == 0 && hv.len != 1 + STRATA_OID_SIZE)
-        rc = strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant);
     strata_oid head;
-    if (!rc) memcpy(head.id, hv.data + 1, STRATA_OID_SIZE);
+    if (rc == 0 && strata_db__mentry_decode(NULL, &head, hv.data, hv.len) != 0)
+        rc = strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant);
     strata_buf__free(&hv);
     if (rc) return rc;
     strata_commit_rec c;
@@ -467,7 +466,7 @@ int strata_retention_audit(strata_value **out, strata_db *db, const char *tenant
         l.data = empty_list;
         l.len = sizeof empty_list;
     }
-    rc = strata_db__value_new(out, l.data, l.len);
+    rc = strata_doc__value_new(out, l.data, l.len);
 done:
     strata_buf__free(&cur);
     return rc;

@@ -75,7 +75,7 @@ int strata_table_describe(strata_value **out, strata_db *db, const char *tenant,
     if (*c.sk && ((rc = strata_doc__b_key(b, "sk", 2)) || (rc = strata_doc__b_string(b, c.sk, strlen(c.sk))))) goto done;
     if (*c.ttl && ((rc = strata_doc__b_key(b, "ttl", 3)) || (rc = strata_doc__b_string(b, c.ttl, strlen(c.ttl))))) goto done;
     if ((rc = strata_doc__b_end(b)) || (rc = strata_doc__builder_finish(b, &res))) goto done;
-    rc = strata_db__value_new(out, res.data, res.len);
+    rc = strata_doc__value_new(out, res.data, res.len);
 done:
     strata_doc__builder_free(b);
     return rc;
@@ -130,7 +130,7 @@ static int item_write(strata_value **out, strata_db *db, const char *tenant, con
                              strata_expr__update_touches(r.upd, c.pk, strlen(c.pk)) ? c.pk : c.sk);
         goto done;
     }
-    strata_slice a = strata_db__value_slice(arg);
+    strata_slice a = strata_doc__value_slice(arg);
     if ((rc = strata_db__item_key(&key, a, c.pk, c.sk, kind != STRATA_DB_ITEM_PUT))) goto done;
     if ((rc = strata_txn_begin(&t, db, tenant, &w))) goto done;
     if (expect && (rc = strata_txn_expect_head(t, entry, expect))) goto done;
@@ -176,7 +176,7 @@ static int txn_item(strata_txn *t, const char *entry, const strata_value *arg, i
     strata_db_head c;
     if ((rc = table_head(strata_db__txn_db(t), strata_db__txn_tenant(t), entry, NULL, &c))) return strata_db__txn_poison(t, rc);
     strata_buf key = {0};
-    strata_slice a = strata_db__value_slice(arg);
+    strata_slice a = strata_doc__value_slice(arg);
     if ((rc = strata_db__item_key(&key, a, c.pk, c.sk, kind != STRATA_DB_ITEM_PUT)) == 0) {
         strata_db_item it = {kind, key.data, key.len, a.data, a.len, NULL, NULL, 0, 0};
         rc = add_item(t, entry, &c, &it);
@@ -214,7 +214,7 @@ int strata_table_get_item(strata_value **out, strata_db *db, const char *tenant,
     memset(&r, 0, sizeof r);
     strata_buf k = {0}, v = {0}, p = {0};
     if ((rc = strata_db__exprs_parse(&r, names, NULL, NULL, NULL, NULL, projection, NULL))) goto done;
-    if ((rc = strata_db__item_key(&k, strata_db__value_slice(key), c.pk, c.sk, 1))) goto done;
+    if ((rc = strata_db__item_key(&k, strata_doc__value_slice(key), c.pk, c.sk, 1))) goto done;
     rc = strata_db__tree_get(db, &c.data, k.data, k.len, &v);
     strata_slice item = {v.data, v.len};
     if (rc == 0 && strata_db__item_expired(item, c.ttl, now_s())) rc = STRATA_ENOTFOUND;
@@ -225,9 +225,9 @@ int strata_table_get_item(strata_value **out, strata_db *db, const char *tenant,
     if (rc) goto done;
     if (r.proj) {
         if ((rc = strata_expr__project(&p, r.proj, item))) goto done;
-        rc = strata_db__value_new(out, p.data, p.len);
+        rc = strata_doc__value_new(out, p.data, p.len);
     } else {
-        rc = strata_db__value_new(out, v.data, v.len);
+        rc = strata_doc__value_new(out, v.data, v.len);
     }
 done:
     strata_db__exprs_free(&r);

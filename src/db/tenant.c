@@ -37,11 +37,9 @@ int strata_tenant_snapshot(strata_oid *out, strata_db *db, const char *tenant, i
 static int publish_manifest(strata_db *db, const char *tenant, const strata_write_options *wo, int drop)
 {
     if (!db) return strata_err__set(STRATA_EINVALID, "database handle is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
     strata_write_options w;
-    if ((rc = strata_db__write_options(&w, wo))) return rc;
+    int rc = strata_db__write_check(&w, db, tenant, wo);
+    if (rc) return rc;
     strata_manifest m;
     memset(&m, 0, sizeof m);
     m.flags = drop ? STRATA_MANIFEST_DROPPED : 0;
@@ -136,23 +134,17 @@ int strata_tenant_list(strata_iter **out, strata_db *db)
     if (!ni) return STRATA_ENOMEM;
     strata_buf raw = {0};
     tenants_ctx tc = {db, &raw};
-    char **v = NULL;
+    STRATA_ARRAY(char *) v = STRATA_ARRAY_INIT; /* the names in raw, to sort */
     int rc = 0;
     if (db->read_only && (rc = strata_store__refresh(db->store))) goto done;
     if ((rc = strata_store__roots(db->store, add_tenant, &tc))) goto done;
     /* sort the names bytewise */
-    size_t n = 0;
-    for (size_t i = 0; i < raw.len; i++) n += raw.data[i] == 0;
-    v = strata_mem__alloc((n ? n : 1) * sizeof *v);
-    if (!v) { rc = STRATA_ENOMEM; goto done; }
-    for (size_t i = 0, k = 0; i < raw.len; k++) {
-        v[k] = (char *)raw.data + i;
-        i += strlen(v[k]) + 1;
-    }
-    qsort(v, n, sizeof *v, cmp_str);
-    for (size_t k = 0; k < n && rc == 0; k++) rc = strata_buf__append(&ni->names, v[k], strlen(v[k]) + 1);
+    for (size_t i = 0; i < raw.len; i += strlen((char *)raw.data + i) + 1)
+        if ((rc = strata_array__push(&v, (char *)raw.data + i))) goto done;
+    if (v.n > 1) qsort(v.v, v.n, sizeof *v.v, cmp_str);
+    for (size_t k = 0; k < v.n && rc == 0; k++) rc = strata_buf__append(&ni->names, v.v[k], strlen(v.v[k]) + 1);
 done:
-    strata_mem__free(v);
+    strata_array__free(&v);
     strata_buf__free(&raw);
     if (rc) {
         names_free(ni);

@@ -17,6 +17,7 @@
 #include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 enum { OP_NONE = 0, OP_SAVE, OP_RESTORE, OP_CREATE, OP_ITEMS };
 
@@ -44,8 +45,7 @@ struct strata_txn {
     int64_t time_us;
     int tz;
     int poisoned;
-    txn_op *ops;
-    size_t nops, capops;
+    STRATA_ARRAY(txn_op) ops;  /* one per entry touched, in first-touch order */
 };
 
 static int poison(strata_txn *t, int rc)
@@ -59,7 +59,7 @@ static int check_text(const char *s, const char *what)
     if (!s) return 0;
     size_t n = strlen(s);
     if (n > 65535) return strata_err__set(STRATA_EINVALID, "%s is longer than 65535 bytes", what);
-    if (!strata_doc__utf8_valid(s, n)) return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8", what);
+    if (!strata_utf8__valid(s, n)) return strata_err__set(STRATA_EINVALID, "%s is not valid UTF-8", what);
     return 0;
 }
 
@@ -81,13 +81,21 @@ int strata_db__write_options(strata_write_options *out, const strata_write_optio
     return 0;
 }
 
+int strata_db__write_check(strata_write_options *out, strata_db *db, const char *tenant,
+                           const strata_write_options *wo)
+{
+    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
+    int rc = strata_db__check_name(tenant, "tenant name");
+    return rc ? rc : strata_db__write_options(out, wo);
+}
+
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
 static void txn_free(strata_txn *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->nops; i++) {
-        txn_op *op = &t->ops[i];
+    for (size_t i = 0; i < t->ops.n; i++) {
+        txn_op *op = &t->ops.v[i];
         strata_mem__free(op->entry);
         strata_value_free(op->doc);
         strata_mem__free(op->opdesc);
@@ -98,7 +106,7 @@ static void txn_free(strata_txn *t)
         strata_mem__free(op->change_pk);
         strata_mem__free(op->change_sk);
     }
-    strata_mem__free(t->ops);
+    strata_array__free(&t->ops);
     strata_mem__free(t->tenant);
     strata_mem__free(t->user);
     strata_mem__free(t->message);
@@ -113,11 +121,9 @@ int strata_txn_begin(strata_txn **out, strata_db *db, const char *tenant, const 
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_txn_begin: out is NULL");
     *out = NULL;
     if (!db) return strata_err__set(STRATA_EINVALID, "strata_txn_begin: db is NULL");
-    if (db->read_only) return strata_err__set(STRATA_EINVALID, "the database is open read-only");
-    int rc = strata_db__check_name(tenant, "tenant name");
-    if (rc) return rc;
     strata_write_options w;
-    if ((rc = strata_db__write_options(&w, wo))) return rc;
+    int rc = strata_db__write_check(&w, db, tenant, wo);
+    if (rc) return rc;
     if (w.expect_head)
         return strata_err__set(STRATA_EINVALID, "expect_head applies to single-entry writes; use strata_txn_expect_head");
     strata_txn *t = strata_mem__calloc(1, sizeof *t);
@@ -155,22 +161,16 @@ static int op_for(strata_txn *t, const char *entry, int hidden, txn_op **out)
 {
     int rc = hidden ? 0 : strata_db__check_name(entry, "entry name");
     if (rc) return rc;
-    for (size_t i = 0; i < t->nops; i++)
-        if (strcmp(t->ops[i].entry, entry) == 0) {
-            *out = &t->ops[i];
+    for (size_t i = 0; i < t->ops.n; i++)
+        if (strcmp(t->ops.v[i].entry, entry) == 0) {
+            *out = &t->ops.v[i];
             return 0;
         }
-    if (t->nops == t->capops) {
-        size_t nc = t->capops ? t->capops * 2 : 4;
-        txn_op *n = strata_mem__realloc(t->ops, nc * sizeof *n);
-        if (!n) return STRATA_ENOMEM;
-        t->ops = n;
-        t->capops = nc;
-    }
-    txn_op *op = &t->ops[t->nops];
+    if ((rc = strata_array__reserve(&t->ops, 1))) return rc;
+    txn_op *op = &t->ops.v[t->ops.n];
     memset(op, 0, sizeof *op);
     if (!(op->entry = strata_mem__strdup(entry))) return STRATA_ENOMEM;
-    t->nops++;
+    t->ops.n++;
     *out = op;
     return 0;
 }
@@ -188,7 +188,7 @@ int strata_db__txn_save(strata_txn *t, const char *entry, strata_slice value, co
     if ((rc = op_for(t, entry, hidden, &op))) return poison(t, rc);
     if (op->mode != OP_NONE && op->mode != OP_SAVE) return poison(t, mixed(entry));
     strata_value *copy;
-    if ((rc = strata_db__value_new(&copy, value.data, value.len))) return poison(t, rc);
+    if ((rc = strata_doc__value_new(&copy, value.data, value.len))) return poison(t, rc);
     char *d = NULL;
     if (opdesc && !(d = strata_mem__strdup(opdesc))) {
         strata_value_free(copy);
@@ -265,13 +265,13 @@ int strata_db__txn_item(strata_txn *t, const char *entry, int kind, const char *
     return 0;
 }
 
-size_t strata_db__txn_items_deleted(const strata_txn *t) { return t->nops ? t->ops[0].items_deleted : 0; }
+size_t strata_db__txn_items_deleted(const strata_txn *t) { return t->ops.n ? t->ops.v[0].items_deleted : 0; }
 
 strata_value *strata_db__txn_take_item_result(strata_txn *t, size_t item)
 {
-    if (t->nops == 0 || item >= t->ops[0].items.n) return NULL;
-    strata_value *v = t->ops[0].items.ops[item].result;
-    t->ops[0].items.ops[item].result = NULL;
+    if (t->ops.n == 0 || item >= t->ops.v[0].items.ops.n) return NULL;
+    strata_value *v = t->ops.v[0].items.ops.v[item].result;
+    t->ops.v[0].items.ops.v[item].result = NULL;
     return v;
 }
 
@@ -341,7 +341,7 @@ static int apply_op(strata_txn *t, const strata_manifest *m, txn_op *op)
     switch (op->mode) {
     case OP_SAVE: {
         newkind = STRATA_ENTRY_DOCUMENT;
-        strata_slice s = strata_db__value_slice(op->doc);
+        strata_slice s = strata_doc__value_slice(op->doc);
         if ((rc = strata_store__put(db->store, STRATA_OBJ_VALUE, s.data, s.len, &data))) goto done;
         snprintf(opdesc, sizeof opdesc, "%s", op->opdesc ? op->opdesc : "save");
         break;
@@ -472,13 +472,13 @@ int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64
     if (t->tz == STRATA_TZ_LOCAL) t->tz = strata_db__local_offset_min(t->time_us);
 
     if ((rc = strata_db__current_manifest(db, t->tenant, &moid, &m))) goto done;
-    medits = strata_mem__calloc(t->nops ? t->nops : 1, sizeof *medits);
+    medits = strata_mem__calloc(t->ops.n ? t->ops.n : 1, sizeof *medits);
     if (!medits) { rc = STRATA_ENOMEM; goto done; }
-    if ((rc = strata_buf__reserve(&mvals, t->nops * STRATA_DB_MENTRY_SIZE + 1))) goto done;
+    if ((rc = strata_buf__reserve(&mvals, t->ops.n * STRATA_DB_MENTRY_SIZE + 1))) goto done;
     size_t nchanged = 0;
     const txn_op *first = NULL;
-    for (size_t i = 0; i < t->nops; i++) {
-        txn_op *op = &t->ops[i];
+    for (size_t i = 0; i < t->ops.n; i++) {
+        txn_op *op = &t->ops.v[i];
         if ((rc = apply_op(t, &m, op))) goto done;
         if (!op->changed) continue;
         strata_db__mentry_encode(mvals.data + mvals.len, op->change.kind, &op->result);
@@ -529,11 +529,11 @@ done:
 /* Tell the listeners about the entries the committed transaction changed. */
 static void notify(strata_txn *t)
 {
-    strata_db_change small[8], *ch = t->nops <= 8 ? small : strata_mem__alloc(t->nops * sizeof *ch);
+    strata_db_change small[8], *ch = t->ops.n <= 8 ? small : strata_mem__alloc(t->ops.n * sizeof *ch);
     if (!ch) return; /* counted as no failure: nothing was called */
     size_t n = 0;
-    for (size_t i = 0; i < t->nops; i++)
-        if (t->ops[i].changed) ch[n++] = t->ops[i].change;
+    for (size_t i = 0; i < t->ops.n; i++)
+        if (t->ops.v[i].changed) ch[n++] = t->ops.v[i].change;
     if (n) strata_db__listeners_notify(t->db, t->tenant, ch, n);
     if (ch != small) strata_mem__free(ch);
 }
@@ -567,7 +567,7 @@ int strata_txn_commit(strata_oid *out, strata_txn *t)
 
 const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i)
 {
-    return i < t->nops ? &t->ops[i].result : NULL;
+    return i < t->ops.n ? &t->ops.v[i].result : NULL;
 }
 
 int strata_db__txn_one(strata_oid *out, strata_db *db, const char *tenant, const char *entry,

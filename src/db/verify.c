@@ -165,7 +165,8 @@ static int check_tenant(const char *tenant, const strata_oid *root, void *payloa
             (rc = strata_db__cursor_seek(cur, NULL, 0)) == 0) {
             strata_slice k, val;
             while ((rc = strata_db__cursor_next(cur, &k, &val)) == 0) {
-                if (val.len != 1 + STRATA_OID_SIZE) {
+                strata_oid head;
+                if (strata_db__mentry_decode(NULL, &head, val.data, val.len) != 0) {
                     problem(v, strata_err__set(STRATA_ECORRUPT, "tenant '%s': malformed manifest entry", tenant));
                     continue;
                 }
@@ -173,8 +174,6 @@ static int check_tenant(const char *tenant, const strata_oid *root, void *payloa
                 size_t n = k.len < STRATA_DB_TREE_MAX_KEY ? k.len : STRATA_DB_TREE_MAX_KEY;
                 memcpy(name, k.data, n);
                 name[n] = 0;
-                strata_oid head;
-                memcpy(head.id, (const uint8_t *)val.data + 1, STRATA_OID_SIZE);
                 if ((rc = check_commit_chain(v, tenant, name, head)) < 0) break;
             }
             if (rc == STRATA_ITEROVER) rc = 0;

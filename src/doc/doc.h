@@ -1,8 +1,8 @@
 /* The value model (src/doc): strata's values — null, bool, exact decimal numbers, UTF-8 strings,
  * binary, lists, maps and string/number/binary sets — in one canonical binary encoding, with a
  * zero-copy reader, a builder, path lookup and "edit at path" helpers, comparison with
- * DynamoDB's rules, the JSON and DynamoDB-JSON codecs, the order-preserving key codec and the
- * name check. The byte formats are in docs/format.md ("Values"); the semantics in docs/values.md.
+ * DynamoDB's rules, the JSON and DynamoDB-JSON codecs, the order-preserving key codec, the
+ * name check, and the public value type over all of it (strata_value, value.c). The byte formats are in docs/format.md ("Values"); the semantics in docs/values.md.
  *
  * Conventions of this module:
  *  - An *encoded value* is a strata_slice over canonical bytes (docs/format.md). Equal values
@@ -25,7 +25,6 @@
 
 #include "strata.h"
 #include "util/buf.h"
-#include "util/utf8.h"
 
 /* ---- limits --------------------------------------------------------------------------------- */
 
@@ -337,15 +336,19 @@ int strata_doc__key_prefix_range(strata_buf *lo, strata_buf *hi, strata_slice pk
 /* The key range [lo, hi) of all keys with partition key pk (with or without a sort key). */
 int strata_doc__key_partition_range(strata_buf *lo, strata_buf *hi, strata_slice pk);
 
-/* ---- names and UTF-8 --------------------------------------------------------------------------- */
+/* ---- the public value type (value.c) -------------------------------------------------------- */
+
+/* A new owned strata_value (strata.h; free with strata_value_free) holding a copy of `bytes`,
+ * not validated: only for bytes this library encoded or validated. 0 or STRATA_ENOMEM. */
+int strata_doc__value_new(strata_value **out, const void *bytes, size_t len);
+/* A borrowed view of v's canonical bytes (valid while v lives); {NULL, 0} for NULL. */
+strata_slice strata_doc__value_slice(const strata_value *v);
+
+/* ---- names --------------------------------------------------------------------------------- */
 
 /* Validate a name (tenant, entry, key): 1..255 bytes of valid UTF-8 without control characters
  * (U+0000-U+001F, U+007F-U+009F). `what` names the kind in the message ("tenant name"). 0 or
  * STRATA_EINVALID. */
 int strata_doc__check_name(const char *name, size_t len, const char *what);
-
-/* 1 when [p, p+len) is valid UTF-8. The rule lives in src/util (strata_utf8__valid); this name
- * stays while src/db still calls it. */
-static inline int strata_doc__utf8_valid(const void *p, size_t len) { return strata_utf8__valid(p, len); }
 
 #endif

@@ -296,8 +296,28 @@ int strata_doc__number_add(strata_buf *out, strata_slice a, strata_slice b, int 
     return strata_buf__append(out, enc, n);
 }
 
-/* Write the members of a (skipping those in skip_in when given) and of add (skipping those in
- * a) as a set of a's type. *count receives the members written. */
+/* Write the members of set x that are not in set `skip` (every member when skip is NULL) to w,
+ * adding to *count. */
+static int add_members(strata_doc_builder *w, strata_slice x, const strata_slice *skip, size_t *count)
+{
+    strata_doc_iter it;
+    strata_slice m;
+    int rc = strata_doc__iter_init(&it, x);
+    while (!rc && (rc = strata_doc__iter_next(&it, NULL, &m)) == 0) {
+        if (skip) {
+            int has = strata_doc__set_has(*skip, m);
+            if (has < 0) return has;
+            if (has) continue;
+        }
+        rc = raw_value(w, m);
+        (*count)++;
+    }
+    return rc == STRATA_ITEROVER ? 0 : rc;
+}
+
+/* Write a ∪ b (union_op) or a \ b as a set of a's type: a's members (less those in b for a
+ * difference), then for a union b's members not in a. *count receives the members written;
+ * nothing is appended when it is 0. */
 static int set_op(strata_buf *out, strata_slice a, strata_slice b, int union_op, size_t *count)
 {
     int ta = strata_doc__type(a), tb = strata_doc__type(b);
@@ -312,30 +332,8 @@ static int set_op(strata_buf *out, strata_slice a, strata_slice b, int union_op,
     strata_doc__w_init(&w, out);
     *count = 0;
     int rc = strata_doc__w_begin(&w, (uint8_t)ta, 0);
-    strata_doc_iter it;
-    strata_slice m;
-    if (!rc) rc = strata_doc__iter_init(&it, a);
-    while (!rc && (rc = strata_doc__iter_next(&it, NULL, &m)) == 0) {
-        if (!union_op) {
-            int has = strata_doc__set_has(b, m);
-            if (has < 0) { rc = has; break; }
-            if (has) continue;
-        }
-        rc = raw_value(&w, m);
-        (*count)++;
-    }
-    if (rc == STRATA_ITEROVER) rc = 0;
-    if (union_op) {
-        if (!rc) rc = strata_doc__iter_init(&it, b);
-        while (!rc && (rc = strata_doc__iter_next(&it, NULL, &m)) == 0) {
-            int has = strata_doc__set_has(a, m);
-            if (has < 0) { rc = has; break; }
-            if (has) continue;
-            rc = raw_value(&w, m);
-            (*count)++;
-        }
-        if (rc == STRATA_ITEROVER) rc = 0;
-    }
+    if (!rc) rc = add_members(&w, a, union_op ? NULL : &b, count);
+    if (!rc && union_op) rc = add_members(&w, b, &a, count);
     if (!rc && *count > 0) rc = strata_doc__w_end(&w);
     strata_doc__w_release(&w);
     if (rc || *count == 0) out->len = save;

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "util/utf8.h"
+
 static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_alnum(int c) { return is_alpha(c) || is_digit(c); }
@@ -44,27 +46,6 @@ const char *strata_expr__tok_name(xtok_type t)
     return "token";
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is malformed (overlong forms,
- * surrogates and code points above U+10FFFF are malformed). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    unsigned cp, min;
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 /* Scan a double-quoted string literal starting at the quote at `pos`. On success sets *end to
  * the offset just past the closing quote. Escapes are JSON's; raw control characters and
  * malformed UTF-8 are errors (offset of the bad byte in *bad, message in *why). */
@@ -93,7 +74,8 @@ static int scan_string(const char *src, size_t len, size_t pos, size_t *end, siz
             }
             continue;
         }
-        size_t n = utf8_seq(s + i, len - i);
+        uint32_t cp;
+        size_t n = strata_utf8__decode(s + i, s + len, &cp);
         if (!n) { *bad = i; *why = "malformed UTF-8 in string literal"; return -1; }
         i += n;
     }
@@ -218,20 +200,7 @@ int strata_expr__unescape(char *dst, size_t *dst_len, const char *src, size_t le
         } else if (cp >= 0xdc00 && cp <= 0xdfff) {
             return -1;
         }
-        if (cp < 0x80) dst[o++] = (char)cp;
-        else if (cp < 0x800) {
-            dst[o++] = (char)(0xc0 | cp >> 6);
-            dst[o++] = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            dst[o++] = (char)(0xe0 | cp >> 12);
-            dst[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-            dst[o++] = (char)(0x80 | (cp & 0x3f));
-        } else {
-            dst[o++] = (char)(0xf0 | cp >> 18);
-            dst[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-            dst[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-            dst[o++] = (char)(0x80 | (cp & 0x3f));
-        }
+        o += strata_utf8__encode((uint8_t *)dst + o, cp);
     }
     *dst_len = o;
     return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strata.h"
 #include "util/error.h"
 
 /* Allocations are counted only while a failure is armed, so the disarmed fast path is one
@@ -70,6 +71,9 @@ void *strata_mem__realloc(void *p, size_t n)
 }
 
 void strata_mem__free(void *p) { free(p); }
+
+/* The public face of the allocator: frees what strata returned as owned (strata.h). */
+void strata_free(void *p) { strata_mem__free(p); }
 
 char *strata_mem__strndup(const char *s, size_t len)
 {

@@ -145,6 +145,38 @@ static void test_db_out_of_memory_at_every_allocation_changes_nothing(void **sta
     tu_rmdir_free(dir);
 }
 
+/* Opening fails cleanly at every allocation: STRATA_ENOMEM, no handle, nothing leaked, nothing
+ * torn down that was not set up (the write mutex included), and the database opens afterwards. */
+static void test_db_open_out_of_memory_at_every_allocation_fails_cleanly(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("dbopenoom");
+    strata_db *db = open_db(dir); /* create it, so every later open takes the same path */
+    assert_int_equal(strata_tenant_init(db, "t", NULL), 0);
+    strata_db_close(db);
+    int failures = 0;
+    for (long n = 1;; n++) {
+        strata_db_options o = STRATA_DB_OPTIONS_INIT;
+        db = (strata_db *)&o; /* must be reset to NULL on failure */
+        strata_mem__fail_at(n, 1);
+        int rc = strata_db_open(&db, dir, &o);
+        int fired = strata_mem__failed();
+        strata_mem__fail_at(0, 0);
+        if (!fired) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+        failures++;
+        assert_int_equal(rc, STRATA_ENOMEM);
+        assert_null(db);
+    }
+    fprintf(stderr, "%d allocation failures injected into open\n", failures);
+    assert_true(failures >= 2); /* the handle and its path at least */
+    assert_int_equal(strata_tenant_exists(db, "t"), 1);
+    strata_db_close(db);
+    tu_rmdir_free(dir);
+}
+
 static void test_db_io_failure_at_every_write_and_sync_is_all_or_nothing(void **state)
 {
     (void)state;
@@ -202,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_db_out_of_memory_at_every_allocation_changes_nothing),
+        cmocka_unit_test(test_db_open_out_of_memory_at_every_allocation_fails_cleanly),
         cmocka_unit_test(test_db_io_failure_at_every_write_and_sync_is_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
-/* The public value type: an owned copy of a canonical encoded value, and its JSON and
- * DynamoDB-JSON conversions (through src/doc). */
+/* The public value type: an owned copy of a canonical encoded value, its JSON and
+ * DynamoDB-JSON conversions, reading, building and the public name check. It lives with the
+ * value model it wraps and knows nothing of the database. */
 #include <string.h>
 
-#include "db/db_int.h"
 #include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -12,7 +12,7 @@ struct strata_value {
     uint8_t bytes[]; /* canonical encoding */
 };
 
-int strata_db__value_new(strata_value **out, const void *bytes, size_t len)
+int strata_doc__value_new(strata_value **out, const void *bytes, size_t len)
 {
     strata_value *v = strata_mem__alloc(sizeof *v + len);
     if (!v) return STRATA_ENOMEM;
@@ -22,13 +22,11 @@ int strata_db__value_new(strata_value **out, const void *bytes, size_t len)
     return 0;
 }
 
-strata_slice strata_db__value_slice(const strata_value *v)
+strata_slice strata_doc__value_slice(const strata_value *v)
 {
     strata_slice s = {v ? v->bytes : NULL, v ? v->len : 0};
     return s;
 }
-
-void strata_free(void *p) { strata_mem__free(p); }
 
 int strata_value_from_json(strata_value **out, const char *json, size_t len, unsigned int flags)
 {
@@ -43,7 +41,7 @@ int strata_value_from_json(strata_value **out, const char *json, size_t len, uns
     int rc = (flags & STRATA_JSON_DYNAMODB)
                  ? strata_doc__from_ddb_json(&b, json, len, (flags & STRATA_JSON_ITEM) ? STRATA_DOC_DDB_ITEM : 0)
                  : strata_doc__from_json(&b, json, len);
-    if (rc == 0) rc = strata_db__value_new(out, b.data, b.len);
+    if (rc == 0) rc = strata_doc__value_new(out, b.data, b.len);
     strata_buf__free(&b);
     return rc;
 }
@@ -55,10 +53,10 @@ int strata_value_from_bytes(strata_value **out, const void *data, size_t len)
     if (!data && len) return strata_err__set(STRATA_EINVALID, "strata_value_from_bytes: data is NULL");
     int rc = strata_doc__validate(data, len);
     if (rc) return rc == STRATA_ECORRUPT ? strata_err__wrap(STRATA_EINVALID, "not a canonical value") : rc;
-    return strata_db__value_new(out, data, len);
+    return strata_doc__value_new(out, data, len);
 }
 
-strata_slice strata_value_bytes(const strata_value *v) { return strata_db__value_slice(v); }
+strata_slice strata_value_bytes(const strata_value *v) { return strata_doc__value_slice(v); }
 
 int strata_value_to_json(char **out, size_t *len, const strata_value *v, unsigned int flags)
 {
@@ -68,7 +66,7 @@ int strata_value_to_json(char **out, size_t *len, const strata_value *v, unsigne
     if (flags & ~(STRATA_JSON_PRETTY | STRATA_JSON_DYNAMODB | STRATA_JSON_ITEM))
         return strata_err__set(STRATA_EINVALID, "strata_value_to_json: unknown flags 0x%x", flags);
     strata_buf b = {0};
-    strata_slice s = strata_db__value_slice(v);
+    strata_slice s = strata_doc__value_slice(v);
     int rc;
     if (flags & STRATA_JSON_DYNAMODB)
         rc = strata_doc__to_ddb_json(&b, s, ((flags & STRATA_JSON_ITEM) ? STRATA_DOC_DDB_ITEM : 0) |
@@ -99,7 +97,7 @@ _Static_assert(SAME(STRATA_TYPE_NULL, STRATA_DOC_NULL) && SAME(STRATA_TYPE_BOOL,
 int strata_value_type(const strata_value *v)
 {
     if (!v) return strata_err__set(STRATA_EINVALID, "strata_value_type: value is NULL");
-    return strata_doc__type(strata_db__value_slice(v));
+    return strata_doc__type(strata_doc__value_slice(v));
 }
 
 int strata_value_get(strata_value **out, const strata_value *v, const char *path)
@@ -111,11 +109,11 @@ int strata_value_get(strata_value **out, const strata_value *v, const char *path
     int rc = strata_doc__path_parse(&p, path, strlen(path));
     if (rc) return rc;
     strata_slice sub;
-    rc = strata_doc__lookup(strata_db__value_slice(v), p.steps, p.n, &sub);
+    rc = strata_doc__lookup(strata_doc__value_slice(v), p.steps, p.n, &sub);
     strata_doc__path_free(&p);
     if (rc == STRATA_ENOTFOUND) return strata_err__set(STRATA_ENOTFOUND, "no value at path '%s'", path);
     if (rc) return rc;
-    return strata_db__value_new(out, sub.data, sub.len);
+    return strata_doc__value_new(out, sub.data, sub.len);
 }
 
 int strata_value_equal(const strata_value *a, const strata_value *b)
@@ -131,7 +129,7 @@ void strata_value_free(strata_value *v) { strata_mem__free(v); }
 static int want(const strata_value *v, const char *fn, int type, const char *what)
 {
     if (!v) return strata_err__set(STRATA_EINVALID, "%s: value is NULL", fn);
-    int t = strata_doc__type(strata_db__value_slice(v));
+    int t = strata_doc__type(strata_doc__value_slice(v));
     if (t < 0) return t;
     if (type >= 0 && t != type) return strata_err__set(STRATA_EINVALID, "%s: the value is not %s", fn, what);
     return t;
@@ -149,34 +147,34 @@ int strata_value_count(size_t *out, const strata_value *v)
     int t = want(v, "strata_value_count", -1, NULL);
     if (t < 0) return t;
     if (!is_container(t)) return strata_err__set(STRATA_EINVALID, "strata_value_count: the value is not a list, map or set");
-    return strata_doc__count(strata_db__value_slice(v), out);
+    return strata_doc__count(strata_doc__value_slice(v), out);
 }
 
 int strata_value_bool(int *out, const strata_value *v)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_bool: out is NULL");
     int t = want(v, "strata_value_bool", STRATA_TYPE_BOOL, "a boolean");
-    return t < 0 ? t : strata_doc__get_bool(strata_db__value_slice(v), out);
+    return t < 0 ? t : strata_doc__get_bool(strata_doc__value_slice(v), out);
 }
 
 int strata_value_string(strata_slice *out, const strata_value *v)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_string: out is NULL");
     int t = want(v, "strata_value_string", STRATA_TYPE_STRING, "a string");
-    return t < 0 ? t : strata_doc__get_string(strata_db__value_slice(v), out);
+    return t < 0 ? t : strata_doc__get_string(strata_doc__value_slice(v), out);
 }
 
 int strata_value_binary(strata_slice *out, const strata_value *v)
 {
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_value_binary: out is NULL");
     int t = want(v, "strata_value_binary", STRATA_TYPE_BINARY, "binary");
-    return t < 0 ? t : strata_doc__get_binary(strata_db__value_slice(v), out);
+    return t < 0 ? t : strata_doc__get_binary(strata_doc__value_slice(v), out);
 }
 
 static int get_num(strata_num *n, const strata_value *v, const char *fn)
 {
     int t = want(v, fn, STRATA_TYPE_NUMBER, "a number");
-    return t < 0 ? t : strata_doc__get_number(strata_db__value_slice(v), n);
+    return t < 0 ? t : strata_doc__get_number(strata_doc__value_slice(v), n);
 }
 
 _Static_assert(STRATA_NUMBER_TEXT_MAX >= STRATA_NUM_TEXT_MAX, "number text buffer too small");
@@ -295,7 +293,7 @@ int strata_builder_value(strata_builder *b, const strata_value *v)
 {
     BUILDER(b, "strata_builder_value");
     if (!v) return strata_err__set(STRATA_EINVALID, "strata_builder_value: value is NULL");
-    return strata_doc__b_value(b->b, strata_db__value_slice(v));
+    return strata_doc__b_value(b->b, strata_doc__value_slice(v));
 }
 
 int strata_builder_begin(strata_builder *b, int type)
@@ -319,7 +317,7 @@ int strata_builder_finish(strata_value **out, strata_builder *b)
     BUILDER(b, "strata_builder_finish");
     strata_slice s;
     int rc = strata_doc__builder_finish(b->b, &s);
-    if (rc == 0) rc = strata_db__value_new(out, s.data, s.len);
+    if (rc == 0) rc = strata_doc__value_new(out, s.data, s.len);
     strata_doc__builder_reset(b->b);
     return rc;
 }
