@@ -18,31 +18,40 @@
  * key "k" encodes exactly as a table key whose partition key is the string "k"). Their writes
  * are item ops applied by item.c, their reads go through query.c.
  *
- * The files of src/db, bottom to top. A file calls only files above it in this list, never one
- * below (no call cycles; "→" lists the db files it calls, besides src/util, store, doc, expr
- * and — through kv.c only — tree).
+ * The files of src/db, from the floor up. A file calls only files listed before it, never one
+ * after it (no call cycles: the CTest layering_db_calls checks it from the object files; "→"
+ * lists the db files each calls, besides src/util, store, doc, expr and — through kv.c only —
+ * tree).
  *
- *   commit.c   codecs: commits, manifests, manifest entries; incarnations; time;
- *              the public accessors of strata_commit                             → nothing
- *   kv.c       the db layer's view of the prolly tree (the one db file that
- *              includes tree/tree.h; gc.c and verify.c still do, for their walks) → nothing
- *   iter.c     strata_iter: one vtable, private state per kind, public
- *              accessors; a value's member iterator                              → commit
- *   cache.c    loading commits, manifests and document values; summary caches   → commit
- *   view.c     names, read points (views), the one head resolver                 → cache, kv
- *   item.c     keyed data (tables and records): item keys, key values, TTL,
- *              request expressions, applying item writes at commit time          → view, kv
- *   listen.c   listeners: registration; notification after a commit             → cache, item, kv
- *   txn.c      the transaction lifecycle, applying ops to heads, manifest swap  → view, item, listen, cache
- *   gc.c, verify.c   garbage collection, retention, verification (another room)  → txn, view, cache, kv
- *   query.c    the keyed-data iterator: table query and scan, records range      → item, iter, kv
- *   document.c documents: save, load                                             → txn, view, cache
- *   records.c  keyed records (a table with an implicit key): writes, get, range  → txn, query, item
- *   table.c    tables: create, describe, item writes, get_item, TTL sweeps       → txn, item, view, kv
- *   history.c  commit lookup, history, diff, restore                             → txn, gc, item, iter
- *   entry.c    entries of any kind: exists, head, kind, list                     → view, iter, kv
- *   tenant.c   tenants: init, drop, exists, snapshot, list                       → txn, view, iter, kv
- *   db.c       options, open and close (of every layer above), verify            → cache, listen, gc, verify, kv
+ *   commit.c    codecs: commits, manifests, manifest entries; incarnations; time;
+ *               the public accessors of strata_commit                            → nothing
+ *   kv.c        the db layer's view of the prolly tree (the one db file that
+ *               includes tree/tree.h): gets, edits, cursors, diffs, walks        → nothing
+ *   iter.c      strata_iter: one vtable, private state per kind, public
+ *               accessors; a value's member iterator                             → commit
+ *   cache.c     loading commits, manifests and document values; summary caches  → commit
+ *   view.c      names, read points (views), the one head resolver                → cache, commit, kv
+ *   item.c      keyed data (tables and records): item keys, key values, TTL,
+ *               request expressions, applying item writes at commit time         → view, kv
+ *   listen.c    listeners: registration; notification after a commit            → cache, item, kv
+ *   txn.c       the transaction lifecycle, applying ops to heads, manifest swap → view, item, listen, cache, commit, kv
+ *   query.c     the keyed-data iterator: table query and scan, records range     → item, iter, commit, kv
+ *   the GC family (its own map further down, at "The GC family"):
+ *   pins.c      snapshot pins                                                    → view, cache, commit
+ *   space.c     space statistics, tenant usage                                   → view, commit
+ *   retention.c retention policies, truncation marks, audit trail               → txn, view, cache, commit, kv
+ *   gc.c        a GC run: mark, record cuts, drive the store's sweep             → pins, space, retention, view, cache, commit, kv
+ *   autogc.c    the automatic GC thread                                          → gc, space
+ *   gc_state.c  the GC family's per-handle state                                 → autogc, pins, space
+ *   verify.c    everything reachable re-read and checked                         → retention, cache, commit, kv
+ *   the API by entry kind, and the handle:
+ *   document.c  documents: save, load                                            → txn, item, view, cache
+ *   records.c   keyed records (a table with an implicit key): writes, get, range → txn, query, item, iter, view, kv
+ *   table.c     tables: create, describe, item writes, get_item, TTL sweeps      → txn, item, view, commit, kv
+ *   history.c   commit lookup, history, diff, restore                            → txn, retention, item, iter, view, cache, commit, kv
+ *   entry.c     entries of any kind: exists, head, kind, list                    → view, iter, kv
+ *   tenant.c    tenants: init, drop, exists, snapshot, list                      → txn, view, iter, cache, commit, kv
+ *   db.c        options, open and close (of every layer above), verify           → gc_state, verify, listen, cache, kv
  */
 #ifndef STRATA_DB_INT_H
 #define STRATA_DB_INT_H
@@ -437,7 +446,7 @@ int strata_db__records_iter(strata_iter **out, strata_db *db, const strata_db_he
 /* ==== The GC family: gc_state.c, autogc.c, gc.c, space.c, pins.c, retention.c, verify.c ====
  *
  * Garbage collection, snapshot pins, retention and the marks it leaves, space statistics and
- * verification. Each file calls only files listed below it (and the db layer's floor: db.c's
+ * verification. Each file calls only files listed below it (and the db layer's floor: view.c's
  * read points, commit.c, cache.c, kv.c, txn.c's locked commit), never one above it:
  *
  *   file          holds                                                  may call (family)
