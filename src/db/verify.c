@@ -9,59 +9,13 @@
 #include "db/db_int.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/oidset.h"
 
 /* An open-addressing set of digests (the seen-set of the walk). */
-typedef struct oidset {
-    strata_oid *slots;
-    uint8_t *used;
-    size_t cap, n;
-} oidset;
-
-static int set_add(oidset *s, const strata_oid *o)
-{
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 1024;
-        strata_oid *ns = strata_mem__alloc(nc * sizeof *ns);
-        uint8_t *nu = strata_mem__calloc(nc, 1);
-        if (!ns || !nu) {
-            strata_mem__free(ns);
-            strata_mem__free(nu);
-            return STRATA_ENOMEM;
-        }
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->used[i]) continue;
-            size_t h;
-            memcpy(&h, s->slots[i].id, sizeof h);
-            for (h &= nc - 1; nu[h]; h = (h + 1) & (nc - 1)) {}
-            nu[h] = 1;
-            ns[h] = s->slots[i];
-        }
-        strata_mem__free(s->slots);
-        strata_mem__free(s->used);
-        s->slots = ns;
-        s->used = nu;
-        s->cap = nc;
-    }
-    size_t h;
-    memcpy(&h, o->id, sizeof h);
-    for (h &= s->cap - 1; s->used[h]; h = (h + 1) & (s->cap - 1))
-        if (memcmp(s->slots[h].id, o->id, STRATA_OID_SIZE) == 0) return 0; /* already there */
-    s->used[h] = 1;
-    s->slots[h] = *o;
-    s->n++;
-    return 1;
-}
-
-static void set_free(oidset *s)
-{
-    strata_mem__free(s->slots);
-    strata_mem__free(s->used);
-}
-
 typedef struct vctx {
     strata_db *db;
-    oidset seen;  /* objects checked */
-    oidset trees; /* tree roots walked */
+    strata_oidset seen;  /* objects checked */
+    strata_oidset trees; /* tree roots walked */
     uint64_t problems;
     int first_rc;
     char first_msg[512];
@@ -80,7 +34,7 @@ static void problem(vctx *v, int rc)
  * hard error (ENOMEM); problems are counted, not returned. */
 static int check_obj(vctx *v, const strata_oid *o)
 {
-    int rc = set_add(&v->seen, o);
+    int rc = strata_oidset__add(&v->seen, o);
     if (rc <= 0) return rc;
     uint8_t *data = NULL;
     size_t len;
@@ -104,7 +58,7 @@ static int tree_cb(const strata_oid *oid, uint8_t type, void *payload)
 static int check_tree(vctx *v, const strata_oid *root)
 {
     /* a tree root walked before needs no second walk (its nodes were all checked) */
-    int rc = set_add(&v->trees, root);
+    int rc = strata_oidset__add(&v->trees, root);
     if (rc <= 0) return rc;
     rc = strata_db__tree_walk(v->db, root, tree_cb, v);
     if (rc < 0 && rc != STRATA_ENOMEM) {
@@ -218,8 +172,8 @@ int strata_db__verify(strata_db *db, uint64_t *problems)
     int rc = strata_store__verify(db->store, NULL, store_problem, &v);
     if (rc == STRATA_ECORRUPT) rc = 0;
     if (!rc) rc = strata_store__roots(db->store, check_tenant, &v);
-    set_free(&v.seen);
-    set_free(&v.trees);
+    strata_oidset__free(&v.seen);
+    strata_oidset__free(&v.trees);
     if (problems) *problems = v.problems;
     if (rc) return rc;
     if (v.problems) return strata_err__set(v.first_rc ? v.first_rc : STRATA_ECORRUPT, "%llu problem(s); first: %s",

@@ -43,72 +43,10 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "util/oidset.h"
 
 #define DEFAULT_DEAD_SHARE 0.25
 #define DEFAULT_GC_LEVEL 9
-
-/* ---- digest sets -------------------------------------------------------------------------- */
-
-typedef struct oset {
-    strata_oid *v;   /* cap slots */
-    uint8_t *used;   /* cap flags */
-    size_t cap, n;
-} oset;
-
-static size_t oslot(const strata_oid *o, size_t cap)
-{
-    return (size_t)strata_le64(o->id + 8) & (cap - 1);
-}
-
-static int oset_has(const oset *s, const strata_oid *o)
-{
-    if (!s->cap) return 0;
-    for (size_t i = oslot(o, s->cap);; i = (i + 1) & (s->cap - 1)) {
-        if (!s->used[i]) return 0;
-        if (memcmp(s->v[i].id, o->id, STRATA_OID_SIZE) == 0) return 1;
-    }
-}
-
-/* 1 added, 0 present, STRATA_ENOMEM (set unchanged). */
-static int oset_add(oset *s, const strata_oid *o)
-{
-    if ((s->n + 1) * 10 > s->cap * 7) {
-        size_t nc = s->cap ? s->cap * 2 : 1024;
-        strata_oid *nv = strata_mem__alloc(nc * sizeof *nv);
-        uint8_t *nu = strata_mem__calloc(nc, 1);
-        if (!nv || !nu) {
-            strata_mem__free(nv);
-            strata_mem__free(nu);
-            return STRATA_ENOMEM;
-        }
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->used[i]) continue;
-            size_t j = oslot(&s->v[i], nc);
-            while (nu[j]) j = (j + 1) & (nc - 1);
-            nu[j] = 1;
-            nv[j] = s->v[i];
-        }
-        strata_mem__free(s->v);
-        strata_mem__free(s->used);
-        s->v = nv;
-        s->used = nu;
-        s->cap = nc;
-    }
-    size_t i = oslot(o, s->cap);
-    for (; s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (memcmp(s->v[i].id, o->id, STRATA_OID_SIZE) == 0) return 0;
-    s->used[i] = 1;
-    s->v[i] = *o;
-    s->n++;
-    return 1;
-}
-
-static void oset_free(oset *s)
-{
-    strata_mem__free(s->v);
-    strata_mem__free(s->used);
-    memset(s, 0, sizeof *s);
-}
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
@@ -121,7 +59,7 @@ typedef struct gc_cand {
 
 /* The running GC as the store sees it (s->gc): the hit set. Guarded by s->gcmu. */
 typedef struct store_gc {
-    oset hits;
+    strata_oidset hits;
     oid_array hitlog;   /* hits in arrival order, for finish */
     int overflow;       /* a hit could not be recorded: keep every candidate */
 } store_gc;
@@ -136,7 +74,7 @@ struct strata_store_gc {
     gc_cand *cands;
     size_t ncands;
     size_t nsmall;        /* candidates smaller than 1/8 of the segment size */
-    oset marked;
+    strata_oidset marked;
     oid_array late;       /* marked after copy began */
     ZSTD_CCtx *cctx;
     strata_buf rbuf, cbuf; /* a record read / recompressed */
@@ -150,7 +88,7 @@ void strata_store__gc_note_hit(strata_store *s, store_seg *g, const strata_oid *
     pthread_mutex_lock(&s->gcmu);
     store_gc *h = s->gc;
     if (h && !h->overflow) {
-        int rc = oset_add(&h->hits, oid);
+        int rc = strata_oidset__add(&h->hits, oid);
         if (rc == 1 && strata_array__push(&h->hitlog, *oid)) rc = STRATA_ENOMEM;
         if (rc < 0) {
             h->overflow = 1; /* the run will sweep nothing */
@@ -237,7 +175,7 @@ int strata_store__gc_mark(strata_store_gc *g, const strata_oid *oid)
 {
     if (!g || !oid) return strata_err__set(STRATA_EINVALID, "strata_store__gc_mark: NULL argument");
     if (g->finished) return strata_err__set(STRATA_EINVALID, "strata_store__gc_mark: the run has finished");
-    int rc = oset_add(&g->marked, oid);
+    int rc = strata_oidset__add(&g->marked, oid);
     /* on ENOMEM the object stays marked but may not be copied: callers never finish after an
      * error */
     if (rc == 1 && g->copying && strata_array__push(&g->late, *oid)) return STRATA_ENOMEM;
@@ -247,15 +185,15 @@ int strata_store__gc_mark(strata_store_gc *g, const strata_oid *oid)
 int strata_store__gc_is_marked(strata_store_gc *g, const strata_oid *oid)
 {
     if (!g || !oid) return 0;
-    return oset_has(&g->marked, oid);
+    return strata_oidset__has(&g->marked, oid);
 }
 
 /* Live for the sweep: marked, or found by a lookup during the run. */
 static int is_live(strata_store_gc *g, const strata_oid *oid)
 {
-    if (oset_has(&g->marked, oid)) return 1;
+    if (strata_oidset__has(&g->marked, oid)) return 1;
     pthread_mutex_lock(&g->s->gcmu);
-    int h = oset_has(&g->shared.hits, oid);
+    int h = strata_oidset__has(&g->shared.hits, oid);
     pthread_mutex_unlock(&g->s->gcmu);
     return h;
 }
@@ -537,8 +475,8 @@ void strata_store__gc_free(strata_store_gc *g)
     }
     for (size_t i = 0; i < g->ncands; i++) strata_store__seg_unref(s, g->cands[i].seg);
     strata_mem__free(g->cands);
-    oset_free(&g->marked);
-    oset_free(&g->shared.hits);
+    strata_oidset__free(&g->marked);
+    strata_oidset__free(&g->shared.hits);
     strata_array__free(&g->shared.hitlog);
     strata_array__free(&g->late);
     ZSTD_freeCCtx(g->cctx);
