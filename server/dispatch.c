@@ -18,14 +18,21 @@ int srv_init(srv *s, strata_db *db, const srv_config *cfg)
     s->db = db;
     s->cfg = *cfg;
     if (!s->cfg.region) s->cfg.region = "us-east-1";
-    return pthread_mutex_init(&s->mu, NULL) ? -1 : 0;
+    if (pthread_mutex_init(&s->mu, NULL)) return -1;
+    if (pthread_mutex_init(&s->txn_mu, NULL)) {
+        pthread_mutex_destroy(&s->mu);
+        return -1;
+    }
+    return 0;
 }
 
 void srv_destroy(srv *s)
 {
     for (size_t i = 0; i < s->ntenants; i++) free(s->tenants[i]);
     free(s->tenants);
+    free(s->tokens);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->txn_mu);
 }
 
 void srv_response_free(srv_response *rs) { sbuf_free(&rs->body); }

@@ -3,10 +3,6 @@
 
 #define LATER(fn) \
     int fn(srv_call *c) { return srv_fail(c, 400, SRV_UNKNOWN_OP, "%s is not supported yet", #fn); }
-LATER(op_batch_get)
-LATER(op_batch_write)
-LATER(op_transact_write)
-LATER(op_transact_get)
 LATER(op_hist_table_log)
 LATER(op_hist_item_history)
 LATER(op_hist_get_item)

@@ -675,7 +675,6 @@ static uint64_t sweep_table(srv *s, const char *tenant, const char *name, json_t
     wo.user = "ttl";
     wo.message = "TTL expiry";
     wo.origin = "strata-server";
-    wo.expect_head = &head;
     if (strata_txn_begin(&txn, s->db, tenant, &wo) < 0) goto done;
     while (strata_iter_next(it) == 0) {
         strata_value *key = srv_table_key_of(&t, strata_iter_value(it));

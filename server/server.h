@@ -62,6 +62,9 @@ typedef struct srv {
     pthread_mutex_t mu;     /* guards known tenants and serialises transactions and DDL */
     char **tenants;         /* tenants known to exist (strata_tenant_init done), sorted */
     size_t ntenants;
+    pthread_mutex_t txn_mu; /* one TransactWriteItems at a time (they share the scratch tables) */
+    struct srv_token *tokens; /* ClientRequestToken idempotency (guarded by txn_mu) */
+    size_t ntokens;
 } srv;
 
 /* One request, as the HTTP layer saw it. Strings are NUL-terminated or NULL when absent. */
