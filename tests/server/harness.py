@@ -90,6 +90,6 @@ def main():
     warnings.simplefilter("ignore", ResourceWarning)
     result = unittest.main(exit=False, verbosity=2, warnings="ignore").result
     ok = result.wasSuccessful()
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
+    print("%d passed, %d failed" % (max(0, result.testsRun - len(result.failures) - len(result.errors)),
                                     len(result.failures) + len(result.errors)))
     sys.exit(0 if ok else 1)
