@@ -1,6 +1,7 @@
 """Start and stop a strata-server for a test: a fresh database in a temporary directory, a
 free loopback port (the server binds port 0 and writes the port it got to a file), every wait
 bounded. Clients: boto3 (Debian's python3-boto3) with retries off, so errors surface at once."""
+import atexit
 import os
 import shutil
 import signal
@@ -13,6 +14,16 @@ import warnings
 
 BIN = os.environ.get("STRATA_SERVER_BIN", "build/strata-server")
 TMP = os.environ.get("STRATA_TEST_TMP", tempfile.gettempdir())
+_started = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that failed before its cleanup never leaves a server behind."""
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
 
 
 class Server:
@@ -34,6 +45,7 @@ class Server:
             [BIN, "--db", self.db, "--port", "0", "--port-file", port_file,
              "--access-log", os.path.join(self.dir, "access.log")] + self.args,
             stdout=self.log, stderr=self.log)
+        _started.append(self.proc)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
