@@ -63,6 +63,29 @@ void sbuf_fmt(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* The length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return len;
+}
+
 void sbuf_jstr(sbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -70,6 +93,18 @@ void sbuf_jstr(sbuf *b, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x80) {
+            size_t len = utf8_len((const unsigned char *)s + i, n - i);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+            /* not UTF-8 (a header echoed in a message): U+FFFD keeps the reply valid JSON */
+            sbuf_add(b, s + run, i - run);
+            sbuf_add(b, "\xEF\xBF\xBD", 3);
+            run = i + 1;
+            continue;
+        }
         if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
         sbuf_add(b, s + run, i - run);
         run = i + 1;
