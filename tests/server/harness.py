@@ -84,7 +84,10 @@ class Server:
         self.start()
 
     def close(self):
-        self.stop()
+        """Stop; a server that did not exit cleanly (a sanitizer report, a crash) fails the test."""
+        rc = self.stop()
+        if rc != 0:
+            raise RuntimeError("strata-server exited with %s:\n%s" % (rc, self.output()[-4000:]))
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
