@@ -12,6 +12,9 @@ pkgs=(
   libjansson-dev    # differential JSON tests and JSON bench baseline (tests/bench only)
   libsqlite3-dev liblmdb-dev   # benchmark peers (bench only)
   python3 python3-cffi python3-pytest   # Python binding and its tests
+  libmicrohttpd-dev # strata-server's HTTP
+  awscli python3-boto3   # strata-server's client tests (tests/server)
+  wrk               # strata-server's load test (bench/server)
 )
 missing=()
 for p in "${pkgs[@]}"; do
