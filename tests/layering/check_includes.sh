@@ -10,7 +10,7 @@
 #   - from a module below M, only the public face: "X/X.h" (util: any util/*.h but *_int.h);
 #     never an X/*_int.h, never another file of X, never a module that is not below M
 #     (an upward or sideways include);
-#   - tools/ may include only "strata.h", its own headers (tools/*.h) and system headers.
+#   - tools/ and server/ may include only "strata.h", their own headers and system headers.
 # Project headers written with <> (<store/store.h>) count the same as "".
 #
 # Known violations live in tests/layering/includes_allow.txt (one "file -> header" a line, with a
@@ -88,12 +88,13 @@ while IFS= read -r hit; do
         report "$where" "$file" "$h" "not $top's public header $top/$top.h"
       fi
       ;;
-    tools/*)
-      if [ "$top" = "$h" ] && [ -f "tools/$h" ]; then continue; fi
-      report "$where" "$file" "$h" "tools/ use only strata.h"
+    tools/*|server/*)
+      d="${file%%/*}"
+      if [ "$top" = "$h" ] && [ -f "$d/$h" ]; then continue; fi
+      report "$where" "$file" "$h" "$d/ uses only strata.h"
       ;;
   esac
-done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include' --include='*.c' --include='*.h' src tools | sort -t: -k1,1 -k2,2n)
+done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include' --include='*.c' --include='*.h' src tools server | sort -t: -k1,1 -k2,2n)
 
 for key in "${!allowed[@]}"; do
   [ -n "${used[$key]:-}" ] || echo "note: allow-list entry no longer needed (remove it): $key"
