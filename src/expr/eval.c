@@ -204,8 +204,8 @@ static int eval_contains(xeval *ev, const xnode *n, int *out)
     strata_slice x, y;
     switch (ta) {
     case XV_S: case XV_B:
-        if (str_or_bin(b.v, &y) != ta) return 0;
-        str_or_bin(a.v, &x);
+        /* a malformed string or binary (a damaged item) contains nothing */
+        if (str_or_bin(b.v, &y) != ta || str_or_bin(a.v, &x) != ta) return 0;
         *out = y.len == 0 || (y.len <= x.len && memmem(x.data, x.len, y.data, y.len) != NULL);
         return 0;
     case XV_SS: case XV_NS: case XV_BS:

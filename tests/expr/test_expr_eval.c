@@ -282,6 +282,31 @@ static void test_eval_refuses_bad_items_and_wrong_kinds(void **state)
     strata_expr__free(u);
 }
 
+/* A damaged item (a string whose length runs past its end) is never read out of bounds:
+ * contains() and begins_with() on it are simply false. */
+static void test_eval_damaged_string_contains_nothing(void **state)
+{
+    (void)state;
+    const char *fns[] = {"contains(a, :v)", "begins_with(a, :v)", "contains(a, :e)"};
+    for (size_t f = 0; f < sizeof fns / sizeof *fns; f++) {
+        strata_buf it = xt_enc("{\"a\": \"xyzzy\", \"b\": 1}");
+        uint8_t *p = it.data;
+        size_t at = 0;
+        for (size_t i = 1; i + 5 <= it.len; i++)
+            if (p[i] == 5 && memcmp(p + i + 1, "xyzzy", 5) == 0) at = i;
+        assert_true(at > 0);
+        p[at] = 0x7f; /* the string now claims 127 bytes */
+        strata_expr *e;
+        assert_int_equal(xt_parse(&e, STRATA_EXPR_CONDITION, fns[f], NULL, "{\":v\": \"yz\", \":e\": \"\"}"), 0);
+        int res = 7;
+        int rc = strata_expr__eval(&res, e, xt_slice(&it));
+        assert_true(rc == 0 || rc == STRATA_ECORRUPT);
+        assert_int_equal(res, 0);
+        strata_expr__free(e);
+        strata_buf__free(&it);
+    }
+}
+
 /* Property: for random conditions over random small items, NOT c == !c, c AND c == c,
  * and a = b agrees with the negation of a <> b. */
 static void test_eval_random_conditions_obey_logic_laws(void **state)
@@ -352,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_eval_regex_matches_and_limits),
         cmocka_unit_test(test_eval_search_any_field_at_any_depth),
         cmocka_unit_test(test_eval_refuses_bad_items_and_wrong_kinds),
+        cmocka_unit_test(test_eval_damaged_string_contains_nothing),
         cmocka_unit_test(test_eval_random_conditions_obey_logic_laws),
         cmocka_unit_test(test_eval_survives_every_allocation_failure),
     };
