@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""The seeds' headline workloads through strata's compatibility modules.
+
+    python3 bench/python/bench_seeds.py [viperdb|dynafile|delta_trace|all] [--n N]
+                                        [--durability off|normal|full] [--smoke]
+
+viperdb      set N keys (ViperDB's default write buffer, flushed by close), then get each of
+             them in random order: µs per key (the seed: set 36 µs, get 6–11 µs at 100k).
+dynafile     batch load of N items into 100 partitions (one batch_writer), get_item (random
+             keys), and single put_item into partitions of 100 / 1k / 5k items: ms per call
+             (the seed: get_item 1.1 ms; put_item 1.0 / 2.6 / 15.6 ms).
+delta_trace  the seed's speed test with N records: add, getAll, search, paging, update,
+             delete, and one updateOne inside a transaction: seconds per step (the seed at
+             100k: add 1.1–1.7 s, getAll 1.4–2.2 s, search 2.8–3.0 s, updateOne in a
+             transaction ~1.0 s).
+
+Numbers are medians of --runs runs (default 1). --smoke: small N, for a quick check that the
+workloads run. The library is found like the package finds it (STRATA_LIB, build trees).
+"""
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python"))
+
+import strata  # noqa: E402,F401
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+# ---- viperdb --------------------------------------------------------------------------------
+
+
+def bench_viperdb(n, durability, tmp):
+    from strata.viperdb import ViperDB
+    path = os.path.join(tmp, "viper")
+    keys = ["key-%d" % i for i in range(n)]
+    value = {"name": "user", "age": 30, "score": 8.5}
+    db = ViperDB(path, durability=durability)
+
+    def sets():
+        for k in keys:
+            db[k] = value
+        db.close()
+    t_set = timed(sets)
+    db = ViperDB(path, durability=durability)
+    order = keys[:]
+    random.shuffle(order)
+
+    def gets():
+        for k in order:
+            db[k]
+    t_cold = timed(gets)
+    t_get = timed(gets)
+    t_in = timed(lambda: [k in db for k in order])
+    db.close()
+    return [("set (buffered, incl. close)", t_set / n * 1e6, "µs/key", 36.0),
+            ("get (random key, first pass after open)", t_cold / n * 1e6, "µs/key", 6.0),
+            ("get (random key, second pass)", t_get / n * 1e6, "µs/key", 6.0),
+            ("in (random key)", t_in / n * 1e6, "µs/key", None)]
+
+
+BENCHES = {"viperdb": bench_viperdb}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("which", nargs="?", default="all")
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--durability", default="normal")
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    if a.smoke:
+        a.n, a.runs = 500, 1
+    names = list(BENCHES) if a.which == "all" else [a.which]
+    print("library %s, N=%d, durability=%s, runs=%d"
+          % (strata.library_version(), a.n, a.durability, a.runs))
+    for name in names:
+        results = {}
+        for _ in range(a.runs):
+            tmp = tempfile.mkdtemp(prefix="bench-seeds-")
+            try:
+                for label, v, unit, seed in BENCHES[name](a.n, a.durability, tmp):
+                    results.setdefault(label, (unit, seed, []))[2].append(v)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        print("\n%s" % name)
+        for label, (unit, seed, vs) in results.items():
+            med = statistics.median(vs)
+            ratio = " (seed %.4g, %.1fx)" % (seed, seed / med) if seed and med else ""
+            print("  %-42s %10.3f %s%s" % (label, med, unit, ratio))
+
+
+if __name__ == "__main__":
+    main()
