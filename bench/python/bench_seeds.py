@@ -71,7 +71,48 @@ def bench_viperdb(n, durability, tmp):
             ("in (random key)", t_in / n * 1e6, "µs/key", None)]
 
 
-BENCHES = {"viperdb": bench_viperdb}
+# ---- dynafile ----------------------------------------------------------------------------
+
+
+def bench_dynafile(n, durability, tmp):
+    from strata.dynafile import Dynafile
+    out = []
+    db = Dynafile(os.path.join(tmp, "dyna"), durability=durability)
+
+    def item(i, pk=None):
+        return {"PK": pk or "item-%d" % (i % 100), "SK": "%08d" % i, "n": i, "score": i / 4,
+                "name": "user-%d" % i}
+
+    def load():
+        with db.batch_writer() as w:
+            for i in range(n):
+                w.put_item(item=item(i))
+    t = timed(load)
+    out.append(("batch load of N items in 100 partitions", t, "s", None))
+    out.append(("  per item", t / n * 1e6, "µs", None))
+    gets = [{"PK": "item-%d" % (i % 100), "SK": "%08d" % i}
+            for i in random.sample(range(n), min(n, 10000))]
+    t = timed(lambda: [db.get_item(key=k) for k in gets])
+    out.append(("get_item (random key)", t / len(gets) * 1e3, "ms", 1.1))
+    seed_put = {100: 1.0, 1000: 2.6, 5000: 15.6}
+    for size in (100, 1000, 5000):
+        pk = "part-%d" % size
+        with db.batch_writer() as w:
+            for i in range(size):
+                w.put_item(item=item(i, pk))
+        m = 200
+        t = timed(lambda: [db.put_item(item=item(size + i, pk)) for i in range(m)])
+        out.append(("put_item into a partition of %d" % size, t / m * 1e3, "ms",
+                    seed_put[size]))
+    t = timed(lambda: list(db.query("item-7", _filter="n > 500")))
+    out.append(("query one partition (N/100 items) + C filter", t * 1e3, "ms", None))
+    t = timed(lambda: list(db.scan(_filter="name =~ /^user-1/")))
+    out.append(("scan N items with a regex filter", t * 1e3, "ms", None))
+    db.close()
+    return out
+
+
+BENCHES = {"viperdb": bench_viperdb, "dynafile": bench_dynafile}
 
 
 def main():
