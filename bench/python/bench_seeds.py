@@ -112,7 +112,64 @@ def bench_dynafile(n, durability, tmp):
     return out
 
 
-BENCHES = {"viperdb": bench_viperdb, "dynafile": bench_dynafile}
+# ---- delta_trace ----------------------------------------------------------------------------
+
+
+def bench_delta_trace(n, durability, tmp):
+    """The seed's tests/test_speed.py steps (with object conversion where it converts)."""
+    from datetime import datetime
+    from strata.delta_trace import (DeltaTraceDatabase, FieldEquals, FieldGreaterThan,
+                                    FieldStartsWith, OrNode, QueryBuilder, RawQueryBuilder,
+                                    SingleSort, TransactionQuery)
+    now = datetime.now().isoformat()
+    users = [{"id": str(i), "name": "sample%d" % i, "age": i, "createdAt": now,
+              "updatedAt": now, "nestedObj": {"num": i}} for i in range(n)]
+    conv = dict  # the seed's User.from_dict is a cheap field copy: a dict copy stands in
+    out = []
+    db = DeltaTraceDatabase(os.path.join(tmp, "dt"), durability=durability)
+
+    def step(label, fn, seed=None):
+        t = timed(fn)
+        out.append((label, t, "s", seed))
+
+    step("add", lambda: db.execute_query(
+        RawQueryBuilder.add(target="users", raw_add_data=users).build()), 1.1)
+    step("getAll (+ convert)", lambda: db.execute_query(
+        QueryBuilder.get_all(target="users").build()).convert(conv), 1.4)
+    step("search startsWith, sort by age (+ convert)", lambda: db.execute_query(
+        QueryBuilder.search(target="users", query_node=FieldStartsWith("name", "sample"),
+                            sort_obj=SingleSort(field="age")).build()).convert(conv), 2.8)
+    step("search paging, half limit (+ convert)", lambda: db.execute_query(
+        QueryBuilder.search(target="users", query_node=FieldStartsWith("name", "sample"),
+                            sort_obj=SingleSort(field="age"), limit=n // 2).build()
+    ).convert(conv))
+    step("searchOne, the last object", lambda: db.execute_query(
+        QueryBuilder.search_one(target="users", query_node=FieldEquals("age", n - 1)).build()))
+    step("update half index and last objects", lambda: db.execute_query(
+        QueryBuilder.update(target="users", query_node=OrNode([
+            FieldEquals("name", "sample%d" % (n // 2 - 1)),
+            FieldEquals("name", "sample%d" % (n - 1))]),
+            override_data={"age": n + 1}, sort_obj=SingleSort(field="id")).build()))
+    step("updateOne inside a transaction", lambda: db.execute_transaction_query(
+        TransactionQuery([QueryBuilder.update_one(
+            target="users", query_node=FieldEquals("name", "sample%d" % (n // 2 - 1)),
+            override_data={"age": n}).build()])), 1.0)
+    step("delete half (+ convert)", lambda: db.execute_query(
+        QueryBuilder.delete(target="users", query_node=FieldGreaterThan("age", n // 2),
+                            sort_obj=SingleSort(field="id"), return_data=True).build()
+    ).convert(conv))
+    step("deleteOne", lambda: db.execute_query(
+        QueryBuilder.delete_one(target="users", query_node=FieldEquals("age", n // 2),
+                                return_data=True).build()))
+    step("add with serialKey", lambda: db.execute_query(RawQueryBuilder.add(
+        target="items", raw_add_data=[{"serialKey": None, "name": str(i)} for i in range(n)],
+        serial_key="serialKey").build()))
+    db.close()
+    return out
+
+
+BENCHES = {"viperdb": bench_viperdb, "dynafile": bench_dynafile,
+           "delta_trace": bench_delta_trace}
 
 
 def main():
