@@ -65,10 +65,20 @@ def bench_viperdb(n, durability, tmp):
     t_get = timed(gets)
     t_in = timed(lambda: [k in db for k in order])
     db.close()
+    # the seed's own tests store ints: db[i] = i + 1
+    db = ViperDB(os.path.join(tmp, "viper-int"), durability=durability)
+    ints = list(range(n))
+    t_iset = timed(lambda: [db.__setitem__(i, i + 1) for i in ints] and db.close())
+    db = ViperDB(os.path.join(tmp, "viper-int"), durability=durability)
+    random.shuffle(ints)
+    t_iget = timed(lambda: [db[i] for i in ints])
+    db.close()
     return [("set (buffered, incl. close)", t_set / n * 1e6, "µs/key", 36.0),
             ("get (random key, first pass after open)", t_cold / n * 1e6, "µs/key", 6.0),
             ("get (random key, second pass)", t_get / n * 1e6, "µs/key", 6.0),
-            ("in (random key)", t_in / n * 1e6, "µs/key", None)]
+            ("in (random key)", t_in / n * 1e6, "µs/key", None),
+            ("set int values (buffered, incl. close)", t_iset / n * 1e6, "µs/key", 36.0),
+            ("get int values (random key, first pass)", t_iget / n * 1e6, "µs/key", 6.0)]
 
 
 # ---- dynafile ----------------------------------------------------------------------------
