@@ -42,7 +42,7 @@ from collections.abc import MutableMapping
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import ABSENT, collect, iter_key, micros, read_options, text, write_options
+from ._util import ABSENT, collect, iter_key, micros, read_options, write_options
 from .db import Database
 from .errors import InvalidArgument, check
 

@@ -85,7 +85,7 @@ def test_seed_002_readme_api_runs_with_only_the_import_changed(tmp_path, monkeyp
 
 
 def test_seed_002_readme_ttl_runs_with_only_the_import_changed(tmp_path, monkeypatch):
-    g = run_readme(README_TTL, tmp_path, monkeypatch, "ttl")
+    run_readme(README_TTL, tmp_path, monkeypatch, "ttl")
     with Dynafile(tmp_path / "ttl", ttl_attribute="ttl") as db:
         assert list(db.scan()) == []
 
