@@ -36,6 +36,7 @@ import os
 import pickle
 import re
 import struct
+import threading
 import time
 from collections import namedtuple
 from collections.abc import MutableMapping
@@ -199,6 +200,7 @@ class ViperDB(MutableMapping):
             raise InvalidArgument("cache_items must be an int >= 0")
         self._cache = {}
         self._cache_max = cache_items
+        self._lock = threading.RLock()  # the buffer and the cache (the seed locks each call)
         self._path = os.fspath(path)
         parent = os.path.dirname(os.path.abspath(self._path))
         os.makedirs(parent, exist_ok=True)  # the seed creates its directory with parents
@@ -221,10 +223,11 @@ class ViperDB(MutableMapping):
 
     def __delitem__(self, key):
         rk = _record_key(key)
-        if self._pending.get(rk, 0) is _DELETED:
-            return
-        self._pending[rk] = _DELETED
-        self._maybe_flush()
+        with self._lock:
+            if self._pending.get(rk, 0) is _DELETED:
+                return
+            self._pending[rk] = _DELETED
+            self._maybe_flush()
 
     def set_with_expiration(self, key, value, expiration_ms):
         """Set ``key`` to ``value`` until ``expiration_ms`` (milliseconds since 1970, the
@@ -288,25 +291,30 @@ class ViperDB(MutableMapping):
         deleted, history is cut to the current values (a strata retention of one commit,
         removed again afterwards) and a strata GC run rewrites the store files. Returns the
         GC report (bytes_before, bytes_after, …)."""
-        self.flush()
-        db = self._db
-        if self._has_entry():
-            now = _now_ms()
-            gone = [rk for rk, rec in self._all() if _expired(rec, now)]
-            if gone:
-                db.delete_many(TENANT, ENTRY, gone, user="viperdb", message="reclaim: expired")
-                for rk in gone:
-                    self._cache.pop(rk, None)
-        db.set_retention(TENANT, keep_commits=1, user="viperdb", message="reclaim")
-        try:
-            report = db.gc(min_dead_share=0.0)
-        finally:
-            db.set_retention(TENANT, keep_commits=0, user="viperdb", message="reclaim done")
-        return report
+        with self._lock:
+            self.flush()
+            db = self._db
+            if self._has_entry():
+                now = _now_ms()
+                gone = [rk for rk, rec in self._all() if _expired(rec, now)]
+                if gone:
+                    db.delete_many(TENANT, ENTRY, gone, user="viperdb", message="reclaim: expired")
+                    for rk in gone:
+                        self._cache.pop(rk, None)
+            db.set_retention(TENANT, keep_commits=1, user="viperdb", message="reclaim")
+            try:
+                report = db.gc(min_dead_share=0.0)
+            finally:
+                db.set_retention(TENANT, keep_commits=0, user="viperdb", message="reclaim done")
+            return report
 
     def flush(self):
         """Write the buffered changes: one strata commit for the sets, one for the deletions
         (durable as ``durability`` says) — acknowledged when flush returns."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self):
         pending = self._pending
         if not pending:
             return
@@ -387,11 +395,15 @@ class ViperDB(MutableMapping):
         rec = cache.get(rk, _NOT_CACHED)
         if rec is not _NOT_CACHED:
             return rec
-        rec = self._get_stored(rk, _HEAD)
-        if self._cache_max:
-            if len(cache) >= self._cache_max:
-                cache.clear()
-            cache[rk] = rec
+        with self._lock:  # a flush in another thread must not interleave with the fill
+            rec = self._pending.get(rk, _NOT_CACHED)
+            if rec is not _NOT_CACHED:
+                return rec
+            rec = self._get_stored(rk, _HEAD)
+            if self._cache_max:
+                if len(cache) >= self._cache_max:
+                    cache.clear()
+                cache[rk] = rec
         return rec
 
     def _get_stored(self, rk, ro):
@@ -434,12 +446,13 @@ class ViperDB(MutableMapping):
                 lib.strata_value_free(v)
 
     def _set(self, rk, rec):
-        self._pending[rk] = rec
-        self._maybe_flush()
+        with self._lock:
+            self._pending[rk] = rec
+            self._maybe_flush()
 
     def _maybe_flush(self):
         if len(self._pending) > self._buffer_max or not self._buffer_max:
-            self.flush()
+            self._flush()
 
     def __repr__(self):
         return "<strata.viperdb.ViperDB %r>" % self._path

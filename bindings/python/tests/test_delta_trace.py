@@ -344,7 +344,8 @@ def test_compiled_nodes_match_python_evaluation(db, seed):
 
 def test_nodes_and_sorts_round_trip_as_dicts():
     node = AndNode([FieldEquals("a", 1), OrNode([FieldIn("b", [1, 2]), NotNode(
-        FieldMatchesRegex("c", "x"))]), FieldEquals("d", datetime(2024, 1, 1, tzinfo=timezone.utc))])
+        FieldMatchesRegex("c", "x"))]),
+        FieldEquals("d", datetime(2024, 1, 1, tzinfo=timezone.utc))])
     again = QueryNode.from_dict(node.to_dict())
     assert again.to_dict() == node.to_dict()
     assert again.conditions[2].v_type == EnumValueType.datetime_

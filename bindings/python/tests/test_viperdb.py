@@ -363,3 +363,20 @@ def test_killed_writer_loses_no_acknowledged_write(path, buffer):
         for i in range(acked + 1):
             assert d[i] == {"n": i, "pad": "x" * 100}
         assert d.strata.verify() == 0
+
+
+def test_threads_share_one_viperdb(path):
+    import threading
+    with ViperDB(path, durability="off", write_buffer=50) as d:
+        def work(t):
+            for i in range(300):
+                d["%d-%d" % (t, i)] = i
+                assert d["%d-%d" % (t, i)] == i
+                if i % 7 == 0:
+                    del d["%d-%d" % (t, i)]
+        ts = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert len(d) == 4 * (300 - 43)
