@@ -946,13 +946,16 @@ class MultiSort(AbstractSort):
 
 
 class MergeQueryParams(CloneableFile):
-    """The parameters of a merge query (kept for round trips; merge itself is not supported
-    by strata.delta_trace yet — it returns a failed QueryResult)."""
+    """The parameters of a merge query: for each item of collection ``base``, the first item
+    of each ``source`` collection whose ``source_keys[i]`` equals the base item's
+    ``relation_key`` (or {}) is looked up, and ``dsl_tmp`` (see UtilDslEvaluator) builds the
+    new item of collection ``output``. ``serial_base``: inherit that collection's serial
+    number; else ``serial_key``: number the new items from 0."""
 
     class_name = "MergeQueryParams"
     version = "1"
 
-    def __init__(self, base: str, source: List[str], relation_key: str,
+    def __init__(self, *, base: str, source: List[str], relation_key: str,
                  source_keys: List[str], output: str, dsl_tmp: Dict[str, Any],
                  serial_base: Optional[str] = None, serial_key: Optional[str] = None):
         self.base, self.source, self.relation_key = base, source, relation_key
@@ -961,15 +964,15 @@ class MergeQueryParams(CloneableFile):
 
     @classmethod
     def from_dict(cls, src):
-        return cls(src["base"], list(src.get("source", [])), src.get("relationKey"),
-                   list(src.get("sourceKeys", [])), src["output"], src.get("dslTmp", {}),
-                   src.get("serialBase"), src.get("serialKey"))
+        return cls(base=src.get("base"), source=src.get("source"),
+                   relation_key=src.get("relationKey"), source_keys=src.get("sourceKeys"),
+                   output=src.get("output"), dsl_tmp=src.get("dslTmp"),
+                   serial_base=src.get("serialBase"), serial_key=src.get("serialKey"))
 
     def to_dict(self):
         return {"className": self.class_name, "version": self.version, "base": self.base,
-                "source": list(self.source), "relationKey": self.relation_key,
-                "sourceKeys": list(self.source_keys), "output": self.output,
-                "dslTmp": UtilCopy.jsonable_deep_copy(self.dsl_tmp),
+                "source": self.source, "relationKey": self.relation_key,
+                "sourceKeys": self.source_keys, "dslTmp": self.dsl_tmp, "output": self.output,
                 "serialBase": self.serial_base, "serialKey": self.serial_key}
 
     def clone(self):
@@ -977,16 +980,89 @@ class MergeQueryParams(CloneableFile):
 
 
 class UtilDslEvaluator:
-    """The seed's merge-template DSL. Not implemented in strata.delta_trace (see
-    docs/python.md): calling it raises NotImplementedError."""
+    """The merge template language. A template is walked recursively (dicts and lists keep
+    their shape, non-strings stay as they are); each string is one expression:
+    ``none``/``null``; ``int(n)``, ``float(n)``, ``bool(true|false)``, ``str(text)``
+    literals; ``base`` / ``base.a.b`` (the base item or a path in it); ``N`` / ``N.a.b``
+    (the N-th source item); ``[expr]`` (a one-element list); ``popped.N[a.b, c]`` (a copy
+    of base/source N without the listed paths)."""
 
     @staticmethod
-    def run(*args, **kwargs):
-        raise NotImplementedError("merge DSL is not supported by strata.delta_trace")
+    def run(template, base, source):
+        if isinstance(template, dict):
+            return {k: UtilDslEvaluator.run(v, base, source) for k, v in template.items()}
+        if isinstance(template, list):
+            return [UtilDslEvaluator.run(v, base, source) for v in template]
+        if isinstance(template, str):
+            return UtilDslEvaluator.parse(template, base, source)
+        return template
 
     @staticmethod
-    def resolve_source_items(*args, **kwargs):
-        raise NotImplementedError("merge DSL is not supported by strata.delta_trace")
+    def parse(dsl, base, source):
+        dsl = dsl.strip()
+        if dsl in ("none", "null"):
+            return None
+        for prefix, conv in (("int(", int), ("float(", float)):
+            if dsl.startswith(prefix) and dsl.endswith(")"):
+                return conv(dsl[len(prefix):-1])
+        if dsl.startswith("bool(") and dsl.endswith(")"):
+            v = dsl[5:-1]
+            if v not in ("true", "false"):
+                raise ValueError("Invalid bool literal")
+            return v == "true"
+        if dsl.startswith("str(") and dsl.endswith(")"):
+            return dsl[4:-1]
+        if dsl.startswith("[") and dsl.endswith("]"):
+            return [UtilCopy.jsonable_deep_copy(UtilDslEvaluator.parse(dsl[1:-1], base, source))]
+        if dsl.startswith("popped.") and dsl.endswith("]"):
+            body = dsl[len("popped."):-1]
+            i = body.find("[")
+            if i < 0:
+                raise ValueError("Invalid DSL path")
+            out = UtilCopy.jsonable_deep_copy(UtilDslEvaluator._target(body[:i], base, source))
+            for path in (x.strip() for x in body[i + 1:].split(",")):
+                if path:
+                    UtilDslEvaluator._remove(out, path)
+            return out
+        if not dsl:
+            raise ValueError("Empty DSL path")
+        dot = dsl.find(".")
+        if dot == 0 or dot == len(dsl) - 1:
+            raise ValueError("Invalid DSL path")
+        target = UtilDslEvaluator._target(dsl if dot < 0 else dsl[:dot], base, source)
+        if dot < 0:
+            return UtilCopy.jsonable_deep_copy(target)
+        return UtilCopy.jsonable_deep_copy(_nested(target, dsl[dot + 1:]))
+
+    @staticmethod
+    def _target(name, base, source):
+        return base if name == "base" else source[int(name)]
+
+    @staticmethod
+    def _remove(root, path):
+        parts = path.split(".")
+        cur = root
+        for key in parts[:-1]:
+            nxt = cur.get(key) if isinstance(cur, dict) else None
+            if not isinstance(nxt, dict):
+                return
+            cur = nxt
+        if isinstance(cur, dict):
+            cur.pop(parts[-1], None)
+
+    @staticmethod
+    def resolve_source_items(base_item, source_collections, relation_key, source_keys):
+        out = []
+        for i, items in enumerate(source_collections):
+            want = _nested(base_item, relation_key)
+            hit = None
+            if want is not None:
+                for it in items:
+                    if _nested(it, source_keys[i]) == want:
+                        hit = it
+                        break
+            out.append(hit if hit is not None else {})
+        return out
 
 
 class Query(CloneableFile):
@@ -1713,8 +1789,46 @@ def _execute(run, q):
         col.dirty = col.dirty or existed
         return _result(True, q, [], 0, 1 if existed else 0, 0)
     if t == E.merge:
-        return _fail(q, "merge queries are not supported by strata.delta_trace", 0)
+        return _merge(run, q)
     raise ValueError("unknown query type %r" % (t,))
+
+
+def _merge(run, q):
+    """A merge query: a new collection built from base + sources through the DSL template."""
+    m = q.merge_query_params
+    if m is None:
+        return _fail(q, "Argument error", 0)
+    if not run.col(m.base).exists:
+        return _fail(q, "Base collection does not exist.", 0)
+    if any(not run.col(s).exists for s in m.source or []):
+        return _fail(q, "Source collection does not exist.", 0)
+    if m.serial_base is not None and not run.col(m.serial_base).exists:
+        return _fail(q, "Serial base collection does not exist.", 0)
+    if len(m.source or []) != len(m.source_keys or []):
+        return _fail(q, "The relationKey or relationKeys setting is invalid.", 0)
+    out = run.col(m.output)
+    if out.exists:
+        return _fail(q, "The output collection already exists.", 0)
+    sources = [[it for _, it in run.col(s).items()] for s in m.source or []]
+    rows = []
+    for base_item in (it for _, it in run.col(m.base).items()):
+        matched = UtilDslEvaluator.resolve_source_items(base_item, sources, m.relation_key,
+                                                        m.source_keys or [])
+        rows.append(UtilDslEvaluator.run(m.dsl_tmp, base_item, matched))
+    if m.serial_base is None and m.serial_key is not None:
+        if any(not isinstance(r, dict) or m.serial_key not in r for r in rows):
+            return _fail(q, "The target serialKey does not exist", 0)
+    for r in rows:
+        if m.serial_base is None and m.serial_key is not None:
+            r[m.serial_key] = out.serial_num
+            out.serial_num += 1
+        out.add(r)
+    if m.serial_base is not None:
+        out.serial_num = run.col(m.serial_base).serial_num
+    out.exists = True
+    out.dirty = True
+    n = out.length()
+    return _result(True, q, [], n, n, 0)
 
 
 def _must_affect(q, r, col):

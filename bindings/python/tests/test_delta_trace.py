@@ -277,14 +277,37 @@ def test_conform_rename_clear_clear_add_remove(db):
     assert "s" not in db.to_dict()["collections"]
 
 
-def test_merge_is_reported_as_unsupported(db):
-    add(db, "a", [{"x": 1}])
-    mqp = dt.MergeQueryParams("a", [], "x", [], "out", {"x": "base.x"})
+def test_merge_builds_a_new_collection_through_the_dsl(db):
+    add(db, "users", [{"id": None, "name": "Taro", "team": 1, "secret": "x"},
+                      {"id": None, "name": "Jiro", "team": 2, "secret": "y"},
+                      {"id": None, "name": "Solo", "team": 9, "secret": "z"}], serial_key="id")
+    add(db, "teams", [{"tid": 1, "title": "Red"}, {"tid": 2, "title": "Blue"}])
+    mqp = dt.MergeQueryParams(base="users", source=["teams"], relation_key="team",
+                              source_keys=["tid"], output="members",
+                              dsl_tmp={"who": "base.name", "team": "0.title", "n": "int(5)",
+                                       "none": "null", "s": "str(hi)", "b": "bool(true)",
+                                       "f": "float(1.5)", "tags": ["[base.team]"],
+                                       "rest": "popped.base[secret, id]"},
+                              serial_key="who")
     assert dt.MergeQueryParams.from_dict(mqp.to_dict()).to_dict() == mqp.to_dict()
     r = db.execute_query(QueryBuilder.merge(mqp).build())
-    assert not r.is_success and "not supported" in r.error_message
-    with pytest.raises(NotImplementedError):
-        dt.UtilDslEvaluator.run({}, {}, [])
+    assert r.is_success and r.update_count == 3 and r.db_length == 3
+    got = db.execute_query(QueryBuilder.get_all("members").build()).result
+    assert got[0] == {"who": 0, "team": "Red", "n": 5, "none": None, "s": "hi", "b": True,
+                      "f": 1.5, "tags": [[1]], "rest": {"name": "Taro", "team": 1}}
+    assert got[2]["team"] is None  # no matching source item: {} → missing → None
+    r = db.execute_query(QueryBuilder.merge(mqp).build())
+    assert not r.is_success and r.error_message == "The output collection already exists."
+    bad = dt.MergeQueryParams(base="nope", source=[], relation_key="x", source_keys=[],
+                              output="o2", dsl_tmp={})
+    assert db.execute_query(QueryBuilder.merge(bad).build()).error_message == \
+        "Base collection does not exist."
+    inherit = dt.MergeQueryParams(base="users", source=[], relation_key="id", source_keys=[],
+                                  output="copy", dsl_tmp={"id": "base.id"}, serial_base="users")
+    assert db.execute_query(QueryBuilder.merge(inherit).build()).is_success
+    assert db.collection("copy").get_serial_num() == 3
+    with pytest.raises(ValueError):
+        dt.UtilDslEvaluator.parse("bool(maybe)", {}, [])
 
 
 # ---- nodes: C-compiled filters agree with the seed's Python semantics ---------------------------
