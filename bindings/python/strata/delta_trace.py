@@ -2,7 +2,7 @@
 nodes, sorts, ``Cause``, transactions, results …) on strata.
 
     from strata.delta_trace import DeltaTraceDatabase, QueryBuilder   # was: from delta_trace_db …
-    db = DeltaTraceDatabase()                      # in memory (a temporary store), or
+    db = DeltaTraceDatabase()                      # in memory (strata's ":memory:"), or
     db = DeltaTraceDatabase("./data")              # persistent
     r = db.execute_query(QueryBuilder.add(target="users", add_data=users,
                                           serial_key="id", return_data=True).build())
@@ -29,8 +29,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections import namedtuple
 from datetime import datetime, timedelta, timezone
@@ -57,6 +55,7 @@ __all__ = [
 _logger = logging.getLogger(__name__)
 
 TENANT = "delta_trace"
+MEMORY = ":memory:"  # STRATA_MEMORY: strata_db_open's in-memory database
 META = "meta"
 SEQ = "__seq__"
 _T = TENANT.encode()
@@ -1922,18 +1921,16 @@ target, Cause or None)]."""
 
 
 class DeltaTraceDatabase(CloneableFile):
-    """delta-trace-db's database on strata. ``DeltaTraceDatabase()`` is in memory (a temporary
-    strata store, removed at close), ``DeltaTraceDatabase(path)`` persistent. Thread-safe
-    (one lock around each query, as the seed)."""
+    """delta-trace-db's database on strata. ``DeltaTraceDatabase()`` is in memory (strata's
+    ":memory:" database: the same engine, no files, gone at close), ``DeltaTraceDatabase(path)``
+    persistent. Thread-safe (one lock around each query, as the seed)."""
 
     class_name = "DeltaTraceDatabase"
     version = "16"
 
     def __init__(self, path=None, *, durability=None):
-        self._tmp = None
-        if path is None:
-            self._tmp = tempfile.mkdtemp(prefix="strata-delta-trace-")
-            path = os.path.join(self._tmp, "db")
+        if path is None or path == MEMORY:
+            path = MEMORY
             durability = durability or "off"
         else:
             path = os.fspath(path)
@@ -1951,9 +1948,6 @@ class DeltaTraceDatabase(CloneableFile):
     def close(self):
         if not self._db.closed:
             self._db.close()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
     def __enter__(self):
         return self

@@ -493,13 +493,17 @@ def test_persistent_database_reopens(tmp_path):
             ["Taro", "Jiro", "Hanako", "Ken"]
 
 
-def test_in_memory_database_leaves_nothing_behind():
+def test_in_memory_database_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     d = DeltaTraceDatabase()
-    tmp = d._tmp
+    other = DeltaTraceDatabase()
     add(d, "p", people())
-    assert os.path.isdir(tmp)
+    assert d.path == ":memory:" and other.collection_names() == []
+    assert d.strata.verify() == 0
     d.close()
-    assert not os.path.exists(tmp)
+    other.close()
+    assert os.listdir(tmp_path) == []  # no files anywhere in the working directory
+    assert DeltaTraceDatabase().collection_names() == []  # a new one is empty
 
 
 # ---- bad input --------------------------------------------------------------------------------
