@@ -245,7 +245,13 @@ typedef struct strata_db_options {
 /* Fill `opt` with defaults. STRATA_EINVALID for an unknown version. */
 STRATA_API int strata_db_options_init(strata_db_options *opt, unsigned int version);
 
-/* Open the database in directory `path` (NULL: "./.strata"). opt may be NULL (defaults).
+/* The path that opens an in-memory database (SQLite's ":memory:"): each open makes a new, empty
+ * database with the same engine on the vfs's in-memory namespace — no files, never durable —
+ * that is gone at strata_db_close. It cannot be read-only; other handles cannot open it. */
+#define STRATA_MEMORY ":memory:"
+
+/* Open the database in directory `path` (NULL: "./.strata"; STRATA_MEMORY: a new in-memory
+ * database). opt may be NULL (defaults).
  * One process may write at a time: a second writer gets STRATA_EBUSY (or waits lock_wait_ms).
  * The handle is safe to share between threads. Errors: STRATA_ENOTFOUND (missing and not
  * create), STRATA_EBUSY, STRATA_ECORRUPT, STRATA_EVERSION, STRATA_EIO, STRATA_ENOMEM. */

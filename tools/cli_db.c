@@ -68,10 +68,12 @@ int cli_open_db(cli *c, int write)
 {
     strata_db_options o;
     strata_db_options_init(&o, STRATA_DB_OPTIONS_VERSION);
-    o.create = write;
-    o.read_only = !write;
+    /* --db :memory: is a new, empty in-memory database for this one command (reads included) */
+    int memory = strcmp(c->db_path, STRATA_MEMORY) == 0;
+    o.create = write || memory;
+    o.read_only = !write && !memory;
     o.lock_wait_ms = (int)c->lock_wait_ms;
-    if (!write) {
+    if (!write && !memory) {
         struct stat st;
         if (stat(c->db_path, &st) != 0) {
             cli_say(c, "no strata database at '%s' (create one with 'strata init')", c->db_path);

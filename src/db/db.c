@@ -1,6 +1,7 @@
 /* The database handle: options, open and close (which open and close every layer of src/db in
  * order, bottom first), and verify. The top of src/db: it may call every other file. */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "doc/doc.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/vfs.h"
 
 /* ---- options ---------------------------------------------------------------------------- */
 
@@ -70,6 +72,20 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown durability %d", (int)o.durability);
     if (!path) path = "./.strata";
     if (!*path) return strata_err__set(STRATA_EINVALID, "strata_db_open: empty path");
+    /* ":memory:" is a fresh database of its own in the vfs's in-memory namespace, like SQLite's:
+     * no files, gone at close. */
+    int memory = strcmp(path, STRATA_MEMORY) == 0;
+    if (memory && o.read_only)
+        return strata_err__set(STRATA_EINVALID, "strata_db_open: an in-memory database cannot "
+                               "be read-only");
+    char mem_path[64];
+    if (memory) {
+        static atomic_ulong next_memory_db;
+        snprintf(mem_path, sizeof mem_path, STRATA_MEMORY "/db-%lu",
+                 (unsigned long)atomic_fetch_add(&next_memory_db, 1) + 1);
+        path = mem_path;
+        o.create = 1;
+    }
 
     strata_db *db = strata_mem__calloc(1, sizeof *db);
     if (!db) return STRATA_ENOMEM;
@@ -79,6 +95,7 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
         return strata_err__set(STRATA_ENOMEM, "cannot create a mutex");
     }
     int rc = STRATA_ENOMEM;
+    db->memory = memory;
     db->path = strata_mem__strdup(path);
     if (!db->path) goto fail;
     db->read_only = o.read_only;
@@ -111,6 +128,7 @@ void strata_db_close(strata_db *db)
     strata_db__cache_free(db);
     strata_db__tree_close(db);
     strata_store__close(db->store);
+    if (db->memory && db->path) strata_vfs__mem_drop(db->path);
     pthread_mutex_destroy(&db->write_mu);
     strata_db__listeners_free(db);
     strata_mem__free(db->path);

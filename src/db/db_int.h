@@ -152,6 +152,7 @@ struct strata_db {
     strata_store *store;
     struct strata_tree_ctx *tree;
     char *path;
+    int memory;    /* opened as ":memory:": path names its files in the vfs's memory namespace */
     int read_only;
     strata_durability durability;
     pthread_mutex_t write_mu; /* serialises commits (one writer at a time inside the process) */

@@ -66,6 +66,17 @@ int strata_vfs__write_atomic(const char *dir, const char *name, const void *data
  * returned. */
 int strata_vfs__list(const char *dir, int (*cb)(const char *name, void *payload), void *payload);
 
+/* ---- the in-memory namespace -------------------------------------------------------------
+ * Every function above also accepts paths that start with ":memory:": they live in one
+ * process-wide in-memory table instead of the file system (a directory ":memory:" always
+ * exists; files keep POSIX semantics for open handles, rename and remove; sync does nothing;
+ * faults and the crash model do not apply; maps are private copies). A rename between the two
+ * namespaces is STRATA_EINVALID. */
+
+/* Remove `root` and everything under it from the in-memory namespace (handles still open keep
+ * their files' bytes until closed). STRATA_EINVALID when `root` is not a ":memory:" path. */
+int strata_vfs__mem_drop(const char *root);
+
 /* ---- fault injection (tests) ------------------------------------------------------------ */
 
 typedef struct strata_vfs_faults {

@@ -660,6 +660,48 @@ static void test_db_value_type_and_path_access(void **state)
     strata_value_free(v);
 }
 
+/* STRATA_MEMORY: each open is a new private database on the in-memory vfs, with the same
+ * engine (commits, history, GC, verify); nothing reaches the disk and it is gone at close. */
+static void test_db_memory_is_private_and_gone_at_close(void **state)
+{
+    (void)state;
+    strata_db *a, *b;
+    strata_db_options o = STRATA_DB_OPTIONS_INIT;
+    assert_int_equal(strata_db_open(&a, STRATA_MEMORY, &o), 0);
+    assert_int_equal(strata_db_open(&b, STRATA_MEMORY, NULL), 0);
+    assert_int_equal(strata_tenant_init(a, "acme", NULL), 0);
+    assert_int_equal(strata_tenant_exists(b, "acme"), 0);
+    strata_oid c1, c2;
+    strata_value *v1 = J("{\"n\": 1}"), *v2 = J("{\"n\": 2}"), *got = NULL;
+    assert_int_equal(strata_records_put(&c1, a, "acme", "r", "k", v1, NULL), 0);
+    assert_int_equal(strata_records_put(&c2, a, "acme", "r", "k", v2, NULL), 0);
+    assert_int_equal(strata_records_get(&got, a, "acme", "r", "k", NULL), 0);
+    assert_string_equal(S(got), "{\"n\":2}");
+    strata_value_free(got);
+    strata_read_options ro = STRATA_READ_OPTIONS_INIT;
+    ro.at = &c1;
+    assert_int_equal(strata_records_get(&got, a, "acme", "r", "k", &ro), 0);
+    assert_string_equal(S(got), "{\"n\":1}");
+    strata_value_free(got);
+    strata_gc_options go;
+    assert_int_equal(strata_gc_options_init(&go, STRATA_GC_OPTIONS_VERSION), 0);
+    strata_gc_report rep;
+    assert_int_equal(strata_db_gc(&rep, a, &go), 0);
+    uint64_t problems = 1;
+    assert_int_equal(strata_db_verify(&problems, a), 0);
+    assert_int_equal(problems, 0);
+    strata_db_close(a);
+    assert_int_equal(strata_db_open(&a, STRATA_MEMORY, &o), 0); /* a new, empty one */
+    assert_int_equal(strata_tenant_exists(a, "acme"), 0);
+    o.read_only = 1;
+    strata_db *ro_db;
+    assert_int_equal(strata_db_open(&ro_db, STRATA_MEMORY, &o), STRATA_EINVALID);
+    strata_db_close(a);
+    strata_db_close(b);
+    strata_value_free(v1);
+    strata_value_free(v2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -677,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_db_transaction_is_atomic_and_checks_heads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_commit_metadata_and_as_of_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_reopen_keeps_everything_and_verifies, setup, teardown),
+        cmocka_unit_test(test_db_memory_is_private_and_gone_at_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Tests of src/util: errors, allocator fault injection, buffers, varints, growable arrays,
- * UTF-8, paths, hashing, the vfs (with its atomic file write) and its crash simulation. */
+ * UTF-8, paths, hashing, the vfs (with its atomic file write), its crash simulation and its
+ * in-memory namespace. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -426,6 +427,103 @@ static void test_vfs_write_atomic_replaces_whole_or_not_at_all(void **state)
     tu_rmdir_free(dir);
 }
 
+static int collect_name(const char *name, void *payload)
+{
+    char *names = payload;
+    strcat(names, name);
+    strcat(names, ";");
+    return 0;
+}
+
+static void test_vfs_memory_namespace_keeps_posix_file_semantics(void **state)
+{
+    (void)state;
+    strata_file *a, *b, *c;
+    char got[64] = {0}, names[256] = "";
+    size_t n;
+    uint64_t sz;
+    assert_true(strata_vfs__exists(":memory:"));
+    assert_int_equal(strata_vfs__open(&a, ":memory:/t/x", STRATA_VFS_RDWR | STRATA_VFS_CREATE),
+                     STRATA_ENOTFOUND); /* no such directory */
+    assert_int_equal(strata_vfs__mkdir(":memory:/t"), 0);
+    assert_int_equal(strata_vfs__mkdir(":memory:/t"), STRATA_EEXISTS);
+    assert_int_equal(strata_vfs__open(&a, ":memory:/t/x", STRATA_VFS_RDWR), STRATA_ENOTFOUND);
+    assert_int_equal(strata_vfs__open(&a, ":memory:/t/x", STRATA_VFS_RDWR | STRATA_VFS_CREATE), 0);
+    assert_int_equal(strata_vfs__open(&b, ":memory:/t/x", STRATA_VFS_RDWR | STRATA_VFS_CREATE |
+                                      STRATA_VFS_EXCL), STRATA_EEXISTS);
+    assert_int_equal(strata_vfs__write(a, 0, "hello", 5), 0);
+    assert_int_equal(strata_vfs__write(a, 10, "world", 5), 0); /* a hole reads as zeros */
+    assert_int_equal(strata_vfs__size(a, &sz), 0);
+    assert_int_equal(sz, 15);
+    assert_int_equal(strata_vfs__read(a, 0, got, sizeof got, &n), 0);
+    assert_int_equal(n, 15);
+    assert_memory_equal(got, "hello\0\0\0\0\0world", 15);
+    assert_int_equal(strata_vfs__read_exact(a, 12, got, 5), STRATA_ECORRUPT);
+    assert_int_equal(strata_vfs__sync(a), 0);
+    assert_int_equal(strata_vfs__truncate(a, 5), 0);
+    assert_int_equal(strata_vfs__size(a, &sz), 0);
+    assert_int_equal(sz, 5);
+
+    /* a map is a copy; unmap frees it */
+    const void *m;
+    assert_int_equal(strata_vfs__map(a, 5, &m), 0);
+    assert_int_equal(strata_vfs__write(a, 0, "HELLO", 5), 0);
+    assert_memory_equal(m, "hello", 5);
+    strata_vfs__unmap(m, 5);
+
+    /* locks between handles */
+    assert_int_equal(strata_vfs__open(&b, ":memory:/t/x", STRATA_VFS_RDONLY), 0);
+    assert_int_equal(strata_vfs__lock(a, 1, 0), 0);
+    assert_int_equal(strata_vfs__lock(b, 0, 0), STRATA_EBUSY);
+    strata_vfs__unlock(a);
+    assert_int_equal(strata_vfs__lock(b, 0, 0), 0);
+    assert_int_equal(strata_vfs__lock(a, 1, 20), STRATA_EBUSY);
+    strata_vfs__unlock(b);
+
+    /* rename over an open file: the old handle keeps the old bytes */
+    assert_int_equal(strata_vfs__open(&c, ":memory:/t/y", STRATA_VFS_RDWR | STRATA_VFS_CREATE), 0);
+    assert_int_equal(strata_vfs__write(c, 0, "new", 3), 0);
+    assert_int_equal(strata_vfs__rename(":memory:/t/y", ":memory:/t/x"), 0);
+    assert_false(strata_vfs__exists(":memory:/t/y"));
+    assert_int_equal(strata_vfs__read(b, 0, got, sizeof got, &n), 0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(got, "HELLO", 5);
+    strata_file *d;
+    assert_int_equal(strata_vfs__open(&d, ":memory:/t/x", STRATA_VFS_RDONLY), 0);
+    assert_int_equal(strata_vfs__read(d, 0, got, sizeof got, &n), 0);
+    assert_int_equal(n, 3);
+    assert_memory_equal(got, "new", 3);
+    assert_int_equal(strata_vfs__rename(":memory:/t/x", "/tmp/x"), STRATA_EINVALID);
+
+    /* write_atomic, list, remove while open, drop */
+    assert_int_equal(strata_vfs__write_atomic(":memory:/t", "M", "manifest", 8), 0);
+    assert_int_equal(strata_vfs__list(":memory:/t", collect_name, names), 0);
+    assert_true(strstr(names, "x;") && strstr(names, "M;") && !strstr(names, "M.tmp"));
+    assert_int_equal(strata_vfs__remove(":memory:/t/x"), 0);
+    assert_int_equal(strata_vfs__remove(":memory:/t/x"), STRATA_ENOTFOUND);
+    assert_int_equal(strata_vfs__read(d, 0, got, sizeof got, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(strata_vfs__mem_drop(":memory:/t"), 0);
+    assert_false(strata_vfs__exists(":memory:/t"));
+    assert_false(strata_vfs__exists(":memory:/t/M"));
+    assert_int_equal(strata_vfs__mem_drop("/tmp"), STRATA_EINVALID);
+    strata_vfs__close(a);
+    strata_vfs__close(b);
+    strata_vfs__close(c);
+    strata_vfs__close(d);
+
+    /* out of memory while growing a file: an error, the file unchanged */
+    assert_int_equal(strata_vfs__mkdir(":memory:/u"), 0);
+    assert_int_equal(strata_vfs__open(&a, ":memory:/u/z", STRATA_VFS_RDWR | STRATA_VFS_CREATE), 0);
+    strata_mem__fail_at(1, 0);
+    assert_int_equal(strata_vfs__write(a, 0, "x", 1), STRATA_ENOMEM);
+    strata_mem__fail_at(0, 0);
+    assert_int_equal(strata_vfs__size(a, &sz), 0);
+    assert_int_equal(sz, 0);
+    strata_vfs__close(a);
+    strata_vfs__mem_drop(":memory:/u");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_vfs_crash_drops_only_unsynced_tail),
         cmocka_unit_test(test_vfs_lock_is_exclusive_between_handles),
         cmocka_unit_test(test_vfs_write_atomic_replaces_whole_or_not_at_all),
+        cmocka_unit_test(test_vfs_memory_namespace_keeps_posix_file_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
