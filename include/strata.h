@@ -206,7 +206,9 @@ STRATA_API int strata_builder_key(strata_builder *b, const char *name, size_t le
 STRATA_API int strata_builder_null(strata_builder *b);
 STRATA_API int strata_builder_bool(strata_builder *b, int v);
 STRATA_API int strata_builder_int64(strata_builder *b, int64_t v);
-/* An exact decimal number from text ("12", "-0.5", "1e3"; up to 38 significant digits). */
+/* An exact decimal number from text: an optional sign, digits with an optional '.' fraction (at
+ * least one digit; leading zeros, "1." and ".5" are accepted), an optional exponent; up to 38
+ * significant digits ("12", "-0.5", "1e3"). */
 STRATA_API int strata_builder_number(strata_builder *b, const char *text, size_t len);
 STRATA_API int strata_builder_string(strata_builder *b, const char *s, size_t len);
 STRATA_API int strata_builder_binary(strata_builder *b, const void *p, size_t len);

@@ -71,7 +71,7 @@ int strata_iter_last_key(strata_value **out, const strata_iter *it)
     if (!out) return strata_err__set(STRATA_EINVALID, "strata_iter_last_key: out is NULL");
     *out = NULL;
     if (!it) return strata_err__set(STRATA_EINVALID, "strata_iter_last_key: iterator is NULL");
-    if (!it->last_key) return STRATA_ENOTFOUND;
+    if (!it->last_key) return strata_err__set(STRATA_ENOTFOUND, "no last evaluated key: the iterator did not stop at a limit");
     strata_slice s = strata_doc__value_slice(it->last_key);
     return strata_doc__value_new(out, s.data, s.len);
 }

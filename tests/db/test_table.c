@@ -94,8 +94,11 @@ static const char *run(fx *f, int is_query, const strata_query_options *q, uint6
     if (scanned) *scanned = strata_iter_scanned_count(it);
     if (last) {
         *last = NULL;
+        strata_error_clear();
         rc = strata_iter_last_key(last, it);
         assert_true(rc == 0 || rc == STRATA_ENOTFOUND);
+        /* an ENOTFOUND says why, not whatever failed earlier on this thread */
+        if (rc == STRATA_ENOTFOUND) assert_non_null(strstr(strata_error_last()->message, "last evaluated key"));
     }
     strata_iter_free(it);
     return out;
