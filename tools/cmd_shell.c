@@ -4,7 +4,7 @@
  * `strata --db d shell` then `get users u1` runs `strata --db d get users u1`. Each command
  * opens and closes the database, so the shell never holds the writer lock between commands.
  * On a terminal it uses libedit (BSD-licensed, Debian's libedit-dev) for line editing, history
- * (~/.strata_history or $STRATA_HISTORY) and completion of commands, options and entry names;
+ * (~/.strata-history or $STRATA_HISTORY) and completion of commands, options and entry names;
  * without a terminal it reads commands from stdin line by line, with no prompt. */
 #include "cli.h"
 
@@ -251,14 +251,14 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, complete_next);
 }
 
-/* The history file: $STRATA_HISTORY, else ~/.strata_history, else none. */
+/* The history file: $STRATA_HISTORY, else ~/.strata-history, else none. */
 static const char *history_path(char *buf, size_t n)
 {
     const char *h = getenv("STRATA_HISTORY");
     if (h) return h[0] ? h : NULL;
     const char *home = getenv("HOME");
     if (!home || !home[0]) return NULL;
-    snprintf(buf, n, "%s/.strata_history", home);
+    snprintf(buf, n, "%s/.strata-history", home);
     return buf;
 }
 

@@ -152,7 +152,7 @@ static const command COMMANDS[] = {
     {"shell", "", 0, 0, 0, DB_NONE, cmd_shell, "an interactive shell running these commands",
      "Reads commands line by line and runs each as 'strata [global options] LINE' with the\n"
      "global options the shell was started with. On a terminal: a prompt, line editing, history\n"
-     "(~/.strata_history, or $STRATA_HISTORY) and completion of commands, options and entry\n"
+     "(~/.strata-history, or $STRATA_HISTORY) and completion of commands, options and entry\n"
      "names. Quoting as in a POSIX shell ('...', \"...\", \\). Dot commands: .help, .tenant [T],\n"
      ".quit / .exit (or end of input). Without a terminal, no prompt: a script of commands.\n"},
     /* commands.c */
