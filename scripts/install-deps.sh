@@ -9,6 +9,7 @@ pkgs=(
   libzstd-dev       # record compression
   libpcre2-dev      # regex operator in expressions
   libcmocka-dev     # unit tests
+  libedit-dev       # strata shell: line editing, history, completion (BSD licence)
   libjansson-dev    # differential JSON tests and JSON bench baseline (tests/bench only)
   libsqlite3-dev liblmdb-dev   # benchmark peers (bench only)
   python3 python3-cffi python3-pytest   # Python binding and its tests

@@ -1,9 +1,11 @@
 /* What the files of the strata command-line tool share: the state of one invocation (struct
  * cli), the command table's row type, exit codes, and the helpers every command uses —
  * messages (cli_out.c), output (cli_out.c), input and database access (cli_db.c). Each command
- * family lives in its own file: cmd_entries.c (documents, records, history), cmd_import.c
- * (put-many, import, export), cmd_tables.c, cmd_admin.c (init, tenants, stats, verify, gc,
- * retention); commands.c holds the command table and help, main.c the option parser.
+ * family lives in its own file: cmd_entries.c (documents, records), cmd_history.c (log, show,
+ * diff, restore), cmd_import.c (put-many, import, export), cmd_tables.c, cmd_admin.c (init,
+ * tenants, stats, verify, gc, retention, drop-tenant), cmd_shell.c (the interactive shell);
+ * commands.c holds the command table and help, main.c the option parser; cli_rev.c resolves
+ * revision names and times and builds the tenant log.
  * Everything here is an application of the public API (include/strata.h) and nothing else. */
 #ifndef STRATA_CLI_H
 #define STRATA_CLI_H
@@ -37,11 +39,18 @@ enum {
     OPT_UPDATE = 1u << 15, /* --update EXPR */
     OPT_GC = 1u << 16,     /* --min-dead-share F */
     OPT_RETAIN = 1u << 17, /* --keep N --keep-age S --audit */
+    OPT_ASOF = 1u << 18,   /* --as-of TIME */
+    OPT_ORIGIN = 1u << 19, /* --origin TEXT */
+    OPT_JSONL = 1u << 20,  /* --jsonl */
+    OPT_LOG = 1u << 21,    /* --oneline --since --until --author --grep -p */
+    OPT_NOW = 1u << 22,    /* --now SECONDS */
     OPT_GLOBAL = 1u << 30  /* accepted by every command */
 };
 
 /* The options of every command that writes. */
-#define OPT_WRITE (OPT_MESSAGE | OPT_EXPECT)
+#define OPT_WRITE (OPT_MESSAGE | OPT_EXPECT | OPT_ORIGIN)
+/* The options of every command that reads an entry's state. */
+#define OPT_READ (OPT_AT | OPT_ASOF)
 
 /* How a command uses the database: main opens it as a reader or the writer before the handler
  * runs (DB_NONE: the handler opens it itself, after checking its input). */
@@ -69,6 +78,12 @@ struct cli {
     const char *user;     /* --user, $STRATA_USER, $USER */
     const char *message;  /* -m */
     const char *at;       /* --at */
+    const char *as_of;    /* --as-of */
+    const char *origin;   /* --origin (default "strata-cli") */
+    int jsonl;            /* put-many --jsonl */
+    int oneline, patch;   /* log --oneline / -p */
+    const char *since, *until, *author, *grep; /* log filters */
+    const char *now;      /* sweep-ttl --now */
     const char *expect;   /* --expect-head */
     const char *pk, *sk, *ttl;          /* create-table */
     const char *condition, *filter, *projection; /* expressions */
@@ -94,6 +109,9 @@ struct cli {
     int progress;         /* stderr is a terminal */
     int64_t time_us;      /* $STRATA_TIME or 0 (now) */
     int tz_offset_min;    /* from $STRATA_TIME or STRATA_TZ_LOCAL */
+    int argc;             /* the whole command line (the shell repeats its global options) */
+    char **argv;
+    const char *cmd_word; /* the command's word in argv (NULL: none) */
     char **args;          /* positional arguments after the command name */
     int nargs;
     strata_db *db;
@@ -198,17 +216,54 @@ int cli_ensure_tenant(cli *c);
  * resolve --expect-head against `entry` (NULL: not checked) and fill *wo. Returns 0 or an exit
  * code. Commands call it only once their input is checked, so bad input changes nothing. */
 int cli_open_for_write(cli *c, const char *entry, strata_write_options *wo);
-/* Resolve a commit given as 64 hex digits, or as a unique prefix of at least 4 hex digits
- * among the commits of `entry` (NULL: of every entry of the tenant). Returns 0 or an exit code. */
-int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out);
-/* Fill c->ro: the head, or with --at the commit it names, resolved against `entry` (the digest
- * is kept in c->at_oid). main does it for every command that takes --at, against its first
- * argument. Returns 0 or an exit code. */
+/* Fill c->ro: the head, with --at the commit it names (a revision, resolved against `entry`;
+ * the digest is kept in c->at_oid), or with --as-of the state at that time. main does it for
+ * every command that takes --at or --as-of, against its first argument. Returns 0 or an exit
+ * code. */
 int cli_read_opts(cli *c, const char *entry);
+
+/* ---- revisions, times and the tenant log (cli_rev.c) ------------------------------------- */
+
+/* Resolve a revision (HEAD, @, HEAD~N, HEAD^, HEAD^N, a digest or a unique prefix of at least 4
+ * hex digits, @{TIME}, HEAD@{TIME}, each followed by any steps ~N / ^N) among the commits of
+ * `entry` (NULL: of every entry of the tenant; HEAD is then the tenant's newest commit). An
+ * unknown digest or a step past the first commit exits 1 (EXIT_NOTFOUND); an ambiguous prefix
+ * exits 2 listing the candidates. Returns 0 or an exit code, after a message. */
+int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out);
+/* 1 when `text` has the shape of a revision (HEAD…, @…, or 4..64 hex digits and steps). */
+int cli_looks_like_revision(const char *text);
+/* Parse a time (ISO 8601, "YYYYMMDD HH:MM:SS [+HHMM]", "now", "N units ago"; local time without
+ * a zone) as UTC microseconds since 1970. Returns 0 or -1 (no message). */
+int cli_parse_time(const cli *c, const char *text, int64_t *out);
+/* The same for the value of option `opt`: 0, or EXIT_USAGE after a message. */
+int cli_time_option(const cli *c, const char *opt, const char *text, int64_t *out);
+/* Now: $STRATA_TIME when set, else the clock, in UTC microseconds. */
+int64_t cli_now_us(const cli *c);
+
+/* Every commit of the tenant's entries, owned, newest first (equal times: entries in byte
+ * order, newer generations first). */
+typedef struct cli_log {
+    strata_commit **commits;
+    size_t n, cap;
+} cli_log;
+/* Build the tenant log (strata_entry_list + strata_entry_history: the library has no tenant
+ * log). Costs every commit of the tenant. Returns 0 or an exit code. */
+int cli_tenant_log(cli *c, cli_log *out);
+void cli_log_free(cli_log *log);
+
+/* ---- running one command line (main.c) -------------------------------------------------- */
+
+/* Run one command line (argv[0] is the program name) from parsing to exit code, as main does;
+ * the shell calls it once per line. Everything it opens it closes. */
+int cli_main(int argc, char **argv);
+/* The long name of option i in table order, NULL past the end (completion). */
+const char *cli_option_name(size_t i);
 
 /* ---- the command table and help (commands.c) --------------------------------------------- */
 
 const command *cli_find_command(const char *name);
+/* The name of command i in table order, NULL past the end (completion). */
+const char *cli_command_name(size_t i);
 void cli_print_command_help(const command *cmd);
 void cli_print_main_help(void);
 
@@ -222,6 +277,7 @@ int cmd_get(cli *c);
 int cmd_delete(cli *c);
 int cmd_exists(cli *c);
 int cmd_digest(cli *c);
+/* cmd_history.c */
 int cmd_log(cli *c);
 int cmd_show(cli *c);
 int cmd_diff(cli *c);
@@ -247,6 +303,10 @@ int cmd_verify(cli *c);
 int cmd_stats(cli *c);
 int cmd_gc(cli *c);
 int cmd_retention(cli *c);
+int cmd_drop_tenant(cli *c);
+int cmd_sweep_ttl(cli *c);
+/* cmd_shell.c */
+int cmd_shell(cli *c);
 /* commands.c */
 int cmd_help(cli *c);
 

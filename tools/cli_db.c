@@ -1,6 +1,6 @@
 /* The strata CLI's input and database access: reading a file or stdin, parsing JSON input,
  * the name rule, opening the database as a reader or the writer, write and read options, and
- * resolving commit digests (a unique prefix is found by walking histories). */
+ * resolving --at and --as-of (revision names live in cli_rev.c). */
 #include "cli.h"
 
 #include <errno.h>
@@ -99,7 +99,7 @@ void cli_write_opts(const cli *c, strata_write_options *wo)
     strata_write_options_init(wo, STRATA_WRITE_OPTIONS_VERSION);
     wo->user = c->user;
     wo->message = c->message;
-    wo->origin = "strata-cli";
+    wo->origin = c->origin ? c->origin : "strata-cli";
     wo->time_us = c->time_us;
     wo->tz_offset_min = c->tz_offset_min;
     wo->expect_head = c->have_expect ? &c->expect_oid : NULL;
@@ -138,91 +138,19 @@ int cli_open_for_write(cli *c, const char *entry, strata_write_options *wo)
     return rc;
 }
 
-static int is_hex(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-            return 0;
-    return 1;
-}
-
-/* Walk the history of `entry` looking for commits whose hex digest starts with `prefix`
- * (lowercase). Counts matches into *found and keeps the first in *out. Returns 0 or an exit
- * code. */
-static int match_prefix_in(cli *c, const char *entry, const char *prefix, strata_oid *out,
-                           int *found)
-{
-    strata_iter *it = NULL;
-    int rc = strata_entry_history(&it, c->db, c->tenant, entry, NULL, 0);
-    if (rc < 0) return cli_lib_fail(c, rc, NULL);
-    size_t n = strlen(prefix);
-    while ((rc = strata_iter_next(it)) == 0) {
-        const strata_commit *cm = strata_iter_commit(it);
-        char hex[STRATA_OID_HEXSIZE + 1];
-        strata_oid_fmt(hex, strata_commit_digest(cm));
-        if (strncmp(hex, prefix, n) == 0) {
-            if (*found == 0) *out = *strata_commit_digest(cm);
-            else if (memcmp(out, strata_commit_digest(cm), sizeof *out) == 0) continue;
-            (*found)++;
-        }
-    }
-    strata_iter_free(it);
-    if (rc != STRATA_ITEROVER) return cli_lib_fail(c, rc, NULL);
-    return 0;
-}
-
-/* Resolve a commit given as 64 hex digits, or as a unique prefix of at least 4 hex digits
- * among the commits of `entry` (NULL: of every entry of the tenant). Returns 0 or an exit code. */
-int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out)
-{
-    size_t n = strlen(text);
-    if (n == STRATA_OID_HEXSIZE) {
-        int rc = strata_oid_parse(out, text);
-        if (rc < 0) return cli_lib_fail(c, rc, NULL);
-        return 0;
-    }
-    if (n < 4 || n > STRATA_OID_HEXSIZE || !is_hex(text))
-        return cli_bad_input(c, "'%s' is not a commit digest (64 hex digits, or a unique prefix of at least 4)", text);
-    char prefix[STRATA_OID_HEXSIZE + 1];
-    for (size_t i = 0; i <= n; i++) prefix[i] = (char)((text[i] >= 'A' && text[i] <= 'F') ? text[i] + 32 : text[i]);
-    int found = 0, rc;
-    if (entry) {
-        rc = match_prefix_in(c, entry, prefix, out, &found);
-        if (rc) return rc;
-    } else {
-        strata_iter *it = NULL;
-        rc = strata_entry_list(&it, c->db, c->tenant, NULL);
-        if (rc < 0) return cli_lib_fail(c, rc, NULL);
-        while ((rc = strata_iter_next(it)) == 0) {
-            strata_slice k = strata_iter_key(it);
-            char name[256];
-            if (k.len >= sizeof name) continue;
-            memcpy(name, k.data, k.len);
-            name[k.len] = '\0';
-            int e = match_prefix_in(c, name, prefix, out, &found);
-            if (e) {
-                strata_iter_free(it);
-                return e;
-            }
-        }
-        strata_iter_free(it);
-        if (rc != STRATA_ITEROVER) return cli_lib_fail(c, rc, NULL);
-    }
-    if (found == 0) {
-        if (entry) cli_say(c, "no commit of entry '%s' starts with '%s'", entry, text);
-        else cli_say(c, "no commit in tenant '%s' starts with '%s'", c->tenant, text);
-        return EXIT_NOTFOUND;
-    }
-    if (found > 1)
-        return cli_bad_input(c, "digest prefix '%s' is ambiguous (%d commits match)", text, found);
-    return 0;
-}
-
-/* Read options for --at (resolved against `entry`). `oid` holds the digest. */
+/* Read options for --at (resolved against `entry`; the digest is kept in c->at_oid) or
+ * --as-of TIME. */
 int cli_read_opts(cli *c, const char *entry)
 {
     strata_read_options *ro = &c->ro;
     strata_read_options_init(ro, STRATA_READ_OPTIONS_VERSION);
+    if (c->at && c->as_of) return cli_usage_fail(c, "give --at or --as-of, not both");
+    if (c->as_of) {
+        int rc = cli_time_option(c, "--as-of", c->as_of, &ro->as_of_us);
+        if (rc) return rc;
+        if (ro->as_of_us <= 0) return cli_bad_input(c, "--as-of '%s' lies before 1970", c->as_of);
+        return 0;
+    }
     if (!c->at) return 0;
     int rc = cli_resolve_commit(c, entry, c->at, &c->at_oid);
     if (rc) return rc;

@@ -1,5 +1,5 @@
 /* The strata CLI's database-wide commands: init, tenants, entries, verify, stats, gc and
- * retention. */
+ * retention, plus drop-tenant and sweep-ttl. */
 #include "cli.h"
 
 #include <limits.h>
@@ -41,7 +41,7 @@ int cmd_tenants(cli *c)
 int cmd_entries(cli *c)
 {
     strata_iter *it = NULL;
-    int r = strata_entry_list(&it, c->db, c->tenant, NULL);
+    int r = strata_entry_list(&it, c->db, c->tenant, &c->ro);
     if (r < 0) return cli_lib_fail(c, r, NULL);
     return cli_print_array(c, it, cli_item_name);
 }
@@ -319,6 +319,56 @@ int cmd_retention(cli *c)
         }
     }
     cli_buf_putc(&b, '}');
+    cli_emit(c, &b);
+    cli_buf_free(&b);
+    return EXIT_OK;
+}
+
+/* drop-tenant TENANT: the tenant disappears at once (its bytes go at the next gc). The name is
+ * an argument, not --tenant, so that a drop always names what it drops. */
+int cmd_drop_tenant(cli *c)
+{
+    const char *tenant = c->args[0];
+    int rc = cli_check_name(c, "tenant name", tenant);
+    if (rc) return rc;
+    strata_write_options wo;
+    cli_write_opts(c, &wo);
+    int r = strata_tenant_drop(c->db, tenant, &wo);
+    if (r == STRATA_ENOTFOUND) {
+        cli_say(c, "no tenant '%s'", tenant);
+        return EXIT_NOTFOUND;
+    }
+    if (r < 0) return cli_lib_fail(c, r, NULL);
+    cli_buf b = {0};
+    cli_buf_puts(&b, "{\"dropped\":");
+    cli_add_str(&b, tenant);
+    cli_buf_putc(&b, '}');
+    cli_emit(c, &b);
+    cli_buf_free(&b);
+    return EXIT_OK;
+}
+
+/* sweep-ttl TABLE [--now SECONDS]: delete the expired items in one commit (made by user "ttl").
+ * Now is --now, else $STRATA_TIME, else the clock. */
+int cmd_sweep_ttl(cli *c)
+{
+    const char *table = c->args[0];
+    long long now_s = cli_now_us(c) / 1000000;
+    if (c->now && cli_parse_int(c->now, 1, 253402300799LL, &now_s) != 0)
+        return cli_usage_fail(c, "--now '%s' is not a number of seconds since 1970", c->now);
+    uint64_t removed = 0;
+    int r = strata_table_sweep_ttl(&removed, c->db, c->tenant, table, (int64_t)now_s);
+    if (r < 0) return cli_lib_fail(c, r, NULL);
+    strata_oid head;
+    int h = strata_entry_head(&head, c->db, c->tenant, table, NULL);
+    if (h < 0) return cli_lib_fail(c, h, NULL);
+    cli_buf b = {0};
+    char num[64];
+    cli_buf_puts(&b, "{\"digest\":");
+    cli_add_oid(&b, &head);
+    cli_buf_puts(&b, r == STRATA_UNCHANGED ? ",\"changed\":false" : ",\"changed\":true");
+    snprintf(num, sizeof num, ",\"removed\":%llu}", (unsigned long long)removed);
+    cli_buf_puts(&b, num);
     cli_emit(c, &b);
     cli_buf_free(&b);
     return EXIT_OK;

@@ -1,5 +1,6 @@
-/* The strata CLI's bulk commands: put-many and import read records (one JSON object of
- * key → value, or JSON Lines {"key", "value"}; a table takes one item per line), check every
+/* The strata CLI's bulk commands: put-many and import read records (put-many: one JSON object of
+ * key → value, or with --jsonl JSON Lines {"key", "value"}; import: JSON Lines; a table takes
+ * one item per line), check every
  * one and write them all in one commit; export prints them back as JSON Lines. */
 #include "cli.h"
 
@@ -212,9 +213,10 @@ static int parse_lines(recparse *p, cli_progress *pg)
     return 0;
 }
 
-/* Parse put-many input: one JSON object of key → value, or JSON Lines records when the input
- * holds more than one value. Returns 0 or an exit code. */
-static int parse_records_any(recparse *p)
+/* Parse put-many input without --jsonl: exactly one JSON object of key → value. More than one
+ * value is refused (JSON Lines need --jsonl), so that what is read never depends on how many
+ * lines the input happens to have. Returns 0 or an exit code. */
+static int parse_records_object(recparse *p)
 {
     size_t i = cli_json_skip_ws(p->text, p->len, 0);
     if (i >= p->len) {
@@ -223,11 +225,15 @@ static int parse_records_any(recparse *p)
     }
     size_t end;
     cli_json_err err;
+    if (p->text[i] != '{')
+        return at_fail(p, i, "expected a JSON object of key → value (for JSON Lines records use --jsonl)"),
+               p->exit_code;
     if (cli_json_value_end(&end, p->text, p->len, i, &err) != 0)
         return at_fail(p, err.offset, "%s", err.msg), p->exit_code;
-    if (cli_json_skip_ws(p->text, p->len, end) < p->len) return parse_lines(p, NULL);
-    if (p->text[i] != '{')
-        return at_fail(p, i, "expected a JSON object of key → value, or JSON Lines records"),
+    size_t after = cli_json_skip_ws(p->text, p->len, end);
+    if (after < p->len)
+        return at_fail(p, after, "more than one JSON value: put-many reads one object of key → value "
+                                 "(for JSON Lines records use --jsonl)"),
                p->exit_code;
     int rc = cli_json_object(&end, p->text, p->len, i, map_member, p, &err);
     if (rc == -1) return at_fail(p, err.offset, "%s", err.msg), p->exit_code;
@@ -236,8 +242,9 @@ static int parse_records_any(recparse *p)
 }
 
 /* put-many and import: parse every record first (bad input changes nothing), then write them
- * all in one commit. */
-static int put_records(cli *c, const char *path, int lines_only)
+ * all in one commit. `lines_only`: the input is JSON Lines, else one key → value object; put-many
+ * (`say_format`) says on stderr which it read. */
+static int put_records(cli *c, const char *path, int lines_only, int say_format)
 {
     const char *entry = c->args[0];
     int rc = cli_check_name(c, "entry name", entry);
@@ -254,10 +261,20 @@ static int put_records(cli *c, const char *path, int lines_only)
         p.text = in.data;
         p.len = in.len;
         p.out = &r;
-        rc = lines_only ? parse_lines(&p, &pg) : parse_records_any(&p);
+        rc = lines_only ? parse_lines(&p, &pg) : parse_records_object(&p);
         if (!rc && r.n == 0) {
             cli_say(c, "%s: no records in the input", p.src);
             rc = EXIT_USAGE;
+        }
+        if (!rc && say_format) {
+            if (lines_only)
+                cli_say(c, "read %zu record%s as JSON Lines from %s", r.n, r.n == 1 ? "" : "s", p.src);
+            else if (r.n == 2 && ((strcmp(r.keys[0], "key") == 0 && strcmp(r.keys[1], "value") == 0) ||
+                                  (strcmp(r.keys[0], "value") == 0 && strcmp(r.keys[1], "key") == 0)))
+                cli_say(c, "read one JSON object of 2 records ('key' and 'value') from %s; "
+                           "for one JSON Lines record use --jsonl", p.src);
+            else
+                cli_say(c, "read one JSON object of %zu record%s from %s", r.n, r.n == 1 ? "" : "s", p.src);
         }
     }
     if (!rc) {
@@ -278,7 +295,7 @@ static int put_records(cli *c, const char *path, int lines_only)
     return rc;
 }
 
-int cmd_put_many(cli *c) { return put_records(c, c->nargs > 1 ? c->args[1] : NULL, 0); }
+int cmd_put_many(cli *c) { return put_records(c, c->nargs > 1 ? c->args[1] : NULL, c->jsonl, 1); }
 
 /* Import into a table: every non-blank line of the input is one item (a JSON object; DynamoDB
  * item JSON with --dynamodb-json). All lines are parsed first; then one commit writes them. */
@@ -381,7 +398,7 @@ int cmd_import(cli *c)
         c->db = NULL;
         strata_error_clear();
     }
-    return put_records(c, c->args[1], 1);
+    return put_records(c, c->args[1], 1, 0);
 }
 
 /* One record of an export: {"key": …, "value": …}. */

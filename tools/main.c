@@ -75,6 +75,16 @@ static const option OPTIONS[] = {
     TEXT("keep", 0, OPT_RETAIN, keep),
     TEXT("keep-age", 0, OPT_RETAIN, keep_age),
     FLAG("audit", 0, OPT_RETAIN, audit, 1),
+    TEXT("as-of", 0, OPT_ASOF, as_of),
+    TEXT("origin", 0, OPT_ORIGIN, origin),
+    FLAG("jsonl", 0, OPT_JSONL, jsonl, 1),
+    FLAG("oneline", 0, OPT_LOG, oneline, 1),
+    TEXT("since", 0, OPT_LOG, since),
+    TEXT("until", 0, OPT_LOG, until),
+    TEXT("author", 0, OPT_LOG, author),
+    TEXT("grep", 0, OPT_LOG, grep),
+    FLAG("patch", 'p', OPT_LOG, patch, 1),
+    TEXT("now", 0, OPT_NOW, now),
 };
 #define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -313,12 +323,12 @@ static int run(cli *c, parsed *p)
     c->nargs = p->npos - 1;
     int rc = check_invocation(c, p);
     if (!rc && c->cmd->access != DB_NONE) rc = cli_open_db(c, c->cmd->access == DB_WRITE);
-    if (!rc && (c->cmd->opts & OPT_AT)) rc = cli_read_opts(c, c->args[0]);
+    if (!rc && (c->cmd->opts & OPT_READ)) rc = cli_read_opts(c, c->args[0]);
     if (!rc) rc = c->cmd->run(c);
     return rc;
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
     cli c;
     int rc = set_defaults(&c);
@@ -330,7 +340,10 @@ int main(int argc, char **argv)
         fputs("strata: out of memory\n", stderr);
         return EXIT_DBERROR;
     }
+    c.argc = argc;
+    c.argv = argv;
     parse_args(&c, &p, argc, argv);
+    c.cmd_word = p.npos ? p.pos[0] : NULL;
     rc = run(&c, &p);
     int ran = c.args != NULL; /* got as far as the command */
     strata_db_close(c.db);
@@ -341,3 +354,7 @@ int main(int argc, char **argv)
     }
     return rc;
 }
+
+const char *cli_option_name(size_t i) { return i < NOPTIONS ? OPTIONS[i].name : NULL; }
+
+int main(int argc, char **argv) { return cli_main(argc, argv); }

@@ -1,4 +1,4 @@
-# put-many (object or JSON Lines), import, export and their errors; bad input changes nothing.
+# put-many (an object, or JSON Lines with --jsonl), import, export and their errors; bad input changes nothing.
 cat >users.jsonl <<'J'
 {"key":"u1","value":{"name":"Ada","age":36}}
 
@@ -17,9 +17,14 @@ check "export of the copy equals the export of the original" cmp out.jsonl <("$S
 note "put-many takes an object of key -> value ..."
 feed '{"a":1,"b":{"c":[true]},"a":2}' put-many m
 run get m
-note "... or JSON Lines when there is more than one value"
+note "... and JSON Lines only when told (--jsonl); it says on stderr which form it read"
 run put-many m2 users.jsonl
+run put-many m2 users.jsonl --jsonl
 run get m2
+note "a one-line JSON Lines record without --jsonl is an object of two records: put-many says so"
+feed '{"key":"a","value":1}' put-many m4
+feed '{"key":"a","value":1}' put-many m5 --jsonl
+run get m5
 note "import from stdin"
 printf '{"key":"s","value":"from stdin"}\n' | record " <<< (one line)" import m3 -
 run get m3
