@@ -175,10 +175,18 @@ static int each_first_change(cli *c, const strata_commit *cm, change_fn fn, void
     return rc;
 }
 
+/* each_change's answer when cm's parent is gone (retention cut the history there): what cm
+ * changed is not known. */
+#define PARENT_GONE 1
+
 /* Feed what commit cm changed (from its first parent; a first commit: all it holds) to fn. */
 static int each_change(cli *c, const strata_commit *cm, change_fn fn, void *payload)
 {
     if (strata_commit_parent_count(cm) == 0) return each_first_change(c, cm, fn, payload);
+    strata_commit *parent = NULL;
+    int pr = strata_commit_lookup(&parent, c->db, c->tenant, strata_commit_parent(cm, 0));
+    strata_commit_free(parent);
+    if (pr == STRATA_ENOTFOUND) return PARENT_GONE;
     strata_iter *it = NULL;
     int r = strata_entry_diff(&it, c->db, c->tenant, strata_commit_entry(cm), strata_commit_parent(cm, 0),
                               strata_commit_digest(cm));
@@ -186,15 +194,20 @@ static int each_change(cli *c, const strata_commit *cm, change_fn fn, void *payl
     return each_diff_item(c, it, fn, payload);
 }
 
-/* Append "[change, …]" of commit cm. */
+/* Append "[change, …]" of commit cm, or null when its parent is beyond retention. */
 static int add_changes(cli *c, cli_buf *b, const strata_commit *cm)
 {
-    cli_buf_putc(b, '[');
     cli_buf items = {0};
     int rc = each_change(c, cm, json_change, &items);
-    if (items.len) cli_buf_add(b, items.data, items.len);
+    if (rc == PARENT_GONE) {
+        cli_buf_puts(b, "null");
+        rc = 0;
+    } else {
+        cli_buf_putc(b, '[');
+        if (items.len) cli_buf_add(b, items.data, items.len);
+        cli_buf_putc(b, ']');
+    }
     cli_buf_free(&items);
-    cli_buf_putc(b, ']');
     return rc;
 }
 
@@ -246,7 +259,10 @@ static int add_log_commit(cli *c, log_view *v, const strata_commit *cm)
             cli_buf_putc(b, ')');
         }
         cli_buf_putc(b, '\n');
-        if (c->patch) rc = each_change(c, cm, text_change, b);
+        if (c->patch && (rc = each_change(c, cm, text_change, b)) == PARENT_GONE) {
+            cli_buf_puts(b, "    (changes unknown: the parent commit is beyond retention)\n");
+            rc = 0;
+        }
         return rc;
     }
     if (v->printed) cli_buf_putc(b, ',');

@@ -4,7 +4,7 @@
 # table with sort key and TTL, a second tenant, a dropped tenant, a retention policy and a GC run.
 # This reads, writes and collects a copy of it and compares the transcript — exact digests
 # included (the fixture fixes every tenant's incarnation and STRATA_TIME fixes every time) — with
-# tests/fixtures/v1_db.expected, which the old CLI printed for the same script.
+# tests/fixtures/v1_db.expected, which the old CLI printed for the same script. Since `show` prints the change (the CLI habits of issue 15), its lines also hold "changes", the one difference from what the old CLI printed.
 # Usage: compat_v1.sh STRATA_BIN [FIXTURE_DIR EXPECTED]   (without EXPECTED: print the transcript)
 set -u
 B=$1; SRC=${2:-$(dirname "$0")/../fixtures/v1_db}; EXPECTED=${3:-}
