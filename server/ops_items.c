@@ -72,6 +72,10 @@ static const char *expr_str(srv_call *c, const char *name, int *bad)
         *bad = 1;
         return NULL;
     }
+    if (srv_check_reserved(c, name, s)) {
+        *bad = 1;
+        return NULL;
+    }
     return s;
 }
 
@@ -508,6 +512,11 @@ int srv_query_at(srv_call *c, int scan, const strata_read_options *ro)
     }
     if (srv_table_open(c, &t, name) || srv_to_value(c, &start, jstart, 1, "ExclusiveStartKey") || exprs_load(c, &e))
         goto done;
+    if (!scan) {
+        json_t *jn = e.lg.used ? e.lg.names : json_object_get(c->in, "ExpressionAttributeNames");
+        json_t *jv = e.lg.used ? e.lg.values : json_object_get(c->in, "ExpressionAttributeValues");
+        if (srv_check_query_keys(c, &t, keycond, e.lg.used ? NULL : filter, jn, jv)) goto done;
+    }
     if (start && srv_table_check_key(c, &t, start, 1)) {
         sbuf_free(&c->rs->body);
         srv_invalid(c, "The provided starting key is invalid: The provided key element does not match the schema");
