@@ -61,18 +61,35 @@ static const char *jstr(json_t *o, const char *k)
     return s ? s : "";
 }
 
+static int check_table_name(srv_call *c, const char *name);
+
+/* DynamoDB names the missing table in the control plane's message only (DescribeTable,
+ * DeleteTable, UpdateTable, the TTL operations); item operations say just "not found". */
+static int control_plane(const srv_call *c)
+{
+    static const char *const ops[] = {".DescribeTable", ".DeleteTable", ".UpdateTable",
+                                      ".DescribeTimeToLive", ".UpdateTimeToLive"};
+    const char *target = c->rq && c->rq->target ? c->rq->target : "";
+    const char *dot = strrchr(target, '.');
+    for (size_t i = 0; dot && i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(dot, ops[i]) == 0) return 1;
+    return 0;
+}
+
 int srv_table_open(srv_call *c, srv_table *t, const char *name)
 {
     memset(t, 0, sizeof *t);
-    if (!name) return srv_invalid(c, "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null");
+    if (check_table_name(c, name)) return -1;
     if (strlen(name) >= sizeof t->name || strata_name_check(name) != 0)
         return srv_fail(c, 400, "ResourceNotFoundException", "Requested resource not found");
     int rc;
     t->meta = meta_load(c, name, &rc);
     if (!t->meta) {
-        if (rc == STRATA_ENOTFOUND)
+        if (rc == STRATA_ENOTFOUND && control_plane(c))
             return srv_fail(c, 400, "ResourceNotFoundException",
                             "Requested resource not found: Table: %s not found", name);
+        if (rc == STRATA_ENOTFOUND)
+            return srv_fail(c, 400, "ResourceNotFoundException", "Requested resource not found");
         return srv_lib_fail(c, rc, "table metadata");
     }
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -495,6 +512,12 @@ int op_update_table(srv_call *c)
     if (bad) return -1;
     if (json_object_get(c->in, "GlobalSecondaryIndexUpdates") || json_object_get(c->in, "ReplicaUpdates"))
         return srv_invalid(c, "strata serve does not support secondary indexes or replicas");
+    static const char *const others[] = {"StreamSpecification", "SSESpecification", "DeletionProtectionEnabled",
+                                          "TableClass", "OnDemandThroughput", "WarmThroughput", "AttributeDefinitions"};
+    int any = billing || pt;
+    for (size_t i = 0; !any && i < sizeof others / sizeof *others; i++) any = json_object_get(c->in, others[i]) != NULL;
+    if (!any)
+        return srv_invalid(c, "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
     srv_table t;
     pthread_mutex_lock(&c->s->mu);
     if (srv_table_open(c, &t, name)) goto done;
