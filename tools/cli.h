@@ -247,6 +247,7 @@ int cmd_verify(cli *c);
 int cmd_stats(cli *c);
 int cmd_gc(cli *c);
 int cmd_retention(cli *c);
+int cmd_serve(cli *c);
 /* commands.c */
 int cmd_help(cli *c);
 
