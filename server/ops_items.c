@@ -72,6 +72,10 @@ static const char *expr_str(srv_call *c, const char *name, int *bad)
         *bad = 1;
         return NULL;
     }
+    if (srv_check_reserved(c, name, s)) {
+        *bad = 1;
+        return NULL;
+    }
     return s;
 }
 
@@ -430,6 +434,36 @@ done:
 
 /* ---- Query and Scan --------------------------------------------------------------------- */
 
+/* DynamoDB answers a page that its Limit ended with LastEvaluatedKey even when nothing follows
+ * (the client's next request gets an empty page); strata's iterator looks ahead and gives no
+ * last key then. So when the limit was reached exactly at the end, read the page again without
+ * the filter's effect — the same placeholders used, `(f) OR NOT (f)` holds for every item — and
+ * take the key of its last item (NULL when the projection dropped the key). */
+static strata_value *limit_end_key(const srv_table *t, int scan, const strata_query_options *q0,
+                                   const strata_read_options *ro, srv_call *c)
+{
+    strata_query_options q = *q0;
+    char *filter = NULL;
+    if (q0->filter) {
+        size_t n = 2 * strlen(q0->filter) + 16;
+        if (!(filter = malloc(n))) return NULL;
+        snprintf(filter, n, "(%s) OR NOT (%s)", q0->filter, q0->filter);
+        q.filter = filter;
+    }
+    strata_iter *it = NULL;
+    strata_value *key = NULL;
+    int lib = scan ? strata_table_scan(&it, c->s->db, c->tenant, t->entry, &q, ro)
+                   : strata_table_query(&it, c->s->db, c->tenant, t->entry, &q, ro);
+    while (lib >= 0 && strata_iter_next(it) == 0) {
+        strata_value_free(key);
+        key = srv_table_key_of(t, strata_iter_value(it));
+    }
+    strata_iter_free(it);
+    free(filter);
+    strata_error_clear();
+    return key;
+}
+
 int srv_query_at(srv_call *c, int scan, const strata_read_options *ro)
 {
     int bad = 0, rc = -1;
@@ -508,6 +542,11 @@ int srv_query_at(srv_call *c, int scan, const strata_read_options *ro)
     }
     if (srv_table_open(c, &t, name) || srv_to_value(c, &start, jstart, 1, "ExclusiveStartKey") || exprs_load(c, &e))
         goto done;
+    if (!scan) {
+        json_t *jn = e.lg.used ? e.lg.names : json_object_get(c->in, "ExpressionAttributeNames");
+        json_t *jv = e.lg.used ? e.lg.values : json_object_get(c->in, "ExpressionAttributeValues");
+        if (srv_check_query_keys(c, &t, keycond, e.lg.used ? NULL : filter, jn, jv)) goto done;
+    }
     if (start && srv_table_check_key(c, &t, start, 1)) {
         sbuf_free(&c->rs->body);
         srv_invalid(c, "The provided starting key is invalid: The provided key element does not match the schema");
@@ -561,6 +600,8 @@ int srv_query_at(srv_call *c, int scan, const strata_read_options *ro)
         goto done;
     }
     if (!stopped && strata_iter_last_key(&last, it) < 0) last = NULL;
+    if (!last && has_limit && strata_iter_scanned_count(it) == (uint64_t)limit)
+        last = limit_end_key(&t, scan, &q, ro, c);
     sbuf_fmt(b, "%s\"Count\":%llu,\"ScannedCount\":%llu", count_only ? "" : "],",
              (unsigned long long)strata_iter_count(it), (unsigned long long)strata_iter_scanned_count(it));
     if (last) {

@@ -61,18 +61,35 @@ static const char *jstr(json_t *o, const char *k)
     return s ? s : "";
 }
 
+static int check_table_name(srv_call *c, const char *name);
+
+/* DynamoDB names the missing table in the control plane's message only (DescribeTable,
+ * DeleteTable, UpdateTable, the TTL operations); item operations say just "not found". */
+static int control_plane(const srv_call *c)
+{
+    static const char *const ops[] = {".DescribeTable", ".DeleteTable", ".UpdateTable",
+                                      ".DescribeTimeToLive", ".UpdateTimeToLive"};
+    const char *target = c->rq && c->rq->target ? c->rq->target : "";
+    const char *dot = strrchr(target, '.');
+    for (size_t i = 0; dot && i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(dot, ops[i]) == 0) return 1;
+    return 0;
+}
+
 int srv_table_open(srv_call *c, srv_table *t, const char *name)
 {
     memset(t, 0, sizeof *t);
-    if (!name) return srv_invalid(c, "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null");
+    if (check_table_name(c, name)) return -1;
     if (strlen(name) >= sizeof t->name || strata_name_check(name) != 0)
         return srv_fail(c, 400, "ResourceNotFoundException", "Requested resource not found");
     int rc;
     t->meta = meta_load(c, name, &rc);
     if (!t->meta) {
-        if (rc == STRATA_ENOTFOUND)
+        if (rc == STRATA_ENOTFOUND && control_plane(c))
             return srv_fail(c, 400, "ResourceNotFoundException",
                             "Requested resource not found: Table: %s not found", name);
+        if (rc == STRATA_ENOTFOUND)
+            return srv_fail(c, 400, "ResourceNotFoundException", "Requested resource not found");
         return srv_lib_fail(c, rc, "table metadata");
     }
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -495,6 +512,12 @@ int op_update_table(srv_call *c)
     if (bad) return -1;
     if (json_object_get(c->in, "GlobalSecondaryIndexUpdates") || json_object_get(c->in, "ReplicaUpdates"))
         return srv_invalid(c, "strata serve does not support secondary indexes or replicas");
+    static const char *const others[] = {"StreamSpecification", "SSESpecification", "DeletionProtectionEnabled",
+                                          "TableClass", "OnDemandThroughput", "WarmThroughput", "AttributeDefinitions"};
+    int any = billing || pt;
+    for (size_t i = 0; !any && i < sizeof others / sizeof *others; i++) any = json_object_get(c->in, others[i]) != NULL;
+    if (!any)
+        return srv_invalid(c, "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
     srv_table t;
     pthread_mutex_lock(&c->s->mu);
     if (srv_table_open(c, &t, name)) goto done;
@@ -732,16 +755,30 @@ uint64_t srv_sweep_ttl(srv *s)
 
 /* ---- tags ------------------------------------------------------------------------------- */
 
-/* The table named by an ARN "arn:aws:dynamodb:region:account:table/NAME". */
+/* The table named by an ARN "arn:aws:dynamodb:region:account:table/NAME", with DynamoDB's
+ * answers: something that is no ARN at all fails IAM's check (AccessDeniedException), an ARN
+ * of something else is an invalid TableArn, a missing table's message names the ARN (but in
+ * UntagResource; "ResourcArn" is DynamoDB's spelling). */
 static int open_by_arn(srv_call *c, srv_table *t, int *bad)
 {
     const char *arn = srv_get_str(c, c->in, "ResourceArn", bad);
     if (*bad) return -1;
-    if (!arn)
-        return srv_invalid(c, "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null");
+    if (!arn) return srv_invalid(c, "Invalid TableArn");
+    const char *op = strrchr(c->rq && c->rq->target ? c->rq->target : ".", '.') + 1;
+    int colons = 0;
+    for (const char *p = arn; *p; p++) colons += *p == ':';
+    const char *slash = strrchr(arn, '/');
+    if (colons < 5 || !slash || !slash[1])
+        return srv_fail(c, 400, "com.amazon.coral.service#AccessDeniedException",
+                        "User: arn:aws:iam::000000000000:user/%s is not authorized to perform: dynamodb:%s on resource: %s",
+                        c->tenant, op, arn);
     const char *p = strstr(arn, ":table/");
-    if (strncmp(arn, "arn:", 4) != 0 || !p) return srv_invalid(c, "Invalid TableArn: %s", arn);
-    return srv_table_open(c, t, p + strlen(":table/"));
+    if (strncmp(arn, "arn:aws:dynamodb:", 17) != 0 || !p || strchr(p + 7, '/'))
+        return srv_invalid(c, "Invalid TableArn: Invalid ResourceArn provided as input %s", arn);
+    if (srv_table_open(c, t, p + strlen(":table/")) == 0) return 0;
+    if (strcmp(op, "UntagResource") != 0 && strstr(c->rs->error_type, "ResourceNotFound"))
+        srv_fail(c, 400, "ResourceNotFoundException", "Requested resource not found: ResourcArn: %s not found", arn);
+    return -1;
 }
 
 int op_tag_resource(srv_call *c)
@@ -753,6 +790,14 @@ int op_tag_resource(srv_call *c)
     if (bad) return -1;
     pthread_mutex_lock(&c->s->mu);
     if (open_by_arn(c, &t, &bad)) goto done;
+    if (!tags) {
+        srv_invalid(c, "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
+        goto done;
+    }
+    if (json_array_size(tags) == 0) {
+        srv_invalid(c, "Atleast one Tag needs to be provided as Input.");
+        goto done;
+    }
     json_t *have = json_object_get(t.meta, "tags");
     if (!json_is_object(have)) {
         json_object_set_new(t.meta, "tags", json_object());

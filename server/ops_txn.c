@@ -118,7 +118,8 @@ int op_batch_get(srv_call *c)
         if (!t) goto fail_out;
         const char *proj = srv_get_str(c, spec, "ProjectionExpression", &bad);
         json_t *atg = srv_get_arr(c, spec, "AttributesToGet", &bad);
-        if (bad || part_exprs(c, spec, &names, &values)) goto fail_out;
+        if (bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, spec, &names, &values))
+            goto fail_out;
         if (atg) {
             srv_invalid(c, "strata serve: use ProjectionExpression instead of AttributesToGet in BatchGetItem");
             goto fail_out;
@@ -312,7 +313,7 @@ int op_transact_get(srv_call *c)
         }
         srv_table *t = tables_open(c, ts, srv_get_str(c, get, "TableName", &bad));
         const char *proj = srv_get_str(c, get, "ProjectionExpression", &bad);
-        if (!t || bad || part_exprs(c, get, &names, &values) ||
+        if (!t || bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, get, &names, &values) ||
             srv_to_value(c, &key, json_object_get(get, "Key"), 1, "Key") || srv_table_check_key(c, t, key, 1))
             goto done;
         int lib = strata_table_get_item(&item, c->s->db, c->tenant, t->entry, key, proj, names, &ro);
@@ -518,7 +519,9 @@ static int parse_action(srv_call *c, tables *ts, json_t *j, action *a)
     a->cond = srv_get_str(c, body, "ConditionExpression", &bad);
     a->update = srv_get_str(c, body, "UpdateExpression", &bad);
     const char *rv = srv_get_str(c, body, "ReturnValuesOnConditionCheckFailure", &bad);
-    if (bad || part_exprs(c, body, &a->names, &a->values)) return -1;
+    if (bad || srv_check_reserved(c, "ConditionExpression", a->cond) ||
+        srv_check_reserved(c, "UpdateExpression", a->update) || part_exprs(c, body, &a->names, &a->values))
+        return -1;
     a->return_old = rv && strcmp(rv, "ALL_OLD") == 0;
     if (a->kind == ACT_PUT) {
         if (srv_to_value(c, &a->item, json_object_get(body, "Item"), 1, "Item") ||

@@ -129,6 +129,74 @@ void sbuf_jstr(sbuf *b, const char *s, size_t n)
     sbuf_add(b, "\"", 1);
 }
 
+/* Append number `s` (n bytes, strata's canonical text) in plain notation, as DynamoDB answers
+ * every number (strata writes 1E-7 and 1.5E+40 in exponent form: docs/values.md). */
+static void plain_number(sbuf *b, const char *s, size_t n)
+{
+    const char *e = memchr(s, 'E', n);
+    if (!e) {
+        sbuf_add(b, s, n);
+        return;
+    }
+    char digits[64];
+    size_t nd = 0;
+    long point = -1, exp = strtol(e + 1, NULL, 10);
+    const char *p = s;
+    if (*p == '-') sbuf_add(b, "-", 1), p++;
+    for (; p < e && nd < sizeof digits; p++) {
+        if (*p == '.') point = (long)nd;
+        else digits[nd++] = *p;
+    }
+    long pos = (point < 0 ? (long)nd : point) + exp; /* digits before the decimal point */
+    if (pos <= 0) {
+        sbuf_add(b, "0.", 2);
+        for (long i = 0; i < -pos; i++) sbuf_add(b, "0", 1);
+        sbuf_add(b, digits, nd);
+    } else if ((size_t)pos >= nd) {
+        sbuf_add(b, digits, nd);
+        for (long i = (long)nd; i < pos; i++) sbuf_add(b, "0", 1);
+    } else {
+        sbuf_add(b, digits, (size_t)pos);
+        sbuf_add(b, ".", 1);
+        sbuf_add(b, digits + pos, nd - (size_t)pos);
+    }
+}
+
+/* Append DynamoDB JSON text with its numbers in plain notation. In that text `"N":"` always
+ * starts a number and `"NS":[` a number set (an attribute named N or NS is followed by `{`;
+ * quotes inside strings are escaped). */
+static void add_plain_numbers(sbuf *b, const char *json, size_t len)
+{
+    size_t run = 0, i = 0;
+    while (i < len) {
+        const char *q = memchr(json + i, '"', len - i);
+        if (!q) break;
+        i = (size_t)(q - json);
+        int one = len - i >= 5 && memcmp(q, "\"N\":\"", 5) == 0;
+        int set = len - i >= 6 && memcmp(q, "\"NS\":[", 6) == 0;
+        if (!one && !set) {
+            i++;
+            continue;
+        }
+        i += one ? 4 : 6;
+        sbuf_add(b, json + run, i - run);
+        for (;;) { /* one number, or each of the set's */
+            if (i >= len || json[i] != '"') break;
+            const char *end = memchr(json + i + 1, '"', len - i - 1);
+            if (!end) break;
+            sbuf_add(b, "\"", 1);
+            plain_number(b, json + i + 1, (size_t)(end - json) - i - 1);
+            sbuf_add(b, "\"", 1);
+            i = (size_t)(end - json) + 1;
+            if (one || i >= len || json[i] != ',') break;
+            sbuf_add(b, ",", 1);
+            i++;
+        }
+        run = i;
+    }
+    sbuf_add(b, json + run, len - run);
+}
+
 int sbuf_value(sbuf *b, const strata_value *v, int item)
 {
     char *json = NULL;
@@ -136,7 +204,8 @@ int sbuf_value(sbuf *b, const strata_value *v, int item)
     int rc = strata_value_to_json(&json, &len, v,
                                   STRATA_JSON_DYNAMODB | (item ? STRATA_JSON_ITEM : 0u));
     if (rc < 0) return rc;
-    sbuf_add(b, json, len);
+    if (memchr(json, 'E', len)) add_plain_numbers(b, json, len);
+    else sbuf_add(b, json, len);
     strata_free(json);
     return b->failed ? STRATA_ENOMEM : 0;
 }

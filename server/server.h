@@ -178,6 +178,19 @@ int op_list_tags(srv_call *c);
 int op_describe_endpoints(srv_call *c);
 int op_describe_limits(srv_call *c);
 
+/* ---- DynamoDB's expression rules beyond strata's parser (exprscan.c) --------------------- */
+
+/* 1 when `s` (n bytes) is one of DynamoDB's reserved words (any case). */
+int srv_reserved_word(const char *s, size_t n);
+/* 0, or -1 with DynamoDB's ValidationException when expression `x` (request member `param`)
+ * uses a reserved word as a bare attribute name. NULL x: 0. */
+int srv_check_reserved(srv_call *c, const char *param, const char *x);
+/* Query's key rules: each key attribute in `keycond` compared with values (the request's
+ * ExpressionAttributeValues JSON) of its declared type; `filter` naming no key attribute
+ * (`names`: ExpressionAttributeNames JSON). 0 or -1 (ValidationException). */
+int srv_check_query_keys(srv_call *c, const srv_table *t, const char *keycond, const char *filter,
+                         json_t *names, json_t *values);
+
 /* ---- items (ops_items.c) ---------------------------------------------------------------- */
 
 int op_put_item(srv_call *c);

@@ -305,6 +305,7 @@ int cmd_gc(cli *c);
 int cmd_retention(cli *c);
 int cmd_drop_tenant(cli *c);
 int cmd_sweep_ttl(cli *c);
+int cmd_serve(cli *c);
 /* cmd_shell.c */
 int cmd_shell(cli *c);
 /* commands.c */

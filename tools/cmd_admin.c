@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <unistd.h>
 
 int cmd_init(cli *c)
 {
@@ -372,4 +374,29 @@ int cmd_sweep_ttl(cli *c)
     cli_emit(c, &b);
     cli_buf_free(&b);
     return EXIT_OK;
+}
+
+/* serve: exec strata-server from this program's directory with --db and the rest of the
+ * arguments (main.c stops parsing options at "serve"). Returns only when the exec failed. */
+int cmd_serve(cli *c)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/strata-server");
+    char *slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
+    if (!slash) {
+        cli_say(c, "cannot find this program's directory (/proc/self/exe)");
+        return EXIT_DBERROR;
+    }
+    strcpy(slash, "/strata-server");
+    char **argv = calloc((size_t)c->nargs + 4, sizeof *argv);
+    if (!argv) return cli_lib_fail(c, STRATA_ENOMEM, NULL);
+    argv[0] = path;
+    argv[1] = "--db";
+    argv[2] = (char *)c->db_path;
+    for (int i = 0; i < c->nargs; i++) argv[3 + i] = c->args[i];
+    fflush(stdout);
+    execv(path, argv);
+    cli_say(c, "cannot run %s: %s", path, strerror(errno));
+    free(argv);
+    return EXIT_DBERROR;
 }

@@ -106,6 +106,11 @@ static const command COMMANDS[] = {
      "(or ENTRY's, overriding it); --keep 0 --keep-age 0 removes it; --audit keeps who/when/why\n"
      "of dropped commits. Without them, prints the policy in force. For an ENTRY it also says\n"
      "whether GC has cut its history (and the audit trail). Policies act at the next gc.\n"},
+    {"serve", "[SERVER OPTIONS]", 0, 4096, 0, DB_NONE, cmd_serve, "run strata-server (DynamoDB's protocol) on the database",
+     "Runs strata-server, found beside this program, on the database (--db): DynamoDB's JSON\n"
+     "protocol over its tenants' tables, one tenant per access key id (docs/server.md).\n"
+     "Every argument after 'serve' goes to strata-server (--port 8000, --listen ADDR,\n"
+     "--tenant T, --read-only, ...; 'strata serve --help' lists them). It runs until SIGTERM.\n"},
     /* cmd_tables.c */
     {"create-table", "TABLE --pk ATTR [--sk ATTR] [--ttl ATTR]", 1, 1, OPT_WRITE | OPT_SCHEMA, DB_NONE,
      cmd_create_table, "create a table (items addressed by partition/sort key)",

@@ -178,6 +178,7 @@ static void parse_args(cli *c, parsed *p, int argc, char **argv)
         const char *a = argv[i];
         if (only_pos || !looks_like_option(a)) {
             p->pos[p->npos++] = argv[i];
+            if (p->npos == 1 && strcmp(a, "serve") == 0) only_pos = 1; /* the rest is strata-server's */
             continue;
         }
         if (strcmp(a, "--") == 0) {

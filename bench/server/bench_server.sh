@@ -30,14 +30,14 @@ start_dynalite() { # sets dp
 
 post() { # port target body
   curl -s -m 10 -X POST "http://127.0.0.1:$1/" -H "Content-Type: application/x-amz-json-1.0" \
-    -H "X-Amz-Target: DynamoDB_20120810.$2" \
+    -H "X-Amz-Target: DynamoDB_20120810.$2" -H "X-Amz-Date: 20240101T000000Z" \
     -H "Authorization: AWS4-HMAC-SHA256 Credential=AKIDBENCH/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0" \
     -d "$3" >/dev/null || true
 }
 
 load() { # port
   post "$1" CreateTable '{"TableName":"Bench","BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]}'
-  sleep 0.5
+  sleep 1 # dynalite keeps a new table CREATING for 500 ms
   for b in $(seq 0 39); do
     items=""
     for i in $(seq $((b * 25)) $((b * 25 + 24))); do
@@ -50,11 +50,13 @@ load() { # port
 run() { # name port script conns
   local threads=$(( $4 < 2 ? 1 : 2 ))
   wrk -t "$threads" -c "$4" -d "${secs}s" --latency -s "$here/$3" "http://127.0.0.1:$2/" >"$work/wrk.out" 2>&1
-  local rps p50 p99
+  local rps p50 p99 bad
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
-  printf '%-9s %-8s %5s conns  %10s req/s  p50 %8s  p99 %8s\n' "$1" "${3%.lua}" "$4" "$rps" "$p50" "$p99"
+  bad=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.out")
+  printf '%-9s %-8s %5s conns  %10s req/s  p50 %8s  p99 %8s%s\n' "$1" "${3%.lua}" "$4" "$rps" "$p50" "$p99" \
+    "${bad:+  ($bad error replies: not comparable)}"
 }
 
 echo "strata-server (durability $dur) on $(nproc) cores, ${secs}s per run"
