@@ -144,44 +144,80 @@ static int return_values(srv_call *c, int allow_updated, int *out, int *updated)
 
 /* ---- PutItem, GetItem, DeleteItem ------------------------------------------------------- */
 
+/* One PutItem, DeleteItem or UpdateItem request: its table, its Item or Key, its expressions
+ * and ReturnValues, read and checked alike by the three. */
+typedef struct write_req {
+    exprs e;
+    srv_table t;
+    strata_value *v; /* the Item (PutItem) or the Key */
+    const char *cond, *update;
+    int rv, upd;
+    strata_item_options io;
+} write_req;
+
+/* Read the request's TableName, `member` ("Item" or "Key", whose lower-case name `field`
+ * the null message uses), ConditionExpression and, when `with_update`, UpdateExpression and
+ * the full set of ReturnValues; translate the legacy parameters; open the table and check the
+ * key. w->io is ready for the library call. 0 or -1 (the reply written); write_req_free after
+ * either. */
+static int write_req_load(srv_call *c, write_req *w, const char *member, const char *field,
+                          int with_update)
+{
+    int bad = 0;
+    memset(w, 0, sizeof *w);
+    const char *name = srv_get_str(c, c->in, "TableName", &bad);
+    json_t *jv = srv_get_obj(c, c->in, member, &bad);
+    w->cond = expr_str(c, "ConditionExpression", &bad);
+    if (with_update) w->update = expr_str(c, "UpdateExpression", &bad);
+    if (bad || return_values(c, with_update, &w->rv, &w->upd)) return -1;
+    if (legacy_expected(c, &w->e.lg, w->cond) ||
+        (with_update && legacy_attribute_updates(c, &w->e.lg, w->update)))
+        return -1;
+    if (w->e.lg.used) {
+        w->cond = w->e.lg.condition;
+        if (with_update) w->update = w->e.lg.update;
+    }
+    if (!jv)
+        return srv_invalid(c, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field);
+    int key_only = strcmp(member, "Key") == 0;
+    if (srv_table_open(c, &w->t, name) || srv_to_value(c, &w->v, jv, 1, member) ||
+        exprs_load(c, &w->e) || srv_table_check_key(c, &w->t, w->v, key_only))
+        return -1;
+    w->io = (strata_item_options)STRATA_ITEM_OPTIONS_INIT;
+    w->io.condition = w->cond;
+    w->io.names = w->e.names;
+    w->io.values = w->e.values;
+    w->io.return_values = w->rv;
+    return 0;
+}
+
+/* Answer a write the library returned `lib` for: the error (about `what`), or the commit and
+ * `attrs`. 0 or -1. */
+static int write_req_reply(srv_call *c, write_req *w, int lib, const char *what, const strata_value *attrs)
+{
+    if (lib < 0) return srv_lib_fail(c, lib, what);
+    note_commit(c, w->t.entry);
+    return write_result(c, &w->t, attrs, 1.0);
+}
+
+static void write_req_free(write_req *w)
+{
+    strata_value_free(w->v);
+    exprs_free(&w->e);
+    srv_table_close(&w->t);
+}
+
 int op_put_item(srv_call *c)
 {
-    int bad = 0, rc = -1, rv = 0, upd = 0;
-    exprs e;
-    memset(&e, 0, sizeof e);
-    srv_table t;
-    memset(&t, 0, sizeof t);
-    strata_value *item = NULL, *old = NULL;
-    const char *name = srv_get_str(c, c->in, "TableName", &bad);
-    json_t *jitem = srv_get_obj(c, c->in, "Item", &bad);
-    const char *cond = expr_str(c, "ConditionExpression", &bad);
-    if (bad || return_values(c, 0, &rv, &upd)) goto done;
-    if (legacy_expected(c, &e.lg, cond)) goto done;
-    if (e.lg.used) cond = e.lg.condition;
-    if (!jitem) {
-        srv_invalid(c, "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
-        goto done;
+    int rc = -1;
+    write_req w;
+    strata_value *old = NULL;
+    if (write_req_load(c, &w, "Item", "item", 0) == 0 && check_item_size(c, w.v) == 0) {
+        int lib = strata_table_put_item(&old, c->s->db, c->tenant, w.t.entry, w.v, &w.io, &c->wo);
+        rc = write_req_reply(c, &w, lib, "ConditionExpression", old);
     }
-    if (srv_table_open(c, &t, name) || srv_to_value(c, &item, jitem, 1, "Item") ||
-        exprs_load(c, &e) || srv_table_check_key(c, &t, item, 0) || check_item_size(c, item))
-        goto done;
-    strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
-    io.condition = cond;
-    io.names = e.names;
-    io.values = e.values;
-    io.return_values = rv;
-    int lib = strata_table_put_item(&old, c->s->db, c->tenant, t.entry, item, &io, &c->wo);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "ConditionExpression");
-        goto done;
-    }
-    note_commit(c, t.entry);
-    rc = write_result(c, &t, old, 1.0);
-done:
-    strata_value_free(item);
     strata_value_free(old);
-    exprs_free(&e);
-    srv_table_close(&t);
+    write_req_free(&w);
     return rc;
 }
 
@@ -240,42 +276,15 @@ int op_get_item(srv_call *c) { return srv_item_get_at(c, NULL); }
 
 int op_delete_item(srv_call *c)
 {
-    int bad = 0, rc = -1, rv = 0, upd = 0;
-    exprs e;
-    memset(&e, 0, sizeof e);
-    srv_table t;
-    memset(&t, 0, sizeof t);
-    strata_value *key = NULL, *old = NULL;
-    const char *name = srv_get_str(c, c->in, "TableName", &bad);
-    json_t *jkey = srv_get_obj(c, c->in, "Key", &bad);
-    const char *cond = expr_str(c, "ConditionExpression", &bad);
-    if (bad || return_values(c, 0, &rv, &upd)) goto done;
-    if (legacy_expected(c, &e.lg, cond)) goto done;
-    if (e.lg.used) cond = e.lg.condition;
-    if (!jkey) {
-        srv_invalid(c, "1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
-        goto done;
+    int rc = -1;
+    write_req w;
+    strata_value *old = NULL;
+    if (write_req_load(c, &w, "Key", "key", 0) == 0) {
+        int lib = strata_table_delete_item(&old, c->s->db, c->tenant, w.t.entry, w.v, &w.io, &c->wo);
+        rc = write_req_reply(c, &w, lib, "ConditionExpression", old);
     }
-    if (srv_table_open(c, &t, name) || srv_to_value(c, &key, jkey, 1, "Key") || exprs_load(c, &e) ||
-        srv_table_check_key(c, &t, key, 1))
-        goto done;
-    strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
-    io.condition = cond;
-    io.names = e.names;
-    io.values = e.values;
-    io.return_values = rv;
-    int lib = strata_table_delete_item(&old, c->s->db, c->tenant, t.entry, key, &io, &c->wo);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "ConditionExpression");
-        goto done;
-    }
-    note_commit(c, t.entry);
-    rc = write_result(c, &t, old, 1.0);
-done:
-    strata_value_free(key);
     strata_value_free(old);
-    exprs_free(&e);
-    srv_table_close(&t);
+    write_req_free(&w);
     return rc;
 }
 
@@ -362,48 +371,27 @@ done:
 
 int op_update_item(srv_call *c)
 {
-    int bad = 0, rc = -1, rv = 0, upd = 0;
-    exprs e;
-    memset(&e, 0, sizeof e);
-    srv_table t;
-    memset(&t, 0, sizeof t);
-    strata_value *key = NULL, *res = NULL, *picked = NULL;
-    const char *name = srv_get_str(c, c->in, "TableName", &bad);
-    json_t *jkey = srv_get_obj(c, c->in, "Key", &bad);
-    const char *cond = expr_str(c, "ConditionExpression", &bad);
-    const char *update = expr_str(c, "UpdateExpression", &bad);
-    if (bad || return_values(c, 1, &rv, &upd)) goto done;
-    if (legacy_expected(c, &e.lg, cond) || legacy_attribute_updates(c, &e.lg, update)) goto done;
-    if (e.lg.used) {
-        cond = e.lg.condition;
-        update = e.lg.update;
-    }
-    if (!jkey) {
-        srv_invalid(c, "1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
-        goto done;
-    }
-    if (srv_table_open(c, &t, name) || srv_to_value(c, &key, jkey, 1, "Key") || exprs_load(c, &e) ||
-        srv_table_check_key(c, &t, key, 1))
-        goto done;
-    strata_item_options io = STRATA_ITEM_OPTIONS_INIT;
-    io.condition = cond;
-    io.names = e.names;
-    io.values = e.values;
-    io.return_values = rv;
+    int rc = -1;
+    write_req w;
+    strata_value *res = NULL, *picked = NULL;
+    if (write_req_load(c, &w, "Key", "key", 1)) goto done;
+    const char *cond = w.cond, *update = w.update;
+    strata_value *key = w.v;
+    int rv = w.rv, upd = w.upd;
     int lib;
     if (update) {
-        lib = strata_table_update_item(&res, c->s->db, c->tenant, t.entry, key, update, &io, &c->wo);
+        lib = strata_table_update_item(&res, c->s->db, c->tenant, w.t.entry, key, update, &w.io, &c->wo);
     } else {
         /* no update at all: DynamoDB creates the item from its key when absent */
         strata_value *cur = NULL;
-        lib = strata_table_get_item(&cur, c->s->db, c->tenant, t.entry, key, NULL, NULL, NULL);
+        lib = strata_table_get_item(&cur, c->s->db, c->tenant, w.t.entry, key, NULL, NULL, NULL);
         if (lib == STRATA_ENOTFOUND && !cond) {
-            lib = strata_table_put_item(NULL, c->s->db, c->tenant, t.entry, key, &io, &c->wo);
-            if (lib >= 0 && rv == STRATA_RETURN_ALL_NEW) res = key, key = NULL;
+            lib = strata_table_put_item(NULL, c->s->db, c->tenant, w.t.entry, key, &w.io, &c->wo);
+            if (lib >= 0 && rv == STRATA_RETURN_ALL_NEW) res = key, w.v = NULL;
         } else if (lib >= 0 || lib == STRATA_ENOTFOUND) {
             if (cond) {
                 /* check the condition without changing the item: put it back as it is */
-                lib = strata_table_put_item(NULL, c->s->db, c->tenant, t.entry, cur ? cur : key, &io, &c->wo);
+                lib = strata_table_put_item(NULL, c->s->db, c->tenant, w.t.entry, cur ? cur : key, &w.io, &c->wo);
             } else {
                 lib = 0;
             }
@@ -411,24 +399,18 @@ int op_update_item(srv_call *c)
         }
         strata_value_free(cur);
     }
-    if (lib < 0) {
-        srv_lib_fail(c, lib, update ? "UpdateExpression" : "ConditionExpression");
-        goto done;
-    }
-    if (upd && res) {
+    if (lib >= 0 && upd && res) {
+        int bad = 0;
         json_t *jn = srv_get_obj(c, c->in, "ExpressionAttributeNames", &bad);
-        json_t *names = updated_names(update ? update : "", e.lg.used ? e.lg.names : jn);
+        json_t *names = updated_names(update ? update : "", w.e.lg.used ? w.e.lg.names : jn);
         picked = pick(res, names);
         json_decref(names);
     }
-    note_commit(c, t.entry);
-    rc = write_result(c, &t, upd ? picked : res, 1.0);
+    rc = write_req_reply(c, &w, lib, update ? "UpdateExpression" : "ConditionExpression", upd ? picked : res);
 done:
-    strata_value_free(key);
     strata_value_free(res);
     strata_value_free(picked);
-    exprs_free(&e);
-    srv_table_close(&t);
+    write_req_free(&w);
     return rc;
 }
 
