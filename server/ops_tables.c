@@ -55,6 +55,13 @@ static int meta_store(srv_call *c, const char *name, json_t *meta)
     return rc;
 }
 
+/* meta_store, a failure answered. 0 or -1. */
+static int meta_save(srv_call *c, const char *name, json_t *meta)
+{
+    int lib = meta_store(c, name, meta);
+    return lib < 0 ? srv_lib_fail(c, lib, "table metadata") : 0;
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -276,6 +283,14 @@ static void describe(srv_call *c, sbuf *b, const srv_table *t, const char *statu
 /* ---- CreateTable ------------------------------------------------------------------------ */
 
 /* DynamoDB's table name rule. 0 or -1 with its message. */
+/* The reply {"<member>": the description of `t` with status `status`}. */
+static void reply_description(srv_call *c, const char *member, const srv_table *t, const char *status)
+{
+    sbuf_fmt(&c->rs->body, "{\"%s\":", member);
+    describe(c, &c->rs->body, t, status);
+    sbuf_cstr(&c->rs->body, "}");
+}
+
 static int check_table_name(srv_call *c, const char *name)
 {
     if (!name)
@@ -416,11 +431,7 @@ int op_create_table(srv_call *c)
     json_array_foreach(tags, i, d) {
         json_object_set(json_object_get(meta, "tags"), jstr(d, "Key"), json_object_get(d, "Value"));
     }
-    lib = meta_store(c, name, meta);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "table metadata");
-        goto done;
-    }
+    if (meta_save(c, name, meta)) goto done;
     srv_table t;
     memset(&t, 0, sizeof t);
     snprintf(t.name, sizeof t.name, "%s", name);
@@ -430,9 +441,7 @@ int op_create_table(srv_call *c)
     t.pkt = pkt;
     t.skt = skt;
     t.meta = meta;
-    sbuf_cstr(&c->rs->body, "{\"TableDescription\":");
-    describe(c, &c->rs->body, &t, "ACTIVE");
-    sbuf_cstr(&c->rs->body, "}");
+    reply_description(c, "TableDescription", &t, "ACTIVE");
     rc = 0;
 done:
     pthread_mutex_unlock(&c->s->mu);
@@ -480,9 +489,7 @@ int op_delete_table(srv_call *c)
         srv_lib_fail(c, lib, "table");
         goto done;
     }
-    sbuf_cstr(&c->rs->body, "{\"TableDescription\":");
-    describe(c, &c->rs->body, &t, "DELETING");
-    sbuf_cstr(&c->rs->body, "}");
+    reply_description(c, "TableDescription", &t, "DELETING");
     rc = 0;
 done:
     pthread_mutex_unlock(&c->s->mu);
@@ -496,9 +503,7 @@ int op_describe_table(srv_call *c)
     const char *name = srv_get_str(c, c->in, "TableName", &bad);
     srv_table t;
     if (bad || srv_table_open(c, &t, name)) return -1;
-    sbuf_cstr(&c->rs->body, "{\"Table\":");
-    describe(c, &c->rs->body, &t, "ACTIVE");
-    sbuf_cstr(&c->rs->body, "}");
+    reply_description(c, "Table", &t, "ACTIVE");
     srv_table_close(&t);
     return 0;
 }
@@ -538,14 +543,8 @@ int op_update_table(srv_call *c)
         json_object_set_new(t.meta, "rcu", json_integer(rcu));
         json_object_set_new(t.meta, "wcu", json_integer(wcu));
     }
-    int lib = meta_store(c, name, t.meta);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "table metadata");
-        goto done;
-    }
-    sbuf_cstr(&c->rs->body, "{\"TableDescription\":");
-    describe(c, &c->rs->body, &t, "ACTIVE");
-    sbuf_cstr(&c->rs->body, "}");
+    if (meta_save(c, name, t.meta)) goto done;
+    reply_description(c, "TableDescription", &t, "ACTIVE");
     rc = 0;
 done:
     pthread_mutex_unlock(&c->s->mu);
@@ -627,11 +626,7 @@ int op_update_ttl(srv_call *c)
     }
     json_object_set_new(t.meta, "ttl", json_string(attr));
     json_object_set_new(t.meta, "ttl_on", json_boolean(enabled));
-    int lib = meta_store(c, name, t.meta);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "table metadata");
-        goto done;
-    }
+    if (meta_save(c, name, t.meta)) goto done;
     sbuf_cstr(&c->rs->body, "{\"TimeToLiveSpecification\":{\"AttributeName\":");
     sbuf_jstr(&c->rs->body, attr, strlen(attr));
     sbuf_fmt(&c->rs->body, ",\"Enabled\":%s}}", enabled ? "true" : "false");
@@ -813,11 +808,7 @@ int op_tag_resource(srv_call *c)
         }
         json_object_set_new(have, k, json_string(jstr(d, "Value")));
     }
-    int lib = meta_store(c, t.name, t.meta);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "table metadata");
-        goto done;
-    }
+    if (meta_save(c, t.name, t.meta)) goto done;
     rc = 0;
 done:
     pthread_mutex_unlock(&c->s->mu);
@@ -839,11 +830,7 @@ int op_untag_resource(srv_call *c)
     json_array_foreach(keys, i, k) {
         if (json_is_string(k)) json_object_del(json_object_get(t.meta, "tags"), json_string_value(k));
     }
-    int lib = meta_store(c, t.name, t.meta);
-    if (lib < 0) {
-        srv_lib_fail(c, lib, "table metadata");
-        goto done;
-    }
+    if (meta_save(c, t.name, t.meta)) goto done;
     rc = 0;
 done:
     pthread_mutex_unlock(&c->s->mu);
