@@ -72,6 +72,41 @@ static void tables_close(tables *ts)
     ts->n = 0;
 }
 
+/* Close and free a request's tables (NULL is fine). */
+static void tables_free(tables *ts)
+{
+    if (ts) tables_close(ts);
+    free(ts);
+}
+
+/* Move `out` into the reply body. */
+static void reply_body(srv_call *c, sbuf *out)
+{
+    sbuf_free(&c->rs->body);
+    c->rs->body = *out;
+    *out = (sbuf){0};
+}
+
+/* What one key of a get holds while it is read: its part's names and values, the key, the item. */
+typedef struct get_part {
+    strata_value *names, *values, *key, *item;
+} get_part;
+
+static void get_part_free_key(get_part *p)
+{
+    strata_value_free(p->item);
+    strata_value_free(p->key);
+    p->item = p->key = NULL;
+}
+
+static void get_part_free(get_part *p)
+{
+    get_part_free_key(p);
+    strata_value_free(p->names);
+    strata_value_free(p->values);
+    p->names = p->values = NULL;
+}
+
 static int same_key(const srv_table *ta, const strata_value *a, const srv_table *tb, const strata_value *b)
 {
     return ta == tb && strata_value_equal(a, b);
@@ -84,7 +119,7 @@ int op_batch_get(srv_call *c)
     int bad = 0, rc = -1;
     json_t *req = srv_get_obj(c, c->in, "RequestItems", &bad);
     tables *ts = calloc(1, sizeof *ts);
-    strata_value *names = NULL, *values = NULL, *key = NULL, *item = NULL;
+    get_part p = {0};
     if (!ts) return srv_fail(c, 500, "InternalServerError", "out of memory");
     if (bad) goto done;
     if (!req || json_object_size(req) == 0) {
@@ -118,7 +153,7 @@ int op_batch_get(srv_call *c)
         if (!t) goto fail_out;
         const char *proj = srv_get_str(c, spec, "ProjectionExpression", &bad);
         json_t *atg = srv_get_arr(c, spec, "AttributesToGet", &bad);
-        if (bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, spec, &names, &values))
+        if (bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, spec, &p.names, &p.values))
             goto fail_out;
         if (atg) {
             srv_invalid(c, "strata serve: use ProjectionExpression instead of AttributesToGet in BatchGetItem");
@@ -138,40 +173,31 @@ int op_batch_get(srv_call *c)
                     srv_invalid(c, "Provided list of item keys contains duplicates");
                     goto fail_out;
                 }
-            if (srv_to_value(c, &key, jk, 1, "Keys") || srv_table_check_key(c, t, key, 1)) goto fail_out;
-            int lib = strata_table_get_item(&item, c->s->db, c->tenant, t->entry, key, proj, names, &ro);
+            if (srv_to_value(c, &p.key, jk, 1, "Keys") || srv_table_check_key(c, t, p.key, 1)) goto fail_out;
+            int lib = strata_table_get_item(&p.item, c->s->db, c->tenant, t->entry, p.key, proj, p.names, &ro);
             if (lib < 0 && lib != STRATA_ENOTFOUND) {
                 srv_lib_fail(c, lib, "ProjectionExpression");
                 goto fail_out;
             }
-            if (item) {
+            if (p.item) {
                 if (!first) sbuf_cstr(&out, ",");
                 first = 0;
-                sbuf_value(&out, item, 1);
+                sbuf_value(&out, p.item, 1);
             }
-            strata_value_free(item);
-            strata_value_free(key);
-            item = key = NULL;
+            get_part_free_key(&p);
         }
         sbuf_cstr(&out, "]");
-        strata_value_free(names);
-        strata_value_free(values);
-        names = values = NULL;
+        get_part_free(&p);
     }
     sbuf_cstr(&out, "},\"UnprocessedKeys\":{}}");
-    sbuf_free(&c->rs->body);
-    c->rs->body = out;
+    reply_body(c, &out);
     rc = 0;
     goto done;
 fail_out:
     sbuf_free(&out);
 done:
-    strata_value_free(names);
-    strata_value_free(values);
-    strata_value_free(key);
-    strata_value_free(item);
-    tables_close(ts);
-    free(ts);
+    get_part_free(&p);
+    tables_free(ts);
     return rc;
 }
 
@@ -278,8 +304,7 @@ done:
         strata_value_free(ops[i].item);
         strata_value_free(ops[i].key);
     }
-    tables_close(ts);
-    free(ts);
+    tables_free(ts);
     return rc;
 }
 
@@ -290,7 +315,7 @@ int op_transact_get(srv_call *c)
     int bad = 0, rc = -1;
     json_t *list = srv_get_arr(c, c->in, "TransactItems", &bad);
     tables *ts = calloc(1, sizeof *ts);
-    strata_value *names = NULL, *values = NULL, *key = NULL, *item = NULL;
+    get_part p = {0};
     sbuf out = {0};
     if (!ts) return srv_fail(c, 500, "InternalServerError", "out of memory");
     if (bad) goto done;
@@ -313,39 +338,29 @@ int op_transact_get(srv_call *c)
         }
         srv_table *t = tables_open(c, ts, srv_get_str(c, get, "TableName", &bad));
         const char *proj = srv_get_str(c, get, "ProjectionExpression", &bad);
-        if (!t || bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, get, &names, &values) ||
-            srv_to_value(c, &key, json_object_get(get, "Key"), 1, "Key") || srv_table_check_key(c, t, key, 1))
+        if (!t || bad || srv_check_reserved(c, "ProjectionExpression", proj) || part_exprs(c, get, &p.names, &p.values) ||
+            srv_to_value(c, &p.key, json_object_get(get, "Key"), 1, "Key") || srv_table_check_key(c, t, p.key, 1))
             goto done;
-        int lib = strata_table_get_item(&item, c->s->db, c->tenant, t->entry, key, proj, names, &ro);
+        int lib = strata_table_get_item(&p.item, c->s->db, c->tenant, t->entry, p.key, proj, p.names, &ro);
         if (lib < 0 && lib != STRATA_ENOTFOUND) {
             srv_lib_fail(c, lib, "ProjectionExpression");
             goto done;
         }
         sbuf_cstr(&out, i ? ",{" : "{");
-        if (item) {
+        if (p.item) {
             sbuf_cstr(&out, "\"Item\":");
-            sbuf_value(&out, item, 1);
+            sbuf_value(&out, p.item, 1);
         }
         sbuf_cstr(&out, "}");
-        strata_value_free(item);
-        strata_value_free(key);
-        strata_value_free(names);
-        strata_value_free(values);
-        item = key = names = values = NULL;
+        get_part_free(&p);
     }
     sbuf_cstr(&out, "]}");
-    sbuf_free(&c->rs->body);
-    c->rs->body = out;
-    out.data = NULL;
+    reply_body(c, &out);
     rc = 0;
 done:
     sbuf_free(&out);
-    strata_value_free(names);
-    strata_value_free(values);
-    strata_value_free(key);
-    strata_value_free(item);
-    tables_close(ts);
-    free(ts);
+    get_part_free(&p);
+    tables_free(ts);
     return rc;
 }
 
@@ -682,8 +697,7 @@ done:
     if (txn) strata_txn_abort(txn);
     if (locked) pthread_mutex_unlock(&c->s->txn_mu);
     if (as) actions_free(as, n);
-    if (ts) tables_close(ts);
-    free(ts);
+    tables_free(ts);
     free(as);
     return rc;
 }
