@@ -1064,9 +1064,9 @@ class UtilDslEvaluator:
         return out
 
 
-class Query(CloneableFile):
-    className = "Query"
-    version = "7"
+class _QueryFields:
+    """The fields of a Query, which a QueryBuilder holds too until build() (a builder's
+    add_data and template may be CloneableFile objects; build() makes them dicts)."""
 
     def __init__(self, target: str, type_: EnumQueryType,
                  add_data: Optional[List[Dict[str, Any]]] = None,
@@ -1101,6 +1101,11 @@ class Query(CloneableFile):
         self.reset_serial = reset_serial
         self.merge_query_params = merge_query_params
         self.cause = cause
+
+
+class Query(_QueryFields, CloneableFile):
+    className = "Query"
+    version = "7"
 
     @classmethod
     def from_dict(cls, src):
@@ -1138,36 +1143,11 @@ class Query(CloneableFile):
         return Query.from_dict(self.to_dict())
 
 
-class QueryBuilder:
+class QueryBuilder(_QueryFields):
     """Builds a Query; the class methods name the query types (add, update, update_one,
     delete, delete_one, search, search_one, get_all, conform_to_template, rename_field,
     count, clear, clear_add, remove_collection, merge); set_offset / set_start_after /
     set_end_before / set_limit change the paging; build() makes the Query."""
-
-    def __init__(self, target, type_, add_data=None, override_data=None, template=None,
-                 query_node=None, sort_obj=None, offset=None, start_after=None,
-                 end_before=None, rename_before=None, rename_after=None, limit=None,
-                 return_data=False, must_affect_at_least_one=True, serial_key=None,
-                 reset_serial=False, merge_query_params=None, cause=None):
-        self.target = target
-        self.type = type_
-        self.add_data = add_data
-        self.override_data = override_data
-        self.template = template
-        self.query_node = query_node
-        self.sort_obj = sort_obj
-        self.offset = offset
-        self.start_after = start_after
-        self.end_before = end_before
-        self.rename_before = rename_before
-        self.rename_after = rename_after
-        self.limit = limit
-        self.return_data = return_data
-        self.must_affect_at_least_one = must_affect_at_least_one
-        self.serial_key = serial_key
-        self.reset_serial = reset_serial
-        self.merge_query_params = merge_query_params
-        self.cause = cause
 
     @classmethod
     def add(cls, target, add_data, return_data=False, must_affect_at_least_one=True,
