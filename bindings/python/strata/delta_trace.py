@@ -732,7 +732,10 @@ class FieldEndsWith(_Affix):
         return str(f).endswith(self.value) if f is not None else False
 
 
-class AndNode(QueryNode):
+class _Junction(QueryNode):
+    """AND / OR of a list of conditions (_node_type names which)."""
+    _node_type = None
+
     def __init__(self, conditions: List[QueryNode]):
         self.conditions = conditions
 
@@ -740,12 +743,16 @@ class AndNode(QueryNode):
     def from_dict(cls, src):
         return cls([QueryNode.from_dict(dict(e)) for e in src["conditions"]])
 
+    def to_dict(self):
+        return {"type": self._node_type.name,
+                "conditions": [c.to_dict() for c in self.conditions], "version": "1"}
+
+
+class AndNode(_Junction):
+    _node_type = EnumNodeType.and_
+
     def evaluate(self, data):
         return all(c.evaluate(data) for c in self.conditions)
-
-    def to_dict(self):
-        return {"type": EnumNodeType.and_.name,
-                "conditions": [c.to_dict() for c in self.conditions], "version": "1"}
 
     def _compile(self, p):
         parts, exact = [], True
@@ -759,20 +766,11 @@ class AndNode(QueryNode):
         return "(" + " AND ".join(parts) + ")", exact
 
 
-class OrNode(QueryNode):
-    def __init__(self, conditions: List[QueryNode]):
-        self.conditions = conditions
-
-    @classmethod
-    def from_dict(cls, src):
-        return cls([QueryNode.from_dict(dict(e)) for e in src["conditions"]])
+class OrNode(_Junction):
+    _node_type = EnumNodeType.or_
 
     def evaluate(self, data):
         return any(c.evaluate(data) for c in self.conditions)
-
-    def to_dict(self):
-        return {"type": EnumNodeType.or_.name,
-                "conditions": [c.to_dict() for c in self.conditions], "version": "1"}
 
     def _compile(self, p):
         parts, exact = [], True
