@@ -390,3 +390,31 @@ def collect(opener, each, tail=None):
         return items if tail is None else (items, tail(it))
     finally:
         lib.strata_iter_free(it)
+
+
+# ---- expression placeholders ------------------------------------------------------------------
+
+
+class Placeholders:
+    """Placeholders of one request's expressions: #nN → attribute names (one per name),
+    :vN → values (one per use). ``names`` and ``values`` are the maps to pass along."""
+
+    def __init__(self):
+        self.names = {}
+        self.values = {}
+        self._by_name = {}
+
+    def name(self, attr):
+        ph = self._by_name.get(attr)
+        if ph is None:
+            ph = self._by_name[attr] = "#n%d" % len(self._by_name)
+            self.names[ph] = attr
+        return ph
+
+    def path(self, dotted):
+        return ".".join(self.name(p) for p in dotted.split("."))
+
+    def value(self, v):
+        ph = ":v%d" % len(self.values)
+        self.values[ph] = v
+        return ph

@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import ABSENT, Scratch, collect, text
+from ._util import ABSENT, Placeholders, Scratch, collect, text
 from .db import Database
 from .errors import NotFound, check
 
@@ -387,13 +387,8 @@ class Cause(CloneableFile):
 # ---- query nodes: evaluate in Python, compile to a strata condition ---------------------------
 
 
-class _Params:
-    """Placeholders of one scan: #nN → attribute names, :vN → values."""
-
-    def __init__(self):
-        self.names = {}
-        self.values = {}
-        self._by_name = {}
+class _Params(Placeholders):
+    """Placeholders of one scan; a path's numeric parts are list indexes ("a.0.b" → #n0[0].#n1)."""
 
     def path(self, dotted):
         out = []
@@ -401,17 +396,8 @@ class _Params:
             if part.isdigit() and out:
                 out[-1] += "[%s]" % part
                 continue
-            ph = self._by_name.get(part)
-            if ph is None:
-                ph = self._by_name[part] = "#n%d" % len(self._by_name)
-                self.names[ph] = part
-            out.append(ph)
+            out.append(self.name(part))
         return ".".join(out)
-
-    def value(self, v):
-        ph = ":v%d" % len(self.values)
-        self.values[ph] = v
-        return ph
 
 
 def _c_scalar(v):

@@ -29,6 +29,7 @@ import time
 from decimal import Decimal
 from typing import Callable, NamedTuple, Optional
 
+from ._util import Placeholders
 from .db import Database
 from .errors import InvalidArgument
 
@@ -157,30 +158,6 @@ _TOKEN = re.compile(r"""
     )""", re.X)
 _COMPARE = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _REGEX_FLAGS = {"i": "i", "m": "m", "s": "s", "x": "x"}
-
-
-class _Params:
-    """Placeholders of one request: #nN → attribute names, :vN → values."""
-
-    def __init__(self):
-        self.names = {}
-        self.values = {}
-        self._by_name = {}
-
-    def name(self, attr):
-        ph = self._by_name.get(attr)
-        if ph is None:
-            ph = self._by_name[attr] = "#n%d" % len(self._by_name)
-            self.names[ph] = attr
-        return ph
-
-    def path(self, dotted):
-        return ".".join(self.name(p) for p in dotted.split("."))
-
-    def value(self, v):
-        ph = ":v%d" % len(self.values)
-        self.values[ph] = v
-        return ph
 
 
 def _unquote(s):
@@ -317,7 +294,7 @@ class _FilterParser:
 
 def compile_filter(text):
     """(expression, names, values) of a filtration filter string, for strata's evaluator."""
-    params = _Params()
+    params = Placeholders()
     expr = _FilterParser(text, params).parse()
     return expr, params.names, params.values
 
@@ -474,7 +451,7 @@ class Dynafile:
         """The items of partition ``pk`` in sort-key order, as the seed: forward, those whose
         sort key is >= ``starts_with``; backward (scan_index_forward=False), those <= it,
         descending (None: the whole partition). ``_filter``: a callable or a filter string."""
-        params = _Params()
+        params = Placeholders()
         kc = "%s = %s" % (params.name(self._pk), params.value(pk))
         if self._sk is not None and starts_with is not None:
             kc += " AND %s %s %s" % (params.name(self._sk), ">=" if scan_index_forward else "<=",
@@ -488,7 +465,7 @@ class Dynafile:
     def scan(self, _filter=None, *, at=None, as_of=None):
         """Every item (in key order), filtered by ``_filter`` (a callable or a filter
         string)."""
-        params = _Params()
+        params = Placeholders()
         fn, cond = self._filter(_filter, params)
         pages = self._pages(lambda start: self._table.scan(
             filter=cond, names=params.names or None, values=params.values or None,
@@ -554,7 +531,7 @@ class Dynafile:
         if self._ttl is None:
             return 0
         now = time.time() if now is None else now
-        params = _Params()
+        params = Placeholders()
         t = params.name(self._ttl)
         cond = "%s < %s AND %s <> %s" % (t, params.value(float(now)), t,
                                          params.value(0))
