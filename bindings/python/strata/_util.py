@@ -418,3 +418,14 @@ class Placeholders:
         ph = ":v%d" % len(self.values)
         self.values[ph] = v
         return ph
+
+
+class ClosesOnExit:
+    """A context manager for a class with close(): ``with`` gives the object and closes it."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -25,9 +25,9 @@ import os
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import (ABSENT, NO_HEAD, Handle, WriteResult, collect, hex_of, iter_key, micros,
-                    new_value, read_options, reserved, take, text, write_options,
-                    write_result)
+from ._util import (ABSENT, NO_HEAD, ClosesOnExit, Handle, WriteResult, collect, hex_of,
+                    iter_key, micros, new_value, read_options, reserved, take, text,
+                    write_options, write_result)
 from ._util import _Absent  # noqa: F401  (pickles of ABSENT made before the split name it here)
 from .errors import Corrupt, InvalidArgument, NotFound, check, error_for
 from .history import KINDS, Change, Commit, HistoryMethods
@@ -72,8 +72,8 @@ def _int_option(value, what, low=-2**31, high=2**31):
     return value
 
 
-class Database(Handle, RecordMethods, HistoryMethods, TransactionMethods, TableMethods,
-               ListenerMethods, SpaceMethods):
+class Database(ClosesOnExit, Handle, RecordMethods, HistoryMethods, TransactionMethods,
+               TableMethods, ListenerMethods, SpaceMethods):
     """An open strata database (see strata.open). A context manager: closes on exit."""
 
     def __init__(self, path=".strata", *, durability="full", create=True, read_only=False,
@@ -125,13 +125,6 @@ class Database(Handle, RecordMethods, HistoryMethods, TransactionMethods, TableM
     @property
     def closed(self):
         return self._ptr is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     def __del__(self):
         try:

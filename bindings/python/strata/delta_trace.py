@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import ABSENT, Placeholders, Scratch, collect, text
+from ._util import ABSENT, ClosesOnExit, Placeholders, Scratch, collect, text
 from .db import Database
 from .errors import NotFound, check
 
@@ -388,7 +388,8 @@ class Cause(CloneableFile):
 
 
 class _Params(Placeholders):
-    """Placeholders of one scan; a path's numeric parts are list indexes ("a.0.b" → #n0[0].#n1)."""
+    """Placeholders of one scan; a path's numeric parts are list indexes
+    ("a.0.b" → #n0[0].#n1)."""
 
     def path(self, dotted):
         out = []
@@ -1884,7 +1885,7 @@ its ``kind`` ("query", "transaction", "restore", …) and its ``queries``: [(Enu
 target, Cause or None)]."""
 
 
-class DeltaTraceDatabase(CloneableFile):
+class DeltaTraceDatabase(ClosesOnExit, CloneableFile):
     """delta-trace-db's database on strata. ``DeltaTraceDatabase()`` is in memory (strata's
     ":memory:" database: the same engine, no files, gone at close), ``DeltaTraceDatabase(path)``
     persistent. Thread-safe (one lock around each query, as the seed)."""
@@ -1912,13 +1913,6 @@ class DeltaTraceDatabase(CloneableFile):
     def close(self):
         if not self._db.closed:
             self._db.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     def __del__(self):
         try:

@@ -43,7 +43,7 @@ from collections.abc import MutableMapping
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import ABSENT, collect, iter_key, micros, read_options, write_options
+from ._util import ABSENT, ClosesOnExit, collect, iter_key, micros, read_options, write_options
 from .db import Database
 from .errors import InvalidArgument, check
 
@@ -180,7 +180,7 @@ def _value_bytes(vptr):
     return ffi.unpack(ffi.cast("char *", s.data), s.len)
 
 
-class ViperDB(MutableMapping):
+class ViperDB(ClosesOnExit, MutableMapping):
     """viperdb's database: ``ViperDB(path)`` opens (creating) the store in directory ``path``.
 
     A MutableMapping: ``db[k] = v``, ``db[k]`` (None for a missing or expired key, as in the
@@ -342,13 +342,6 @@ class ViperDB(MutableMapping):
             self.flush()
         finally:
             self._db.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     # -- beyond the seed ----------------------------------------------------------------------
 
