@@ -4,6 +4,7 @@
 #include "store/store_int.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -323,7 +324,7 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
         }
         have_lock = 1;
         s->ldepth = 1;
-        s->locked = 1;
+        __atomic_store_n(&s->locked, 1, __ATOMIC_RELEASE);
         rc = strata_store__remove_leftovers(s->dir);
         if (rc) goto done;
     }
@@ -531,6 +532,22 @@ done:
     return rc;
 }
 
+/* Publish where the scan of the active segment stands, for the quick check without wmu (caller
+ * holds wmu). */
+static void publish_scan(strata_store *s)
+{
+    if (s->active) __atomic_store_n(&s->active->scan_off, s->rstate.off, __ATOMIC_RELEASE);
+}
+
+/* 1 when no segment numbered no + 1 exists (0 also when the name does not fit: ask the slow way). */
+static int next_absent(strata_store *s, uint64_t no)
+{
+    char p[4096];
+    int n = snprintf(p, sizeof p, "%s/%016llx.seg", s->dir, (unsigned long long)(no + 1));
+    if (n < 0 || (size_t)n >= sizeof p) return 0;
+    return !strata_vfs__exists(p);
+}
+
 /* Nothing to pick up: the active segment ends where our scan did and no newer segment exists. */
 static int unchanged(strata_store *s)
 {
@@ -554,8 +571,11 @@ static int unchanged(strata_store *s)
 
 int strata_store__refresh_wmu(strata_store *s, int cut)
 {
-    if (!cut && s->locked) return 0; /* the lock holder is current by construction */
-    if (unchanged(s) && !(cut && s->relist)) return 0;
+    if (!cut && __atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) return 0; /* the lock holder is current by construction */
+    if (unchanged(s) && !(cut && s->relist)) {
+        publish_scan(s);
+        return 0;
+    }
     int rc = refresh_once(s, cut);
     for (int i = 0; rc == STRATA_ENOTFOUND && i < REFRESH_RETRIES; i++) {
         strata_error_clear();
@@ -563,12 +583,28 @@ int strata_store__refresh_wmu(strata_store *s, int cut)
     }
     if (!rc && cut) s->relist = 0;
     if (!rc) s->nrefresh++;
+    if (!rc) publish_scan(s);
     return rc;
 }
 
 int strata_store__refresh(strata_store *s)
 {
     if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__refresh: store is NULL");
+    /* the quick check without wmu, so that reads do not queue behind this process's writers:
+     * the lock holder is current; else compare the active segment's size with where its scan
+     * stands (published with the segment, so the two always belong together) */
+    if (__atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) return 0;
+    pthread_rwlock_rdlock(&s->rw);
+    store_seg *g = s->active;
+    if (g) strata_store__seg_ref(g);
+    pthread_rwlock_unlock(&s->rw);
+    if (g) {
+        uint64_t size, off = __atomic_load_n(&g->scan_off, __ATOMIC_ACQUIRE);
+        int same = off && strata_vfs__size(g->f, &size) == 0 && size == off && next_absent(s, g->no);
+        strata_error_clear();
+        strata_store__seg_unref(s, g);
+        if (same) return 0;
+    }
     pthread_mutex_lock(&s->wmu);
     int rc = strata_store__refresh_wmu(s, 0);
     pthread_mutex_unlock(&s->wmu);
@@ -590,9 +626,10 @@ int strata_store__lock(strata_store *s)
     }
     pthread_mutex_lock(&s->wmu);
     s->nlocks++;
-    s->locked = 1;
+    __atomic_store_n(&s->locked, 1, __ATOMIC_RELEASE);
     rc = strata_store__refresh_wmu(s, 1);
-    if (rc) s->locked = 0;
+    if (rc) __atomic_store_n(&s->locked, 0, __ATOMIC_RELEASE);
+    else publish_scan(s);
     pthread_mutex_unlock(&s->wmu);
     if (!rc) return 0;
     strata_vfs__unlock(s->lock);
@@ -610,7 +647,8 @@ void strata_store__unlock(strata_store *s)
         s->rstate.off = s->end;
         s->rstate.batch_start = s->batch_start;
         s->rstate.chain = s->chain;
-        s->locked = 0;
+        publish_scan(s);
+        __atomic_store_n(&s->locked, 0, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&s->wmu);
         strata_vfs__unlock(s->lock);
     }

@@ -370,7 +370,7 @@ int strata_store__load_sealed(strata_store *s, uint64_t no, store_seg *reuse, st
     int torn = 0;
     rc = strata_store__scan_segment(s, g->f, g->size, &g->ram, SCAN_SEALED, &st, &torn, &c);
     if (rc) goto done;
-    if (s->locked) { /* under the write lock: rebuild the index, as at open */
+    if (__atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) { /* under the write lock: rebuild the index, as at open */
         size_t len;
         rc = build_index_from(s, no, g->size, &g->ram, c.dead, c.raw, &img, &len);
         if (!rc) rc = write_index_file(s, no, img, len);

@@ -49,10 +49,11 @@ int strata_store__group_sync(strata_store *s, uint64_t target)
         s->syncing = 1;
         pthread_mutex_unlock(&s->smu);
         pthread_mutex_lock(&s->wmu);
-        strata_file *f = s->active->f;
-        uint64_t now = STORE_LSN(s->active->no, s->end);
+        /* (no active segment only after a failed refresh: the next write lock retries it) */
+        strata_file *f = s->active ? s->active->f : NULL;
+        uint64_t now = s->active ? STORE_LSN(s->active->no, s->end) : 0;
         pthread_mutex_unlock(&s->wmu);
-        rc = strata_vfs__sync(f);
+        rc = f ? strata_vfs__sync(f) : strata_err__set(STRATA_EIO, "%s: no active segment", s->dir);
         pthread_mutex_lock(&s->smu);
         s->syncing = 0;
         s->nsyncs++;
@@ -94,9 +95,9 @@ static void *syncer(void *arg)
         if (s->thread_stop) break;
         pthread_mutex_unlock(&s->tmu);
         pthread_mutex_lock(&s->wmu);
-        uint64_t target = STORE_LSN(s->active->no, s->end);
+        uint64_t target = s->active ? STORE_LSN(s->active->no, s->end) : 0;
         pthread_mutex_unlock(&s->wmu);
-        if (!strata_store__is_poisoned(s)) strata_store__group_sync(s, target);
+        if (target && !strata_store__is_poisoned(s)) strata_store__group_sync(s, target);
         pthread_mutex_lock(&s->tmu);
     }
     pthread_mutex_unlock(&s->tmu);

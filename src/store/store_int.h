@@ -305,6 +305,8 @@ typedef struct store_seg {
     int refs;              /* references (atomic): the list's one + in-flight reads */
     int gc_cand;           /* a candidate of the running GC: lookups that find it record a hit (rw) */
     int doomed;            /* swept by GC: delete its files when the last reference goes */
+    uint64_t scan_off;     /* active segment: where the handle's scan of it stands (atomic; 0
+                              until published): the quick refresh check reads it without wmu */
     int gone;              /* swept by another process's GC (its files are gone): still readable
                               through the open descriptor, never a deduplication target (rw) */
     strata_file *f;        /* open for reading (the active one of a writer: read-write) */
