@@ -139,7 +139,7 @@ int strata_store__gc_begin(strata_store_gc **out, strata_store *s,
     int rc = gp ? strata_vfs__open(&g->gclock, gp, STRATA_VFS_RDWR | STRATA_VFS_CREATE) : STRATA_ENOMEM;
     strata_mem__free(gp);
     if (!rc && (rc = strata_vfs__lock(g->gclock, 1, 0)) == STRATA_EBUSY)
-        strata_err__set(STRATA_EBUSY, "a garbage collection is already running on this store (another process)");
+        strata_err__set(STRATA_EBUSY, "a garbage collection is already running on this store (in this or another process)");
     /* the candidates are fixed under the write lock, after its refresh: every segment any
      * process sealed so far, none that another process's GC swept already */
     if (!rc) rc = strata_store__lock(s);
