@@ -40,7 +40,7 @@ enum {
     STRATA_EEXISTS = -2,    /* already exists */
     STRATA_ECONFLICT = -3,  /* optimistic check failed: a head moved */
     STRATA_EINVALID = -4,   /* bad argument, bad input (JSON, name, expression), misuse */
-    STRATA_EBUSY = -5,      /* locked by another writer */
+    STRATA_EBUSY = -5,      /* locked: the write lock past lock_wait_ms, a GC running, repair under an open handle */
     STRATA_ECORRUPT = -6,   /* data on disk fails a checksum or a structural check */
     STRATA_EVERSION = -7,   /* file written by an unknown format version */
     STRATA_ENOMEM = -8,     /* out of memory */
@@ -232,7 +232,8 @@ typedef struct strata_db_options {
     int read_only;                 /* open as a reader: never writes, never blocks the writer */
     strata_durability durability;  /* default STRATA_DURABILITY_FULL */
     size_t cache_bytes;            /* decoded-node cache budget; 0 = 256 MiB */
-    int lock_wait_ms;              /* writer lock: 0 fail with STRATA_EBUSY, >0 wait, <0 forever */
+    int lock_wait_ms;              /* the write lock, taken per commit: 0 or <0 wait for it, >0 wait
+                                      at most that long, then STRATA_EBUSY (docs/concurrency.md) */
     /* version 2: */
     int compress_level;            /* zstd level for new objects that shrink (1..19); 0 = the
                                       default (zstd's fast level -1); < 0 = store new objects
@@ -254,8 +255,9 @@ STRATA_API int strata_db_options_init(strata_db_options *opt, unsigned int versi
 
 /* Open the database in directory `path` (NULL: "./.strata"; STRATA_MEMORY: a new in-memory
  * database). opt may be NULL (defaults).
- * One process may write at a time: a second writer gets STRATA_EBUSY (or waits lock_wait_ms).
- * The handle is safe to share between threads. Errors: STRATA_ENOTFOUND (missing and not
+ * Any number of handles, in any processes, may open it read-write: a commit takes the write lock
+ * only for its own duration (docs/concurrency.md). The handle is safe to share between threads.
+ * Errors: STRATA_ENOTFOUND (missing and not
  * create), STRATA_EBUSY, STRATA_ECORRUPT, STRATA_EVERSION, STRATA_EIO, STRATA_ENOMEM. */
 STRATA_API int strata_db_open(strata_db **out, const char *path, const strata_db_options *opt);
 

@@ -40,7 +40,7 @@
  *   pins.c      snapshot pins                                                    → view, cache, commit
  *   space.c     space statistics, tenant usage                                   → view, commit
  *   retention.c retention policies, truncation marks, audit trail               → txn, view, cache, commit, kv
- *   gc.c        a GC run: mark, record cuts, drive the store's sweep             → pins, space, retention, view, cache, commit, kv
+ *   gc.c        a GC run: mark, record cuts, drive the store's sweep             → txn, pins, space, retention, view, cache, commit, kv
  *   autogc.c    the automatic GC thread                                          → gc, space
  *   gc_state.c  the GC family's per-handle state                                 → autogc, pins, space
  *   verify.c    everything reachable re-read and checked                         → retention, cache, commit, kv
@@ -422,9 +422,15 @@ int strata_db__txn_item(strata_txn *t, const char *entry, int kind, const char *
 
 /* Commit; the transaction stays allocated (strata_txn_abort frees it). */
 int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out);
-/* The commit's work under the write mutex, which the caller holds; wait for *ticket with
+/* The commit's work under the write lock, which the caller holds; wait for *ticket with
  * strata_store__wait_durable before treating the commit as durable. */
 int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket);
+/* The database's write lock: write_mu, then the store's write lock (flock between processes,
+ * and a refresh of the store: the caller sees every root any process published). Held by a
+ * commit up to its publish, by tenant init and drop, strata_retention_set and GC's final step.
+ * lock: 0 or the store's error (nothing held then). */
+int strata_db__write_lock(strata_db *db);
+void strata_db__write_unlock(strata_db *db);
 /* The result of op i: the entry's new commit, or its unchanged head. */
 const strata_oid *strata_db__txn_result(const strata_txn *t, size_t i);
 /* Items the first (keyed) op of a committed transaction deleted. */

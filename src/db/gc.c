@@ -490,14 +490,16 @@ int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *
     if ((rc = strata_store__gc_begin(&m.g, db->store, &so))) goto done;
     if ((rc = mark_all(&m))) goto done;
     /* 2. the truncation marks must be durable before anything they describe can go */
-    pthread_mutex_lock(&db->write_mu);
+    if ((rc = strata_db__write_lock(db))) goto done;
     rc = record_cuts(&m);
-    pthread_mutex_unlock(&db->write_mu);
+    strata_db__write_unlock(db);
     if (rc) goto done;
     /* 3. the bulk copy (writers interleave record by record) */
     if ((rc = strata_store__gc_copy(m.g))) goto done;
     /* 4. the final step: no commit in flight; mark what was committed meanwhile, switch */
-    pthread_mutex_lock(&db->write_mu);
+    /* under the write lock: the roots every process published so far (its refresh), and no
+     * commit of any process in flight until the switch */
+    if ((rc = strata_db__write_lock(db))) goto done;
     tb = mono_us();
     rc = mark_all(&m);
     if (!rc) rc = progress(&m, "finish", m.marked, 0);
@@ -506,7 +508,7 @@ int strata_db_gc(strata_gc_report *out, strata_db *db, const strata_gc_options *
      * dropped tenants): reads at those digests must now fail like reads of any missing object */
     if (!rc) strata_db__cache_clear(db);
     blocked = mono_us() - tb;
-    pthread_mutex_unlock(&db->write_mu);
+    strata_db__write_unlock(db);
     if (rc) goto done;
     if ((rc = strata_store__stats(db->store, &after))) goto done;
     /* statistics */

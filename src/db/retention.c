@@ -345,7 +345,7 @@ int strata_retention_set(strata_db *db, const char *tenant, const char *entry, u
     if ((rc = strata_db__write_options(&w, wo))) return rc;
     strata_buf cur = {0};
     strata_doc_builder *b = NULL, *pb = NULL, *eb = NULL;
-    pthread_mutex_lock(&db->write_mu);
+    if ((rc = strata_db__write_lock(db))) return rc;
     if ((rc = current_settings(db, tenant, &cur))) goto done;
     if ((rc = strata_doc__builder_new(&b)) || (rc = strata_doc__builder_new(&pb)) || (rc = strata_doc__builder_new(&eb)))
         goto done;
@@ -376,7 +376,7 @@ int strata_retention_set(strata_db *db, const char *tenant, const char *entry, u
     rc = strata_db__retention_commit(db, tenant, nv, w.user ? w.user : "", w.message ? w.message : "",
                                      w.origin ? w.origin : "", now, tz, opdesc);
 done:
-    pthread_mutex_unlock(&db->write_mu);
+    strata_db__write_unlock(db);
     strata_doc__builder_free(b);
     strata_doc__builder_free(pb);
     strata_doc__builder_free(eb);

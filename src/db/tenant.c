@@ -54,7 +54,8 @@ static int publish_manifest(strata_db *db, const char *tenant, const strata_writ
     strata_db__new_incarnation(m.incarnation); /* a new life: earlier commits stay unreachable */
     strata_buf enc = {0};
     strata_oid moid;
-    pthread_mutex_lock(&db->write_mu);
+    if ((rc = strata_db__write_lock(db))) return rc;
+    uint64_t ticket = 0;
     int exists = strata_tenant_exists(db, tenant);
     if (exists < 0) { rc = exists; goto done; }
     if (!drop && exists) { rc = STRATA_UNCHANGED; goto done; }
@@ -62,10 +63,17 @@ static int publish_manifest(strata_db *db, const char *tenant, const strata_writ
     if ((rc = strata_db__tree_empty(db, &m.entries))) goto done;
     if ((rc = strata_db__manifest_encode(&enc, &m))) goto done;
     if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &moid))) goto done;
-    rc = strata_store__publish(db->store, tenant, &moid);
+    /* over the root read above (none, or a dropped life's): the same compare-and-swap a commit
+     * ends with; under the write lock it cannot have moved */
+    strata_oid old;
+    int had = strata_store__root(db->store, tenant, &old) == 0;
+    strata_error_clear();
+    rc = strata_store__publish_cas(db->store, tenant, had ? &old : NULL, &moid, &ticket);
+    if (rc == STRATA_STORE_MOVED) rc = strata_err__set(STRATA_ECONFLICT, "tenant '%s' changed during its init or drop", tenant);
 done:
-    pthread_mutex_unlock(&db->write_mu);
+    strata_db__write_unlock(db);
     strata_buf__free(&enc);
+    if (rc == 0) rc = strata_store__wait_durable(db->store, ticket);
     return rc;
 }
 
@@ -136,7 +144,7 @@ int strata_tenant_list(strata_iter **out, strata_db *db)
     tenants_ctx tc = {db, &raw};
     STRATA_ARRAY(char *) v = STRATA_ARRAY_INIT; /* the names in raw, to sort */
     int rc = 0;
-    if (db->read_only && (rc = strata_store__refresh(db->store))) goto done;
+    if ((rc = strata_store__refresh(db->store))) goto done;
     if ((rc = strata_store__roots(db->store, add_tenant, &tc))) goto done;
     /* sort the names bytewise */
     for (size_t i = 0; i < raw.len; i += strlen((char *)raw.data + i) + 1)

@@ -6,9 +6,19 @@
  * An entry takes one kind of op per transaction: a document save, a restore, a table creation,
  * or item writes (tables and keyed records alike; item.c applies them).
  *
- * Conflicts: optimistic checks (expect_head) are evaluated against the heads current at commit
- * time, under the mutex; a failed check aborts the whole transaction with STRATA_ECONFLICT and
- * nothing is published (objects already written are unreachable garbage for GC).
+ * Conflicts: optimistic checks (expect_head, item conditions) are evaluated against the heads
+ * current at commit time, under the write lock; a failed check aborts the whole transaction with
+ * STRATA_ECONFLICT (or STRATA_ECONDITION) and nothing is published (objects already written are
+ * unreachable garbage for GC).
+ *
+ * Many writers (docs/concurrency.md): the write lock is the process's write_mu plus the store's
+ * write lock (flock between processes), which first brings the store up to date with what other
+ * handles and processes appended. A commit is "read the root → build on it → publish only if
+ * the root is still the one read, else rebase and retry", all in strata_db__txn_commit_locked:
+ * the ops are kept, not their results, so a rebase re-applies them to the new heads and re-checks
+ * every condition. Under the local write lock the root cannot move between the read and the
+ * publish, so the retry is never taken here; a store that publishes by compare-and-swap without
+ * a lock (a later issue) takes it.
  * Calls view.c, item.c, listen.c, cache.c, kv.c and commit.c. */
 #include <stdio.h>
 #include <string.h>
@@ -453,11 +463,60 @@ done:
     return rc;
 }
 
-/* The part of a commit done under the write mutex (the caller holds it): apply the ops to the
- * current heads, write the commits and the manifest and publish it; *ticket receives what to
+int strata_db__write_lock(strata_db *db)
+{
+    pthread_mutex_lock(&db->write_mu);
+    int rc = strata_store__lock(db->store);
+    if (rc) pthread_mutex_unlock(&db->write_mu);
+    return rc;
+}
+
+void strata_db__write_unlock(strata_db *db)
+{
+    strata_store__unlock(db->store);
+    pthread_mutex_unlock(&db->write_mu);
+}
+
+/* Forget what applying the ops computed (a rebase applies them again). */
+static void ops_reset(strata_txn *t)
+{
+    for (size_t i = 0; i < t->ops.n; i++) {
+        txn_op *op = &t->ops.v[i];
+        strata_mem__free(op->change_pk);
+        strata_mem__free(op->change_sk);
+        op->change_pk = op->change_sk = NULL;
+        memset(&op->change, 0, sizeof op->change);
+        memset(&op->result, 0, sizeof op->result);
+        op->changed = 0;
+        op->items_deleted = 0;
+    }
+}
+
+/* A rebase that keeps losing the race is reported as a conflict after this many attempts. */
+#define COMMIT_ATTEMPTS 64
+
+static int commit_once(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket);
+
+/* The part of a commit done under the write lock (the caller holds it: strata_db__write_lock):
+ * read the tenant's root, apply the ops to its heads, write the commits and the manifest and
+ * publish it if the root is still the one read, else rebase and retry; *ticket receives what to
  * wait for before the commit is durable (0: nothing to wait for). STRATA_UNCHANGED when no
  * entry changed. */
 int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket)
+{
+    for (int attempt = 1;; attempt++) {
+        int rc = commit_once(t, manifest_out, ticket);
+        if (rc != STRATA_STORE_MOVED) return rc;
+        ops_reset(t);
+        if (attempt == COMMIT_ATTEMPTS)
+            return strata_err__set(STRATA_ECONFLICT, "tenant '%s': its root kept moving during the commit (%d attempts)",
+                                   t->tenant, attempt);
+        if ((rc = strata_store__refresh(t->db->store))) return rc;
+    }
+}
+
+/* One attempt: read root → build → publish if unmoved (STRATA_STORE_MOVED when it moved). */
+static int commit_once(strata_txn *t, strata_oid *manifest_out, uint64_t *ticket)
 {
     strata_db *db = t->db;
     strata_manifest m, nm;
@@ -516,8 +575,9 @@ int strata_db__txn_commit_locked(strata_txn *t, strata_oid *manifest_out, uint64
     strata_oid newm;
     if ((rc = strata_db__manifest_encode(&enc, &nm))) goto done;
     if ((rc = strata_store__put(db->store, STRATA_OBJ_MANIFEST, enc.data, enc.len, &newm))) goto done;
-    /* published under the mutex: commit order = publish order */
-    if ((rc = strata_store__publish_nowait(db->store, t->tenant, &newm, ticket))) goto done;
+    /* published under the write lock (commit order = publish order), only over the root the
+     * ops were applied to */
+    if ((rc = strata_store__publish_cas(db->store, t->tenant, &moid, &newm, ticket))) goto done;
     if (manifest_out) *manifest_out = newm;
 done:
     strata_mem__free(medits);
@@ -542,9 +602,12 @@ int strata_db__txn_commit(strata_txn *t, strata_oid *manifest_out)
 {
     strata_db *db = t->db;
     uint64_t ticket = 0;
-    pthread_mutex_lock(&db->write_mu);
-    int rc = strata_db__txn_commit_locked(t, manifest_out, &ticket);
-    pthread_mutex_unlock(&db->write_mu);
+    int rc = strata_db__write_lock(db);
+    if (rc) return rc;
+    rc = strata_db__txn_commit_locked(t, manifest_out, &ticket);
+    /* released before the sync: the next committer (of this or another process) appends while
+     * this one waits, and concurrent committers of this process share one sync */
+    strata_db__write_unlock(db);
     if (rc == 0) {
         /* waiting outside the mutex lets concurrent committers share one sync (group commit) */
         rc = strata_store__wait_durable(db->store, ticket);

@@ -26,8 +26,9 @@ static int check_ro(const strata_read_options *ro)
 
 int strata_db__current_manifest(strata_db *db, const char *tenant, strata_oid *moid, strata_manifest *m)
 {
-    /* a read-only handle picks up what the writer published since the last read */
-    int rc = db->read_only ? strata_store__refresh(db->store) : 0;
+    /* pick up what other handles and processes published since the last read (a no-op under
+     * the write lock, which refreshed when it was taken; one fstat and one stat otherwise) */
+    int rc = strata_store__refresh(db->store);
     if (rc) return rc;
     rc = strata_store__root(db->store, tenant, moid);
     if (rc == STRATA_ENOTFOUND)

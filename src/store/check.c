@@ -114,7 +114,8 @@ int strata_store__verify(strata_store *s, strata_store_verify_report *out,
     v.payload = payload;
     rplist roots = STRATA_ARRAY_INIT;
     store_filesrc fs = {0};
-    int rc = 0;
+    int rc = strata_store__refresh(s); /* what every process published so far */
+    if (rc) return rc;
     pthread_mutex_lock(&s->wmu); /* a stable view: writers wait, readers do not */
     pthread_rwlock_rdlock(&s->rw);
     for (size_t i = 0; i <= s->sealed.n && !rc; i++) {
@@ -281,12 +282,17 @@ int strata_store__repair(const char *dir, strata_store_repair_report *out)
     if (!strata_vfs__exists(dir)) return strata_err__set(STRATA_ENOTFOUND, "%s: no store here", dir);
     salvage sv;
     memset(&sv, 0, sizeof sv);
-    strata_file *lock = NULL;
+    strata_file *lock = NULL, *open_lock = NULL;
     uint64_t *segs = NULL;
     size_t n = 0;
-    char *lp = strata_path__join(dir, "LOCK"), *np = NULL;
+    char *lp = strata_path__join(dir, "LOCK"), *op = strata_path__join(dir, "OPEN"), *np = NULL;
     int rc = STRATA_ENOMEM;
-    if (!lp) goto done;
+    if (!lp || !op) goto done;
+    /* OPEN exclusively: no read-write handle is open (each holds it shared); then the write lock */
+    rc = strata_vfs__open(&open_lock, op, STRATA_VFS_RDWR | STRATA_VFS_CREATE);
+    if (!rc) rc = strata_vfs__lock(open_lock, 1, 0);
+    if (rc == STRATA_EBUSY) strata_err__set(STRATA_EBUSY, "%s: the store is open for writing; close it first", dir);
+    if (rc) goto done;
     rc = strata_vfs__open(&lock, lp, STRATA_VFS_RDWR | STRATA_VFS_CREATE);
     if (!rc) rc = strata_vfs__lock(lock, 1, 0);
     if (rc) goto done;
@@ -367,12 +373,11 @@ done:
     strata_vfs__close(sv.out);
     strata_store__otab_free(&sv.seen);
     strata_array__free(&sv.roots);
-    if (lock) {
-        strata_vfs__unlock(lock);
-        strata_vfs__close(lock);
-    }
+    strata_vfs__close(lock);
+    strata_vfs__close(open_lock);
     strata_mem__free(segs);
     strata_mem__free(lp);
+    strata_mem__free(op);
     strata_mem__free(np);
     if (out) *out = sv.rep;
     return rc;

@@ -44,6 +44,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/oidset.h"
+#include "util/path.h"
 
 #define DEFAULT_DEAD_SHARE 0.25
 #define DEFAULT_GC_LEVEL 9
@@ -66,6 +67,7 @@ typedef struct store_gc {
 
 struct strata_store_gc {
     strata_store *s;
+    strata_file *gclock;  /* the GC file, flock'd for the run: one run per store, in any process */
     strata_store_gc_options opt;
     store_gc shared;      /* lives in the store while the run is registered */
     int registered;       /* s->gc == &shared */
@@ -133,7 +135,19 @@ int strata_store__gc_begin(strata_store_gc **out, strata_store *s,
     if (!g) return STRATA_ENOMEM;
     g->s = s;
     g->opt = o;
-    int rc = 0;
+    char *gp = strata_path__join(s->dir, "GC");
+    int rc = gp ? strata_vfs__open(&g->gclock, gp, STRATA_VFS_RDWR | STRATA_VFS_CREATE) : STRATA_ENOMEM;
+    strata_mem__free(gp);
+    if (!rc && (rc = strata_vfs__lock(g->gclock, 1, 0)) == STRATA_EBUSY)
+        strata_err__set(STRATA_EBUSY, "a garbage collection is already running on this store (in this or another process)");
+    /* the candidates are fixed under the write lock, after its refresh: every segment any
+     * process sealed so far, none that another process's GC swept already */
+    if (!rc) rc = strata_store__lock(s);
+    if (rc) {
+        strata_vfs__close(g->gclock);
+        strata_mem__free(g);
+        return rc;
+    }
     pthread_mutex_lock(&s->wmu);
     /* seal the active segment first, so that everything written before the run is a candidate
      * (the grace rule then protects exactly what is written during the run) */
@@ -148,7 +162,7 @@ int strata_store__gc_begin(strata_store_gc **out, strata_store *s,
     } else {
         for (size_t i = 0; i < s->sealed.n; i++) {
             store_seg *sg = s->sealed.v[i];
-            if (!sg->map) continue; /* no index (cannot happen for a writer): never swept */
+            if (!sg->map || sg->gone) continue; /* no index (seen without the lock), or swept: never a candidate */
             strata_store__seg_ref(sg);
             sg->gc_cand = 1;
             g->cands[g->ncands++].seg = sg;
@@ -160,7 +174,9 @@ int strata_store__gc_begin(strata_store_gc **out, strata_store *s,
     }
     pthread_rwlock_unlock(&s->rw);
     pthread_mutex_unlock(&s->wmu);
+    strata_store__unlock(s);
     if (rc) {
+        strata_vfs__close(g->gclock);
         strata_mem__free(g->cands);
         strata_mem__free(g);
         return rc;
@@ -274,7 +290,12 @@ static int copy_one(strata_store_gc *g, store_seg *seg, uint64_t off, const stra
     if (memcmp(r.oid.id, oid->id, STRATA_OID_SIZE) != 0)
         return strata_err__set(STRATA_ECORRUPT, "%s: index entry at offset %llu names another object",
                                strata_vfs__path(seg->f), (unsigned long long)off);
-    if (!locked) pthread_mutex_lock(&s->wmu);
+    if (!locked) {
+        /* every append is made under the write lock; one record per hold, so that commits of
+         * this and other processes interleave with the copy */
+        if ((rc = strata_store__lock(s)) != 0) return rc;
+        pthread_mutex_lock(&s->wmu);
+    }
     /* only this run copies out of candidates; re-check under the writer mutex all the same */
     if (resolves_here(s, oid, seg, off)) {
         rc = strata_store__append_copy_locked(s, rec, len, &r);
@@ -284,7 +305,10 @@ static int copy_one(strata_store_gc *g, store_seg *seg, uint64_t off, const stra
             g->copied_since_seal++;
         }
     }
-    if (!locked) pthread_mutex_unlock(&s->wmu);
+    if (!locked) {
+        pthread_mutex_unlock(&s->wmu);
+        strata_store__unlock(s);
+    }
     return rc;
 }
 
@@ -388,7 +412,11 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
     strata_store *s = g->s;
     size_t nswept = 0;
     for (size_t i = 0; i < g->ncands; i++) nswept += g->cands[i].swept;
-    int rc = 0;
+    /* The whole final step holds the write lock: the seal, the switch and the deletion of the
+     * swept files happen in one hold, so another process's next write (which refreshes under
+     * the lock) sees either none of it or all of it. */
+    int rc = strata_store__lock(s);
+    if (rc) return rc;
     pthread_mutex_lock(&s->wmu);
     /* objects marked after the bulk copy began */
     for (size_t i = 0; i < g->late.n && !rc; i++) rc = copy_if_swept(g, &g->late.v[i]);
@@ -454,6 +482,22 @@ int strata_store__gc_finish(strata_store_gc *g, strata_store_gc_report *out)
     pthread_mutex_unlock(&s->gcmu);
     if (g->registered) unregister_locked(g);
     pthread_mutex_unlock(&s->wmu);
+    if (!rc) {
+        /* unlink the swept files now, under the lock (this process's in-flight reads keep
+         * their descriptors; the last reference only closes them): segment first, then index
+         * (an index without its segment is removed at the next open) */
+        for (size_t i = 0; i < g->ncands; i++) {
+            if (!g->cands[i].swept || !g->cands[i].seg->doomed) continue;
+            char *sp = strata_store__seg_path(s->dir, g->cands[i].seg->no, "seg");
+            char *ip = strata_store__seg_path(s->dir, g->cands[i].seg->no, "idx");
+            if (sp) strata_vfs__remove(sp);
+            if (ip) strata_vfs__remove(ip);
+            strata_mem__free(sp);
+            strata_mem__free(ip);
+            strata_error_clear();
+        }
+    }
+    strata_store__unlock(s);
     if (rc) return rc;
     g->finished = 1;
     /* drop the list's reference of each swept segment (the run's own goes in gc_free) */
@@ -482,6 +526,7 @@ void strata_store__gc_free(strata_store_gc *g)
     ZSTD_freeCCtx(g->cctx);
     strata_buf__free(&g->rbuf);
     strata_buf__free(&g->cbuf);
+    strata_vfs__close(g->gclock); /* releases the GC lock */
     strata_mem__free(g);
 }
 

@@ -4,6 +4,7 @@
 #include "store/store_int.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,8 +97,21 @@ done:
     return rc;
 }
 
-/* Open the active segment `no` and scan it: a writer cuts a torn tail, a reader stops there. */
-static int open_active(strata_store *s, uint64_t no)
+/* Take the scan position as a read-write handle's append position (caller holds wmu; the
+ * handle does not hold the write lock, or has just brought itself up to date under it).
+ * last_c_end: where the last checkpoint record the scan saw ends (0: none). */
+static void adopt_scan(strata_store *s, uint64_t last_c_end)
+{
+    if (s->read_only) return;
+    if (s->rstate.off != s->end) s->ckpt_end = last_c_end == s->rstate.off ? s->rstate.off : 0;
+    s->end = s->rstate.off;
+    s->batch_start = s->rstate.batch_start;
+    s->chain = s->rstate.chain;
+}
+
+/* Open the active segment `no` and scan it. With `cut` (the caller holds the write lock) a torn
+ * tail is cut and what remains synced, as recovery does at open; otherwise the scan stops there. */
+static int open_active(strata_store *s, uint64_t no, int cut)
 {
     store_seg *g = strata_mem__calloc(1, sizeof *g);
     char *path = strata_store__seg_path(s->dir, no, "seg");
@@ -113,7 +127,7 @@ static int open_active(strata_store *s, uint64_t no)
     if (size <= SEG_HDR_SIZE && strata_store__check_seg_header(g->f, path, no) == STRATA_ECORRUPT) {
         /* the header of a segment created just before a crash never reached the disk */
         strata_error_clear();
-        if (!s->read_only) {
+        if (cut) {
             uint8_t h[SEG_HDR_SIZE];
             strata_store__encode_seg_header(h, no);
             rc = strata_vfs__write(g->f, 0, h, sizeof h);
@@ -140,16 +154,22 @@ static int open_active(strata_store *s, uint64_t no)
     pthread_rwlock_unlock(&s->rw);
     s->rstate = st;
     if (!s->read_only) {
-        if (torn) rc = strata_vfs__truncate(g->f, st.off);
-        /* Make what is on disk durable, so later root records may claim it. */
-        if (!rc) rc = strata_vfs__sync(g->f);
-        if (rc) goto done;
-        s->nsyncs++;
+        if (cut) {
+            if (torn) rc = strata_vfs__truncate(g->f, st.off);
+            /* Make what is on disk durable, so later root records may claim it. */
+            if (!rc) rc = strata_vfs__sync(g->f);
+            if (rc) goto done;
+        }
         s->end = st.off;
         s->ckpt_end = c.last_c_end == st.off ? st.off : 0;
         s->batch_start = st.batch_start;
         s->chain = st.chain;
-        s->synced_lsn = STORE_LSN(no, s->end);
+        pthread_mutex_lock(&s->smu);
+        if (cut) s->nsyncs++;
+        /* every older segment is sealed, and sealing syncs a segment whole */
+        uint64_t known = STORE_LSN(no, cut ? s->end : SEG_HDR_SIZE);
+        if (known > s->synced_lsn) s->synced_lsn = known;
+        pthread_mutex_unlock(&s->smu);
     }
 done:
     strata_mem__free(path);
@@ -176,10 +196,12 @@ static void store_free(strata_store *s)
     strata_store__rmap_free(&s->roots);
     strata_buf__free(&s->wbuf);
     ZSTD_freeCCtx(s->cctx);
-    if (s->lock) {
-        strata_vfs__unlock(s->lock);
-        strata_vfs__close(s->lock);
-    }
+    /* closing (not unlocking) the lock files: a forked child closing its copy of a handle must
+     * not release a lock its parent holds through the same open file */
+    strata_vfs__close(s->lock);
+    strata_vfs__close(s->open_lock);
+    strata_mem__free(s->next_path);
+    pthread_mutex_destroy(&s->fmu);
     pthread_mutex_destroy(&s->wmu);
     pthread_rwlock_destroy(&s->rw);
     pthread_mutex_destroy(&s->smu);
@@ -244,6 +266,11 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
 
     strata_store *s = strata_mem__calloc(1, sizeof *s);
     if (!s) return STRATA_ENOMEM;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->fmu, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->wmu, NULL);
     pthread_rwlock_init(&s->rw, NULL);
     pthread_mutex_init(&s->smu, NULL);
@@ -256,7 +283,7 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
     uint64_t *segs = NULL;
     size_t nsegs = 0;
     char *lp = NULL;
-    int rc = STRATA_ENOMEM;
+    int rc = STRATA_ENOMEM, have_lock = 0;
     s->dir = strata_mem__strdup(dir);
     if (!s->dir) goto done;
 
@@ -269,18 +296,35 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
         if (rc && rc != STRATA_EEXISTS) goto done;
     }
     if (!o.read_only) {
+        /* OPEN, shared for the handle's life (repair takes it exclusively) */
+        lp = strata_path__join(dir, "OPEN");
+        rc = STRATA_ENOMEM;
+        if (!lp) goto done;
+        rc = strata_vfs__open(&s->open_lock, lp, STRATA_VFS_RDWR | STRATA_VFS_CREATE);
+        if (rc) goto done;
+        rc = strata_vfs__lock(s->open_lock, 0, o.lock_wait_ms > 0 ? o.lock_wait_ms : 0);
+        if (rc) {
+            if (rc == STRATA_EBUSY) strata_err__set(STRATA_EBUSY, "%s: store is being repaired", dir);
+            goto done;
+        }
+        strata_mem__free(lp);
         lp = strata_path__join(dir, "LOCK");
         rc = STRATA_ENOMEM;
         if (!lp) goto done;
         rc = strata_vfs__open(&s->lock, lp, STRATA_VFS_RDWR | STRATA_VFS_CREATE);
         if (rc) goto done;
-        rc = strata_vfs__lock(s->lock, 1, o.lock_wait_ms);
+        /* recovery is a write: it runs under the write lock, like every append */
+        pthread_mutex_lock(&s->fmu);
+        rc = strata_vfs__lock(s->lock, 1, o.lock_wait_ms > 0 ? o.lock_wait_ms : -1);
         if (rc) {
+            pthread_mutex_unlock(&s->fmu);
             if (rc == STRATA_EBUSY)
-                strata_err__set(STRATA_EBUSY, "%s: store is open for writing by another handle or "
-                                "process", dir);
+                strata_err__set(STRATA_EBUSY, "%s: the write lock stayed busy for %d ms", dir, o.lock_wait_ms);
             goto done;
         }
+        have_lock = 1;
+        s->ldepth = 1;
+        __atomic_store_n(&s->locked, 1, __ATOMIC_RELEASE);
         rc = strata_store__remove_leftovers(s->dir);
         if (rc) goto done;
     }
@@ -293,7 +337,7 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
             if (!rc) rc = strata_store__load_sealed(s, segs[i], NULL, &g);
             if (!rc) add_sealed(s, g);
         }
-        if (!rc) rc = open_active(s, segs[nsegs - 1]);
+        if (!rc) rc = open_active(s, segs[nsegs - 1], !o.read_only);
         /* A reader racing the writer's GC: a listed segment was deleted before we opened it.
          * Forget what was loaded and list again (the writer holds the lock, so GC is the only
          * thing that deletes segments). */
@@ -307,6 +351,7 @@ int strata_store__open(strata_store **out, const char *dir, const strata_store_o
     if (rc) goto done;
     if (!o.read_only && o.durability == STRATA_DURABILITY_NORMAL) rc = strata_store__syncer_start(s);
 done:
+    if (have_lock) strata_store__unlock(s);
     strata_mem__free(segs);
     strata_mem__free(lp);
     if (rc) store_free(s);
@@ -347,22 +392,23 @@ void strata_store__close(strata_store *s)
 {
     if (!s) return;
     strata_store__syncer_stop(s);
-    if (!s->read_only && s->active && !strata_vfs__crashed()) {
-        if (!strata_store__is_poisoned(s)) {
-            if (s->opt.durability != STRATA_DURABILITY_OFF) checkpoint(s);
-            uint64_t sz;
-            /* drop bytes of a failed write beyond the last good record */
-            if (strata_vfs__size(s->active->f, &sz) == 0 && sz > s->end)
-                strata_vfs__truncate(s->active->f, s->end);
+    if (!s->read_only && s->active && !strata_vfs__crashed() && !strata_store__is_poisoned(s)) {
+        /* under the write lock, whose refresh also cuts the bytes of a failed write beyond the
+         * last good record; OFF never syncs, so it writes no checkpoint (the next writer cuts) */
+        if (s->opt.durability != STRATA_DURABILITY_OFF && strata_store__lock(s) == 0) {
+            checkpoint(s);
+            strata_store__unlock(s);
         }
+        strata_error_clear();
     }
     store_free(s);
 }
 
-/* ---- readers: refresh ------------------------------------------------------------------- */
+/* ---- refresh and the write lock ----------------------------------------------------------- */
 
-/* Continue scanning the active segment from where the last scan stopped. */
-static int rescan_active(strata_store *s)
+/* Continue scanning the active segment from where the last scan stopped; with `cut`, a torn
+ * tail (left by a writer killed while it held the write lock) is cut. */
+static int rescan_active(strata_store *s, int cut)
 {
     uint64_t size;
     int rc = strata_vfs__size(s->active->f, &size);
@@ -376,11 +422,15 @@ static int rescan_active(strata_store *s)
     s->act_raw += c.raw;
     s->act_dead += c.dead;
     pthread_rwlock_unlock(&s->rw);
-    if (!rc) s->rstate = st;
-    return rc;
+    if (rc) return rc;
+    if (cut && torn) rc = strata_vfs__truncate(s->active->f, st.off);
+    if (rc) return rc;
+    s->rstate = st;
+    adopt_scan(s, c.last_c_end);
+    return 0;
 }
 
-/* Move the reader's active segment g into the sealed list in one step (caller holds wmu and has
+/* Move the handle's active segment g into the sealed list in one step (caller holds wmu and has
  * reserved the list), so that a concurrent lookup always finds its objects somewhere. With
  * keep_table the scanned records table becomes g's own (g has no index). */
 static void retire_active(strata_store *s, store_seg *g, int keep_table)
@@ -403,9 +453,29 @@ static void retire_active(strata_store *s, store_seg *g, int keep_table)
     strata_store__otab_free(&t);
 }
 
+/* Sealed segments that are no longer listed were swept by another process's GC, whose live
+ * records are in newer segments: keep them readable (in-flight reads, old snapshots) but never
+ * deduplicate against them, and leave them out of the statistics. */
+static void mark_gone(strata_store *s, const uint64_t *segs, size_t n)
+{
+    pthread_rwlock_wrlock(&s->rw);
+    size_t j = 0;
+    for (size_t i = 0; i < s->sealed.n; i++) {
+        store_seg *g = s->sealed.v[i];
+        while (j < n && segs[j] < g->no) j++;
+        if (g->gone || (j < n && segs[j] == g->no)) continue;
+        g->gone = 1;
+        s->sealed_count -= g->map ? g->idx.count : g->ram.n;
+        s->sealed_raw -= g->idx.raw_bytes;
+        s->sealed_dead -= g->idx.dead;
+        s->sealed_bytes -= g->size;
+    }
+    pthread_rwlock_unlock(&s->rw);
+}
+
 /* One pass of refresh (caller holds wmu). STRATA_ENOTFOUND when a listed segment vanished
- * before it could be opened (the writer's GC deleted it): the caller lists again. */
-static int refresh_once(strata_store *s)
+ * before it could be opened (another process's GC deleted it): the caller lists again. */
+static int refresh_once(strata_store *s, int cut)
 {
     uint64_t *segs = NULL;
     size_t n = 0;
@@ -415,25 +485,31 @@ static int refresh_once(strata_store *s)
         rc = strata_err__set(STRATA_ECORRUPT, "%s: store has no segment files", s->dir);
         goto done;
     }
+    mark_gone(s, segs, n);
     if (s->active && s->active->no == segs[n - 1]) {
-        rc = rescan_active(s);
+        rc = rescan_active(s, cut);
         goto done;
     }
+    /* a new active segment: deletions by a GC may follow it outside any lock we hold, so the
+     * next refresh under the write lock lists the directory again */
+    if (!cut) s->relist = 1;
     if (s->active) {
         int listed = 0;
         for (size_t i = 0; i < n; i++) listed |= segs[i] == s->active->no;
         if (!listed) {
-            /* The writer sealed our active segment and its GC swept and deleted it: every live
-             * record in it was copied into a newer sealed segment (loaded below, with the roots
-             * table). Keep what we scanned, readable through the open descriptor, as a sealed
-             * segment older than the copies. */
+            /* Another process sealed our active segment and its GC swept and deleted it: every
+             * live record in it was copied into a newer sealed segment (loaded below, with the
+             * roots table). Keep what we scanned, readable through the open descriptor, as a
+             * sealed segment older than the copies (and gone: never a deduplication target). */
             if ((rc = strata_store__sealed_reserve(s)) != 0) goto done;
-            retire_active(s, s->active, 1);
+            store_seg *g = s->active;
+            retire_active(s, g, 1);
+            mark_gone(s, segs, n);
         }
     }
-    /* The writer moved on: the old active segment and any newer but not last ones are sealed
-     * now; load them (from their indexes), then take the newest as the active one. The old
-     * active segment's struct stays alive (readers may hold it) and becomes the sealed one. */
+    /* Another writer moved on: the old active segment and any newer but not last ones are
+     * sealed now; load them (from their indexes), then take the newest as the active one. The
+     * old active segment's struct stays alive (readers may hold it) and becomes the sealed one. */
     uint64_t lo = s->active ? s->active->no : 0;
     if (!s->active && s->sealed.n) lo = s->sealed.v[s->sealed.n - 1]->no + 1;
     for (size_t i = 0; i + 1 < n; i++) {
@@ -450,26 +526,131 @@ static int refresh_once(strata_store *s)
                              (unsigned long long)s->active->no);
         goto done;
     }
-    rc = open_active(s, segs[n - 1]);
+    rc = open_active(s, segs[n - 1], cut);
 done:
     strata_mem__free(segs);
     return rc;
 }
 
-/* A reader's refresh races the writer's GC, which may delete a listed segment before we open
- * it; each retry lists again and resumes where the last pass stopped. */
+/* Publish where the scan of the active segment stands, for the quick check without wmu (caller
+ * holds wmu). */
+static void publish_scan(strata_store *s)
+{
+    if (s->active) __atomic_store_n(&s->active->scan_off, s->rstate.off, __ATOMIC_RELEASE);
+}
+
+/* 1 when no segment numbered no + 1 exists (0 also when the name does not fit: ask the slow way). */
+static int next_absent(strata_store *s, uint64_t no)
+{
+    char p[4096];
+    int n = snprintf(p, sizeof p, "%s/%016llx.seg", s->dir, (unsigned long long)(no + 1));
+    if (n < 0 || (size_t)n >= sizeof p) return 0;
+    return !strata_vfs__exists(p);
+}
+
+/* Nothing to pick up: the active segment ends where our scan did and no newer segment exists. */
+static int unchanged(strata_store *s)
+{
+    uint64_t size;
+    if (!s->active || strata_vfs__size(s->active->f, &size) != 0) {
+        strata_error_clear();
+        return 0;
+    }
+    if (size != s->rstate.off) return 0;
+    if (!s->next_path || s->next_no != s->active->no + 1) { /* once per segment */
+        strata_mem__free(s->next_path);
+        s->next_no = s->active->no + 1;
+        if (!(s->next_path = strata_store__seg_path(s->dir, s->next_no, "seg"))) return 0;
+    }
+    return !strata_vfs__exists(s->next_path);
+}
+
+/* A refresh races other processes' GC, which may delete a listed segment before we open it;
+ * each retry lists again and resumes where the last pass stopped. */
 #define REFRESH_RETRIES 20
+
+int strata_store__refresh_wmu(strata_store *s, int cut)
+{
+    if (!cut && __atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) return 0; /* the lock holder is current by construction */
+    if (unchanged(s) && !(cut && s->relist)) {
+        publish_scan(s);
+        return 0;
+    }
+    int rc = refresh_once(s, cut);
+    for (int i = 0; rc == STRATA_ENOTFOUND && i < REFRESH_RETRIES; i++) {
+        strata_error_clear();
+        rc = refresh_once(s, cut);
+    }
+    if (!rc && cut) s->relist = 0;
+    if (!rc) s->nrefresh++;
+    if (!rc) publish_scan(s);
+    return rc;
+}
 
 int strata_store__refresh(strata_store *s)
 {
     if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__refresh: store is NULL");
-    if (!s->read_only) return 0; /* a writer always sees its own state */
-    pthread_mutex_lock(&s->wmu);
-    int rc = refresh_once(s);
-    for (int i = 0; rc == STRATA_ENOTFOUND && i < REFRESH_RETRIES; i++) {
+    /* the quick check without wmu, so that reads do not queue behind this process's writers:
+     * the lock holder is current; else compare the active segment's size with where its scan
+     * stands (published with the segment, so the two always belong together) */
+    if (__atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) return 0;
+    pthread_rwlock_rdlock(&s->rw);
+    store_seg *g = s->active;
+    if (g) strata_store__seg_ref(g);
+    pthread_rwlock_unlock(&s->rw);
+    if (g) {
+        uint64_t size, off = __atomic_load_n(&g->scan_off, __ATOMIC_ACQUIRE);
+        int same = off && strata_vfs__size(g->f, &size) == 0 && size == off && next_absent(s, g->no);
         strata_error_clear();
-        rc = refresh_once(s);
+        strata_store__seg_unref(s, g);
+        if (same) return 0;
     }
+    pthread_mutex_lock(&s->wmu);
+    int rc = strata_store__refresh_wmu(s, 0);
     pthread_mutex_unlock(&s->wmu);
     return rc;
+}
+
+int strata_store__lock(strata_store *s)
+{
+    if (!s) return strata_err__set(STRATA_EINVALID, "strata_store__lock: store is NULL");
+    if (s->read_only) return strata_err__set(STRATA_EINVALID, "store is open read-only");
+    pthread_mutex_lock(&s->fmu);
+    if (s->ldepth++ > 0) return 0;
+    int w = s->opt.lock_wait_ms;
+    int rc = strata_vfs__lock(s->lock, 1, w > 0 ? w : -1);
+    if (rc) {
+        if (rc == STRATA_EBUSY)
+            strata_err__set(STRATA_EBUSY, "%s: the write lock stayed busy for %d ms", s->dir, w);
+        goto fail;
+    }
+    pthread_mutex_lock(&s->wmu);
+    s->nlocks++;
+    __atomic_store_n(&s->locked, 1, __ATOMIC_RELEASE);
+    rc = strata_store__refresh_wmu(s, 1);
+    if (rc) __atomic_store_n(&s->locked, 0, __ATOMIC_RELEASE);
+    else publish_scan(s);
+    pthread_mutex_unlock(&s->wmu);
+    if (!rc) return 0;
+    strata_vfs__unlock(s->lock);
+fail:
+    s->ldepth--;
+    pthread_mutex_unlock(&s->fmu);
+    return rc;
+}
+
+void strata_store__unlock(strata_store *s)
+{
+    if (--s->ldepth == 0) {
+        /* what we appended is ours already: the next refresh starts after it */
+        pthread_mutex_lock(&s->wmu);
+        s->rstate.off = s->end;
+        s->rstate.batch_start = s->batch_start;
+        s->rstate.chain = s->chain;
+        publish_scan(s);
+        __atomic_store_n(&s->locked, 0, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&s->wmu);
+        strata_vfs__unlock(s->lock);
+    }
+    pthread_mutex_unlock(&s->fmu);
 }

@@ -143,13 +143,21 @@ static int scan_cb(const store_rec *r, uint64_t off, const uint8_t *bytes, void 
     if (r->kind == 'O') {
         uint64_t o;
         store_seg *sg;
-        if (strata_store__otab_find(c->t, &r->oid, &o) ||
-            (c->t == &s->act && strata_store__lookup_locked(s, &r->oid, &sg, &o))) {
+        if (strata_store__otab_find(c->t, &r->oid, &o)) {
             c->sums.dead += r->size;
         } else if ((rc = strata_store__otab_reserve(c->t)) == 0) {
+            /* A copy in the active segment of an object a sealed segment holds (a GC's copy,
+             * or a write after another process's GC swept the older one) is indexed all the
+             * same: the active segment's index, written when it is sealed, must name every
+             * object the segment holds, since the sealed copy may be swept. One of the two
+             * copies is dead. */
+            if (c->t == &s->act && strata_store__lookup_locked(s, &r->oid, &sg, &o)) {
+                c->sums.dead += r->size;
+            } else {
+                c->sums.raw += r->raw_len;
+                c->sums.count++;
+            }
             strata_store__otab_put(c->t, &r->oid, off);
-            c->sums.raw += r->raw_len;
-            c->sums.count++;
         }
     } else if (r->kind == 'C') {
         c->sums.dead += r->size;
@@ -204,8 +212,9 @@ void strata_store__seg_unref(strata_store *s, store_seg *g)
          * space (a later GC sweeps it again); an orphan index is removed at the next open. */
         char *sp = strata_store__seg_path(s->dir, g->no, "seg");
         char *ip = strata_store__seg_path(s->dir, g->no, "idx");
-        if (sp) strata_vfs__remove(sp);
-        if (ip) strata_vfs__remove(ip);
+        /* normally unlinked already by the run's finish, under the write lock */
+        if (sp && strata_vfs__exists(sp)) strata_vfs__remove(sp);
+        if (ip && strata_vfs__exists(ip)) strata_vfs__remove(ip);
         strata_mem__free(sp);
         strata_mem__free(ip);
         strata_error_clear();
@@ -361,7 +370,7 @@ int strata_store__load_sealed(strata_store *s, uint64_t no, store_seg *reuse, st
     int torn = 0;
     rc = strata_store__scan_segment(s, g->f, g->size, &g->ram, SCAN_SEALED, &st, &torn, &c);
     if (rc) goto done;
-    if (!s->read_only) {
+    if (__atomic_load_n(&s->locked, __ATOMIC_ACQUIRE)) { /* under the write lock: rebuild the index, as at open */
         size_t len;
         rc = build_index_from(s, no, g->size, &g->ram, c.dead, c.raw, &img, &len);
         if (!rc) rc = write_index_file(s, no, img, len);
@@ -414,6 +423,25 @@ int strata_store__lookup_locked(strata_store *s, const strata_oid *oid, store_se
     }
     for (size_t i = s->sealed.n; i-- > 0;) {
         store_seg *g = s->sealed.v[i];
+        if (g->map ? strata_store__idx_find(&g->idx, oid, off)
+                   : strata_store__otab_find(&g->ram, oid, off)) {
+            *seg = g;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int strata_store__lookup_live_locked(strata_store *s, const strata_oid *oid, store_seg **seg,
+                                     uint64_t *off)
+{
+    if (s->active && strata_store__otab_find(&s->act, oid, off)) {
+        *seg = s->active;
+        return 1;
+    }
+    for (size_t i = s->sealed.n; i-- > 0;) {
+        store_seg *g = s->sealed.v[i];
+        if (g->gone) continue;
         if (g->map ? strata_store__idx_find(&g->idx, oid, off)
                    : strata_store__otab_find(&g->ram, oid, off)) {
             *seg = g;

@@ -4,10 +4,11 @@
  * tables in maps.c; formats and the recovery scanner in format.c; verify/repair in check.c;
  * garbage collection in gc.c.
  *
- * Locking: `wmu` serialises everything that appends (put, publish, rotation) and a reader's
- * refresh; `rw` guards the lookup structures (tables, segment list, roots) and is held only
+ * Locking: the write lock (strata_store__lock: `fmu` in the process, flock(LOCK) between
+ * processes) is held by every append; `wmu` serialises everything that appends (put, publish,
+ * rotation) and a refresh; `rw` guards the lookup structures (tables, segment list, roots) and is held only
  * for memory operations, never across I/O, so get/has/root never wait behind a sync; `smu`
- * guards the group-commit state. Order: wmu, then rw or smu; never the reverse. */
+ * guards the group-commit state. Order: fmu, wmu, then rw or smu; never the reverse. */
 #include "store/store_int.h"
 
 #include <limits.h>
@@ -48,10 +49,11 @@ int strata_store__group_sync(strata_store *s, uint64_t target)
         s->syncing = 1;
         pthread_mutex_unlock(&s->smu);
         pthread_mutex_lock(&s->wmu);
-        strata_file *f = s->active->f;
-        uint64_t now = STORE_LSN(s->active->no, s->end);
+        /* (no active segment only after a failed refresh: the next write lock retries it) */
+        strata_file *f = s->active ? s->active->f : NULL;
+        uint64_t now = s->active ? STORE_LSN(s->active->no, s->end) : 0;
         pthread_mutex_unlock(&s->wmu);
-        rc = strata_vfs__sync(f);
+        rc = f ? strata_vfs__sync(f) : strata_err__set(STRATA_EIO, "%s: no active segment", s->dir);
         pthread_mutex_lock(&s->smu);
         s->syncing = 0;
         s->nsyncs++;
@@ -93,9 +95,9 @@ static void *syncer(void *arg)
         if (s->thread_stop) break;
         pthread_mutex_unlock(&s->tmu);
         pthread_mutex_lock(&s->wmu);
-        uint64_t target = STORE_LSN(s->active->no, s->end);
+        uint64_t target = s->active ? STORE_LSN(s->active->no, s->end) : 0;
         pthread_mutex_unlock(&s->wmu);
-        if (!strata_store__is_poisoned(s)) strata_store__group_sync(s, target);
+        if (target && !strata_store__is_poisoned(s)) strata_store__group_sync(s, target);
         pthread_mutex_lock(&s->tmu);
     }
     pthread_mutex_unlock(&s->tmu);
@@ -173,13 +175,17 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
     strata_oid oid;
     rc = strata_hash__object(&oid, type, data, len);
     if (rc) return rc;
+    /* Deduplication is decided under the write lock, against the segment list as it is now:
+     * another process's GC may have swept an object this handle still holds. */
+    if ((rc = strata_store__lock(s)) != 0) return rc;
     store_seg *g;
     uint64_t off;
     pthread_rwlock_rdlock(&s->rw);
-    int found = strata_store__lookup_locked(s, &oid, &g, &off);
+    int found = strata_store__lookup_live_locked(s, &oid, &g, &off);
     if (found && g->gc_cand) strata_store__gc_note_hit(s, g, &oid); /* deduplicated against GC's input */
     pthread_rwlock_unlock(&s->rw);
     if (found) {
+        strata_store__unlock(s);
         *out = oid;
         return 0;
     }
@@ -189,7 +195,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
         goto done;
     }
     pthread_rwlock_rdlock(&s->rw);
-    found = strata_store__lookup_locked(s, &oid, &g, &off);
+    found = strata_store__lookup_live_locked(s, &oid, &g, &off);
     if (found && g->gc_cand) strata_store__gc_note_hit(s, g, &oid);
     pthread_rwlock_unlock(&s->rw);
     if (found) goto done;
@@ -256,6 +262,7 @@ int strata_store__put(strata_store *s, uint8_t type, const void *data, size_t le
 done:
     if (s->wbuf.cap > WBUF_KEEP) strata_buf__free(&s->wbuf);
     pthread_mutex_unlock(&s->wmu);
+    strata_store__unlock(s);
     if (!rc) *out = oid;
     return rc;
 }
@@ -271,8 +278,10 @@ static int check_name(const char *name, size_t *len, const char *what)
 }
 
 /* Append the root record of `name` (the visible switch) and return the log position that must
- * be durable for it in *target. */
-static int publish_append(strata_store *s, const char *name, const strata_oid *root, uint64_t *out_target)
+ * be durable for it in *target. With `cas`, only if the current root is *expect (NULL: none);
+ * else STRATA_STORE_MOVED and nothing is written. */
+static int publish_append(strata_store *s, const char *name, int cas, const strata_oid *expect,
+                          const strata_oid *root, uint64_t *out_target)
 {
     int rc = writable(s, "strata_store__publish");
     if (rc) return rc;
@@ -282,10 +291,24 @@ static int publish_append(strata_store *s, const char *name, const strata_oid *r
     char *copy = strata_mem__strndup(name, n);
     if (!copy) return STRATA_ENOMEM;
     uint64_t target = 0;
+    if ((rc = strata_store__lock(s)) != 0) {
+        strata_mem__free(copy);
+        return rc;
+    }
     pthread_mutex_lock(&s->wmu);
     if (strata_store__is_poisoned(s)) {
         rc = strata_store__poisoned_err();
         goto done;
+    }
+    if (cas) {
+        pthread_rwlock_rdlock(&s->rw);
+        store_rootent *e = strata_store__rmap_find(&s->roots, name, n);
+        int same = expect ? e && strata_oid__cmp(&e->oid, expect) == 0 : e == NULL;
+        pthread_rwlock_unlock(&s->rw);
+        if (!same) {
+            rc = STRATA_STORE_MOVED;
+            goto done;
+        }
     }
     rc = make_room(s, ROOT_FIXED + n);
     if (rc) goto done;
@@ -311,6 +334,7 @@ static int publish_append(strata_store *s, const char *name, const strata_oid *r
     target = STORE_LSN(s->active->no, s->end);
 done:
     pthread_mutex_unlock(&s->wmu);
+    strata_store__unlock(s);
     strata_mem__free(copy);
     if (rc) return rc;
     pthread_mutex_lock(&s->smu);
@@ -323,8 +347,17 @@ done:
 int strata_store__publish(strata_store *s, const char *name, const strata_oid *root)
 {
     uint64_t target;
-    int rc = publish_append(s, name, root, &target);
+    int rc = publish_append(s, name, 0, NULL, root, &target);
     if (rc == 0 && s->opt.durability == STRATA_DURABILITY_FULL) rc = strata_store__group_sync(s, target);
+    return rc;
+}
+
+int strata_store__publish_cas(strata_store *s, const char *name, const strata_oid *expect,
+                              const strata_oid *root, uint64_t *ticket)
+{
+    uint64_t target = 0;
+    int rc = publish_append(s, name, 1, expect, root, &target);
+    if (ticket) *ticket = rc == 0 && s->opt.durability == STRATA_DURABILITY_FULL ? target : 0;
     return rc;
 }
 
@@ -332,7 +365,7 @@ int strata_store__publish_nowait(strata_store *s, const char *name, const strata
                                  uint64_t *ticket)
 {
     uint64_t target = 0;
-    int rc = publish_append(s, name, root, &target);
+    int rc = publish_append(s, name, 0, NULL, root, &target);
     if (ticket) *ticket = rc == 0 && s->opt.durability == STRATA_DURABILITY_FULL ? target : 0;
     return rc;
 }

@@ -3,8 +3,10 @@
  * only: the type byte is chosen by the layers above and stored opaquely.
  *
  * Threading: one strata_store handle may be used by many threads at once. Writers (put,
- * publish) are serialised inside; get/has/root never wait for a writer's sync. Only one process
- * may open a store for writing (advisory lock); any number may open it read-only. */
+ * publish) are serialised inside; get/has/root never wait for a writer's sync. Any number of
+ * handles, in any processes, may open a store read-write: every append happens under the write
+ * lock (flock on LOCK, strata_store__lock), which first brings the handle up to date with what
+ * the others appended (docs/concurrency.md). */
 #ifndef STRATA_STORE_H
 #define STRATA_STORE_H
 
@@ -20,7 +22,8 @@ typedef struct strata_store_options {
     int create;               /* create the directory and files when missing */
     int read_only;            /* open as a reader: no lock, no writes; see roots via refresh */
     strata_durability durability; /* default STRATA_DURABILITY_FULL */
-    int lock_wait_ms;         /* writer lock: 0 fail at once (STRATA_EBUSY), >0 wait, <0 forever */
+    int lock_wait_ms;         /* the write lock, taken per write: 0 or <0 wait for it, >0 wait at
+                                 most that long (then STRATA_EBUSY) */
     uint64_t segment_size;    /* rotate the active segment past this many bytes (0 = default) */
     int compress_level;       /* zstd level for records that shrink: 0 = default (zstd's fast
                                  level -1), 1..19 = that level, < 0 = off */
@@ -71,8 +74,26 @@ int strata_store__roots(strata_store *s,
                         int (*cb)(const char *name, const strata_oid *root, void *payload),
                         void *payload);
 
-/* Readers: pick up segments and roots published by the writer process since open/last refresh. */
+/* Pick up records, segments and roots other handles or processes published since open or the
+ * last refresh (read-only and read-write handles alike; a no-op while this handle holds the
+ * write lock, which is current by construction). */
 int strata_store__refresh(strata_store *s);
+
+/* The write lock. lock: take it (recursive for the thread that holds it: this process's other
+ * writers queue on a mutex, other processes on flock(LOCK)) and bring the store up to date —
+ * cutting a torn tail a killed writer left; unlock: release it. put, publish, GC and close take
+ * it themselves for each call; a caller that must read roots, build objects and publish as one
+ * step (a database commit) holds it across them. Errors: STRATA_EBUSY (lock_wait_ms passed),
+ * STRATA_ECORRUPT, STRATA_EIO, STRATA_ENOMEM, STRATA_EINVALID (read-only handle). */
+int strata_store__lock(strata_store *s);
+void strata_store__unlock(strata_store *s);
+
+/* Publish `root` as the root of `name` only if its current root is `expect` (NULL: only if it
+ * has none): the compare-and-swap every commit ends with. STRATA_STORE_MOVED when the root is
+ * another (nothing written; the caller rebases and retries), else as publish_nowait. */
+#define STRATA_STORE_MOVED 2
+int strata_store__publish_cas(strata_store *s, const char *name, const strata_oid *expect,
+                              const strata_oid *root, uint64_t *ticket);
 
 /* Make everything written so far durable, whatever the durability mode. */
 int strata_store__sync(strata_store *s);
@@ -124,7 +145,8 @@ typedef struct strata_store_repair_report {
     uint64_t segments;      /* old segments replaced */
 } strata_store_repair_report;
 
-/* Salvage a damaged store in `dir` (no handle may have it open for writing): copy every object
+/* Salvage a damaged store in `dir` (no handle may have it open for writing: every read-write
+ * handle holds OPEN shared): copy every object
  * record that verifies (checksum and digest) and the latest verifying root record of every
  * name into a fresh segment, then delete the old segments and indexes. Objects a root needs
  * may be missing afterwards if they were damaged: run verify. `out` may be NULL.

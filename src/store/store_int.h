@@ -11,7 +11,11 @@
 #include "store/store.h"
 
 /* ---- files in a store directory ---------------------------------------------------------
- *   LOCK                     advisory writer lock (empty file)
+ *   LOCK                     the write lock: flock'd exclusively for each write (a commit, a
+ *                            GC step, open's recovery, close's checkpoint) — docs/concurrency.md
+ *   OPEN                     flock'd shared by every read-write handle for its life; repair
+ *                            takes it exclusively (so it never runs under an open handle)
+ *   GC                       flock'd exclusively by a GC run from begin to free (one per store)
  *   STORE                    store marker: magic + version (32 bytes)
  *   <16 hex digits>.seg      segment number n: header + records, append-only
  *   <16 hex digits>.idx      immutable index of sealed segment n
@@ -301,6 +305,10 @@ typedef struct store_seg {
     int refs;              /* references (atomic): the list's one + in-flight reads */
     int gc_cand;           /* a candidate of the running GC: lookups that find it record a hit (rw) */
     int doomed;            /* swept by GC: delete its files when the last reference goes */
+    uint64_t scan_off;     /* active segment: where the handle's scan of it stands (atomic; 0
+                              until published): the quick refresh check reads it without wmu */
+    int gone;              /* swept by another process's GC (its files are gone): still readable
+                              through the open descriptor, never a deduplication target (rw) */
     strata_file *f;        /* open for reading (the active one of a writer: read-write) */
     uint64_t size;         /* sealed: exact length */
     const uint8_t *map;    /* mapped index file, or NULL */
@@ -313,7 +321,20 @@ struct strata_store {
     char *dir;                  /* owned copy of the directory path */
     strata_store_options opt;   /* with defaults filled in */
     int read_only;
-    strata_file *lock;          /* LOCK file (writers) */
+    strata_file *lock;          /* LOCK file (read-write handles): the write lock */
+    strata_file *open_lock;     /* OPEN file (read-write handles): held shared for the handle's life */
+
+    /* The write lock, in one process and between processes (docs/concurrency.md): `fmu` (a
+     * recursive mutex) queues this process's writers, the holder takes flock(LOCK) and brings the
+     * store up to date (strata_store__lock). Order: fmu, then wmu. */
+    pthread_mutex_t fmu;
+    int ldepth;                 /* lock depth of the holding thread (fmu) */
+    int locked;                 /* this handle holds flock(LOCK) and is current (wmu) */
+    int relist;                 /* a refresh without the lock saw a new segment: the next one
+                                   under it lists the directory again (wmu) */
+    char *next_path;            /* the name of segment next_no, tested by every refresh (wmu) */
+    uint64_t next_no;
+    uint64_t nlocks, nrefresh;  /* statistics: write locks taken, refreshes that found news (wmu) */
 
     pthread_mutex_t wmu;        /* serialises writers (put, publish, rotation, refresh) */
     pthread_rwlock_t rw;        /* guards the lookup structures below for readers */
@@ -443,10 +464,23 @@ void strata_store__sealed_push_locked(strata_store *s, store_seg *g);
  * reading). 1 found, 0 not. */
 int strata_store__lookup_locked(strata_store *s, const strata_oid *oid, store_seg **seg,
                                 uint64_t *off);
+/* The same, skipping segments another process's GC swept (s->gone): the deduplication lookup,
+ * made under the write lock against the refreshed segment list. */
+int strata_store__lookup_live_locked(strata_store *s, const strata_oid *oid, store_seg **seg,
+                                     uint64_t *off);
 /* Seal the active segment and start the next one (caller holds wmu): sync it, write its index,
  * create the next segment, switch. On failure the active segment stays active and nothing
  * changes, except that a failed sync poisons the store. */
 int strata_store__rotate_locked(strata_store *s);
+
+/* ---- the write lock and refresh (open.c) --------------------------------------------------- */
+
+/* Bring the handle up to date with the files (caller holds wmu): new records of the active
+ * segment, segments sealed or created by other processes, segments their GC swept (marked
+ * gone). With `cut` (the caller holds flock(LOCK)) a torn tail is cut and a missing index is
+ * rebuilt, as at open; without it, refresh only reads. Cheap when nothing changed: one fstat of
+ * the active segment and one stat of the next segment's name. */
+int strata_store__refresh_wmu(strata_store *s, int cut);
 
 /* ---- writing and group commit (store.c) ---------------------------------------------------- */
 

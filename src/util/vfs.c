@@ -722,8 +722,14 @@ int strata_vfs__lock(strata_file *f, int exclusive, int wait_ms)
 {
     if (f->mem) return mem_lock(f, exclusive, wait_ms);
     int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+    if (wait_ms < 0) { /* forever: block in the kernel (woken at once when the holder lets go) */
+        while (flock(f->fd, op & ~LOCK_NB) != 0)
+            if (errno != EINTR) return strata_err__errno(errno, f->path);
+        return 0;
+    }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    long nap_us = 50;
     for (;;) {
         if (flock(f->fd, op) == 0) return 0;
         if (errno == EINTR) continue;
@@ -735,8 +741,9 @@ int strata_vfs__lock(strata_file *f, int exclusive, int wait_ms)
             long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
             if (el >= wait_ms) break;
         }
-        struct timespec nap = {0, 5 * 1000 * 1000};
+        struct timespec nap = {0, nap_us * 1000};
         nanosleep(&nap, NULL);
+        if (nap_us < 5000) nap_us *= 2;
     }
     return strata_err__set(STRATA_EBUSY, "%s: locked by another process", f->path);
 }

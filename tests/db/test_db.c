@@ -496,9 +496,17 @@ static void test_db_reopen_keeps_everything_and_verifies(void **state)
     assert_int_equal(strata_records_get_all(&all, f->db, "acme", "r", NULL), 0);
     assert_non_null(strstr(S(all), "\"k19\":{\"x\":[1,2,3]}"));
     strata_value_free(all);
-    /* a second writer is refused */
+    /* a second read-write handle shares the database (issue 15): both write, both see */
     strata_db *second;
-    assert_int_equal(strata_db_open(&second, p, &o), STRATA_EBUSY);
+    assert_int_equal(strata_db_open(&second, p, &o), 0);
+    assert_int_equal(strata_records_put(NULL, second, "acme", "r", "from-second", a, NULL), 0);
+    assert_int_equal(strata_records_put(NULL, f->db, "acme", "r", "from-first", a, NULL), 0);
+    strata_value *one;
+    assert_int_equal(strata_records_get(&one, f->db, "acme", "r", "from-second", NULL), 0);
+    strata_value_free(one);
+    assert_int_equal(strata_records_get(&one, second, "acme", "r", "from-first", NULL), 0);
+    strata_value_free(one);
+    strata_db_close(second);
     /* a missing database is not created unless asked */
     char *q = tu_path(f->dir, "missing");
     assert_int_equal(strata_db_open(&second, q, &o), STRATA_ENOTFOUND);

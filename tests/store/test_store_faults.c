@@ -345,38 +345,79 @@ static void test_store_failed_sync_refuses_further_writes_until_reopen(void **st
     tu_rmdir_free(dir);
 }
 
-static void test_store_second_writer_gets_ebusy_in_another_process(void **state)
+/* Many writers (issue 15): a second read-write handle in this process and one in another
+ * process open while the first is open; all three write, and each sees the others' roots. The
+ * write lock is taken per write only: a process holding LOCK makes the others wait (or, with
+ * lock_wait_ms, fail with STRATA_EBUSY), never refuses them at open. */
+static void test_store_second_writer_shares_the_store_in_process_and_across_processes(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("store_busy");
     strata_store *s, *s2 = NULL;
     assert_int_equal(open_with(&s, dir, 1, 0), 0);
-    /* in this process too */
-    assert_int_equal(open_with(&s2, dir, 0, 0), STRATA_EBUSY);
+    assert_int_equal(open_with(&s2, dir, 0, 0), 0);
+    strata_oid a, b, got;
+    assert_int_equal(strata_store__put(s, 'B', "one", 3, &a), 0);
+    assert_int_equal(strata_store__publish(s, "first", &a), 0);
+    assert_int_equal(strata_store__put(s2, 'B', "two", 3, &b), 0);
+    assert_int_equal(strata_store__publish(s2, "second", &b), 0);
+    /* s2 refreshed under the lock before it wrote: it sees "first"; s sees "second" after a refresh */
+    assert_int_equal(strata_store__root(s2, "first", &got), 0);
+    assert_memory_equal(&got, &a, sizeof got);
+    assert_int_equal(strata_store__refresh(s), 0);
+    assert_int_equal(strata_store__root(s, "second", &got), 0);
+    assert_memory_equal(&got, &b, sizeof got);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         strata_store *c = NULL;
-        int rc = open_with(&c, dir, 0, 0);
-        _exit(rc == STRATA_EBUSY ? 0 : 1);
+        strata_oid x, y;
+        int ok = open_with(&c, dir, 0, 0) == 0 && strata_store__root(c, "second", &y) == 0 &&
+                 strata_store__put(c, 'B', "three", 5, &x) == 0 && strata_store__publish(c, "third", &x) == 0;
+        strata_store__close(c);
+        _exit(ok ? 0 : 1);
     }
     int status;
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    /* a waiting writer gets the lock once the first one closes */
+    strata_oid c3;
+    strata_hash__object(&c3, 'B', "three", 5);
+    assert_int_equal(strata_store__refresh(s), 0);
+    assert_int_equal(strata_store__root(s, "third", &got), 0);
+    assert_memory_equal(&got, &c3, sizeof got);
+    uint8_t *d;
+    size_t l;
+    assert_int_equal(strata_store__get(s, &c3, NULL, &d, &l), 0);
+    assert_memory_equal(d, "three", 5);
+    strata_mem__free(d);
+    /* a process holding the write lock: a bounded wait fails with EBUSY, an unbounded one waits */
+    assert_int_equal(strata_store__lock(s), 0);
     pid = fork();
     if (pid == 0) {
         strata_store_options o = STRATA_STORE_OPTIONS_INIT;
-        o.lock_wait_ms = 5000;
+        o.lock_wait_ms = 30;
         strata_store *c = NULL;
+        strata_oid x;
         int rc = strata_store__open(&c, dir, &o);
         strata_store__close(c);
-        _exit(rc == 0 ? 0 : 1);
+        o.lock_wait_ms = 0; /* wait */
+        int rc2 = strata_store__open(&c, dir, &o);
+        int rc3 = rc2 ? rc2 : strata_store__put(c, 'B', "four", 4, &x);
+        strata_store__close(c);
+        _exit(rc == STRATA_EBUSY && rc3 == 0 ? 0 : 1);
     }
-    usleep(100 * 1000);
-    strata_store__close(s);
+    usleep(200 * 1000);
+    strata_store__unlock(s);
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    strata_store__close(s2);
+    strata_store__close(s);
+    /* everything verifies */
+    assert_int_equal(open_with(&s, dir, 0, 0), 0);
+    strata_store_verify_report vr;
+    assert_int_equal(strata_store__verify(s, &vr, NULL, NULL), 0);
+    assert_int_equal(vr.problems, 0);
+    strata_store__close(s);
     tu_rmdir_free(dir);
 }
 
@@ -452,7 +493,7 @@ int main(void)
         cmocka_unit_test(test_store_out_of_memory_at_every_allocation_of_open),
         cmocka_unit_test(test_store_out_of_memory_at_every_allocation_of_put_and_publish),
         cmocka_unit_test(test_store_failed_sync_refuses_further_writes_until_reopen),
-        cmocka_unit_test(test_store_second_writer_gets_ebusy_in_another_process),
+        cmocka_unit_test(test_store_second_writer_shares_the_store_in_process_and_across_processes),
         cmocka_unit_test(test_store_reader_process_sees_new_roots_after_refresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

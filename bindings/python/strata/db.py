@@ -53,8 +53,9 @@ def open(path=".strata", durability="full", create=True, read_only=False, *, cac
 
     durability: "full" (every commit synced before it returns), "normal" (synced at intervals:
     never corrupt, may lose the last commits on power loss) or "off". read_only opens as a
-    reader that never writes. lock_wait_ms: how long a writer waits for another process's
-    lock (0: fail at once with Busy, < 0: forever). handlers: extra custom type handlers for
+    reader that never writes. lock_wait_ms: how long a commit waits for the write lock, which
+    every process takes per commit (0 or < 0: as long as it takes; > 0: at most that long,
+    then Busy). handlers: extra custom type handlers for
     this database (consulted before the process-wide ones). float_numbers: return non-integral
     numbers as float instead of Decimal. Raises NotFound (missing and create=False), Busy,
     Corrupt, VersionError, StrataIOError, InvalidArgument."""

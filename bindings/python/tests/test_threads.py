@@ -1,6 +1,7 @@
 """One Database shared by several threads; C calls run without the GIL; close() while other
 threads work ends their calls with an error, never a crash."""
 
+import os
 import threading
 import time
 
@@ -71,9 +72,13 @@ def test_optimistic_counter_with_expect_head_loses_no_increment(db):
 
 
 def test_c_calls_release_the_gil(db_path):
-    """A call blocked inside the library (a second writer waiting 700 ms for the lock) lets
-    other Python threads run meanwhile."""
-    holder = strata.open(db_path)
+    """A call blocked inside the library (a writer waiting 700 ms for the write lock, which a
+    process stuck inside a commit holds: here a flock on LOCK) lets other Python threads run
+    meanwhile."""
+    import fcntl
+    strata.open(db_path).close()
+    holder = open(os.path.join(db_path, "LOCK"), "r+")
+    fcntl.flock(holder, fcntl.LOCK_EX)
     try:
         state = {"done": False, "error": None}
 
