@@ -7,6 +7,8 @@ transactions, space, listeners, tables) and imports none of them, so the package
 cycle: _ffi ← errors ← values ← _util ← the modules ← db ← engine, __init__.
 """
 
+import math
+import operator
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -177,20 +179,93 @@ def datetime_of(us, offset_min):
     return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
 
 
+# The C types the binding passes Python numbers to, with their ranges (size_t from the ABI).
+_C_RANGES = {
+    "int": (-2**31, 2**31 - 1),
+    "unsigned int": (0, 2**32 - 1),
+    "int64_t": (-2**63, 2**63 - 1),
+    "uint64_t": (0, 2**64 - 1),
+    "size_t": (0, 2**(8 * ffi.sizeof("size_t")) - 1),
+}
+
+
+def c_int(value, what, ctype, low=None, high=None):
+    """``value`` as an argument of C integer type ``ctype`` (a key of _C_RANGES), checked
+    against that type's range narrowed to [low, high] where given. Every Python number that
+    becomes a C integer goes through here, so a bad one raises InvalidArgument naming ``what``
+    and the range — never cffi's OverflowError or TypeError, and nothing reaches the library.
+    An int, or any object with __index__ (a numpy integer); bool, float and str are refused.
+    The library checks the finer rules (which limits it supports) and names them."""
+    lo, hi = _C_RANGES[ctype]
+    if low is not None:
+        lo = max(lo, low)
+    if high is not None:
+        hi = min(hi, high)
+    if not isinstance(value, bool):
+        try:
+            n = operator.index(value)
+        except TypeError:
+            pass
+        else:
+            if lo <= n <= hi:
+                return n
+            raise InvalidArgument("%s must be an int in [%d, %d], got %d" % (what, lo, hi, n))
+    raise InvalidArgument("%s must be an int in [%d, %d], got %s"
+                          % (what, lo, hi, type(value).__name__))
+
+
+def c_double(value, what):
+    """``value`` as a C double: an int, float or Decimal (bool refused), else InvalidArgument.
+    NaN and infinities pass through: the library checks each double's range and names it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise InvalidArgument("%s must be a number, got %s" % (what, type(value).__name__))
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a double's range
+        raise InvalidArgument("%s is out of range: %d" % (what, value)) from None
+
+
 def micros(t, what):
-    """UTC microseconds since 1970 for an aware datetime or a number of seconds since 1970.
-    A naive datetime is refused: which zone it means would be a guess."""
+    """UTC microseconds since 1970 for an aware datetime or a finite number of seconds since
+    1970, checked to fit the library's int64_t (InvalidArgument otherwise, never
+    OverflowError/ValueError). A naive datetime is refused: which zone it means would be a
+    guess."""
     if isinstance(t, datetime):
         if t.tzinfo is None or t.utcoffset() is None:
             raise InvalidArgument("%s must be an aware datetime (with tzinfo), got %r"
                                   % (what, t))
-        return (t - _EPOCH) // _US
+        return (t - _EPOCH) // _US  # years 1..9999: always within int64_t
     if isinstance(t, bool) or not isinstance(t, (int, float, Decimal)):
         raise InvalidArgument("%s must be an aware datetime or seconds since 1970, got %s"
                               % (what, type(t).__name__))
     if isinstance(t, int):
-        return t * 1_000_000
-    return int((Decimal(t) * 1_000_000).to_integral_value())
+        us = int(t) * 1_000_000
+    else:
+        if not (math.isfinite(t) if isinstance(t, float) else t.is_finite()):
+            raise InvalidArgument("%s must be a finite number of seconds, got %r" % (what, t))
+        if abs(t) >= 2**63 // 1_000_000 + 1:  # before Decimal arithmetic, which could overflow
+            us = 2**63
+        else:
+            us = int((Decimal(t) * 1_000_000).to_integral_value())
+    lo, hi = _C_RANGES["int64_t"]
+    if not lo <= us <= hi:
+        raise InvalidArgument("%s is out of range: %s seconds since 1970 is not within the "
+                              "library's int64_t microseconds (about ±292,000 years)" % (what, t))
+    return us
+
+
+def duration_s(d, what):
+    """Whole seconds, an int64_t >= 0, for a datetime.timedelta or a finite number of seconds
+    (a fraction is dropped); InvalidArgument otherwise."""
+    if isinstance(d, timedelta):
+        n = d // timedelta(seconds=1)
+    elif isinstance(d, (float, Decimal)):
+        if not (math.isfinite(d) if isinstance(d, float) else d.is_finite()):
+            raise InvalidArgument("%s must be a finite number of seconds, got %r" % (what, d))
+        n = int(d)
+    else:
+        n = d
+    return c_int(n, what, "int64_t", low=0)
 
 
 def pairs(items, what="items"):
@@ -246,9 +321,10 @@ def write_options(user=None, message=None, origin=None, time=None, expect_head=N
     wo.message = o.cstr(message, "message")
     wo.origin = o.cstr(origin, "origin")
     if time is not None:
-        wo.time_us = micros(time, "time")
-        if wo.time_us <= 0:
+        us = micros(time, "time")
+        if us <= 0:
             raise InvalidArgument("time must be after 1970-01-01T00:00:00Z")
+        wo.time_us = us
         if isinstance(time, datetime):
             off = time.utcoffset()
             if off % _MINUTE:
@@ -280,9 +356,10 @@ def read_options(at=None, as_of=None, snapshot=None):
         o.keep.append(oid(snapshot, "snapshot"))
         ro.snapshot = o.keep[-1]
     else:
-        ro.as_of_us = micros(as_of, "as_of")
-        if ro.as_of_us <= 0:
+        us = micros(as_of, "as_of")
+        if us <= 0:
             raise InvalidArgument("as_of must be after 1970-01-01T00:00:00Z")
+        ro.as_of_us = us
     return o
 
 

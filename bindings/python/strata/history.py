@@ -3,9 +3,10 @@ strata_entry_history / _diff / _restore (commit, history, diff, restore)."""
 
 from ._ffi import ffi, lib
 from . import _ffi as C
-from ._util import (datetime_of, decode, decode_or_absent, hex_of, iter_key, oid, oid_or_null,
+from ._util import (c_int, datetime_of, decode, decode_or_absent, hex_of, iter_key, oid,
+                    oid_or_null,
                     reserved, text, write_result, collect)
-from .errors import InvalidArgument, check
+from .errors import check
 
 __all__ = ["Commit", "Change"]
 
@@ -109,8 +110,7 @@ class HistoryMethods:
         most ``max_items`` (0: all)."""
         t, e = text(tenant, "tenant"), text(entry, "entry")
         frm = oid_or_null(start, "start")
-        if not isinstance(max_items, int) or max_items < 0:
-            raise InvalidArgument("max_items must be an int >= 0")
+        max_items = c_int(max_items, "max_items", "size_t")
         return self._call(lambda db: collect(
             lambda out: lib.strata_entry_history(out, db, t, e, frm, max_items),
             lambda it: commit_from(lib.strata_iter_commit(it))))
