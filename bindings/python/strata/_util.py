@@ -172,11 +172,25 @@ def hex_of(oid_ptr):
 
 
 def datetime_of(us, offset_min):
-    """The aware datetime of UTC microseconds ``us`` in the UTC offset ``offset_min``."""
+    """The aware datetime of UTC microseconds ``us`` in the UTC offset ``offset_min``, for
+    every time the library accepts: an offset Python's timezone cannot hold (the library
+    allows ±24:00, Python less than 24 h) or an instant whose local date would leave years
+    1–9999 gives the same instant in UTC; an instant outside years 1–9999 even in UTC gives
+    None (the caller keeps ``us``, which is exact). Never raises."""
     tz = _TZ_CACHE.get(offset_min)
     if tz is None:
-        tz = _TZ_CACHE[offset_min] = timezone(timedelta(minutes=offset_min))
-    return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
+        if not -24 * 60 < offset_min < 24 * 60:
+            tz = timezone.utc
+        else:
+            tz = _TZ_CACHE[offset_min] = timezone(timedelta(minutes=offset_min))
+    try:
+        t = _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        return None
+    try:
+        return t.astimezone(tz)
+    except OverflowError:
+        return t
 
 
 # The C types the binding passes Python numbers to, with their ranges (size_t from the ABI).

@@ -30,6 +30,9 @@ class Commit:
 
     @property
     def time(self):
+        """The aware datetime in the writer's offset; in UTC when that offset cannot be a
+        Python timezone (±24:00) or the local date would leave years 1–9999; None when even
+        the UTC date would (``time_us`` holds every time exactly)."""
         return datetime_of(self.time_us, self.tz_offset_min)
 
     @property
@@ -44,9 +47,10 @@ class Commit:
         return hash(self.digest)
 
     def __repr__(self):
+        t = self.time
         return ("Commit(%s… %s gen=%d user=%r op=%r time=%s)"
                 % (self.digest[:12], self.entry, self.generation, self.user, self.operation,
-                   self.time.isoformat()))
+                   t.isoformat() if t is not None else "%dus" % self.time_us))
 
 
 def _string(s):
