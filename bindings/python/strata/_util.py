@@ -75,13 +75,18 @@ class Handle:
     """A C handle that several threads may use while one of them closes it. Every C call that
     takes the handle runs through ``_call``, which counts it in flight; ``_shut`` waits until
     none is, and only then may the handle be freed. A closed handle raises InvalidArgument,
-    never crashes. ``_lock`` also guards the subclass's bookkeeping (open iterators, ...)."""
+    never crashes. ``_lock`` also guards the subclass's bookkeeping (open iterators, ...).
+
+    Calls are also counted per thread (``_mine``): a close from a thread that is itself inside
+    a call on this handle — a listener, which runs on the committing thread inside the commit —
+    would wait for itself forever, so it raises InvalidArgument instead."""
 
     def _init_guard(self, what):
         self._what = what
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._active = 0
+        self._mine = threading.local()  # .depth: this thread's calls in flight
         self._closing = False
         self._ptr = None
 
@@ -94,9 +99,11 @@ class Handle:
             if self._ptr is None or self._closing:
                 raise self._closed_error()
             self._active += 1
+            self._mine.depth = getattr(self._mine, "depth", 0) + 1
             return self._ptr
 
     def _leave(self):
+        self._mine.depth -= 1
         with self._lock:
             self._active -= 1
             if self._active == 0 and self._closing:
@@ -113,7 +120,12 @@ class Handle:
     def _shut(self):
         """Start closing: False when closed or closing already; else wait until no call is in
         flight and return True (the caller then frees what hangs off the handle and the handle,
-        with ``_lock`` held where it touches bookkeeping)."""
+        with ``_lock`` held where it touches bookkeeping). InvalidArgument, and nothing
+        changes, when this thread is inside a call on the handle (a listener closing it)."""
+        if getattr(self._mine, "depth", 0):
+            raise InvalidArgument("the database %r cannot be closed from inside one of its own "
+                                  "calls (a listener runs inside the commit that calls it); "
+                                  "close it after that call returns" % self._what)
         with self._lock:
             if self._ptr is None or self._closing:
                 return False
