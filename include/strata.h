@@ -236,7 +236,8 @@ typedef struct strata_db_options {
     /* version 2: */
     int compress_level;            /* zstd level for new objects that shrink (1..19); 0 = the
                                       default (zstd's fast level -1); < 0 = store new objects
-                                      uncompressed (GC still compresses what it rewrites) */
+                                      uncompressed (GC still compresses what it rewrites);
+                                      > 19: STRATA_EINVALID */
 } strata_db_options;
 
 /* Version 1 ends at lock_wait_ms; callers built against it keep working (the library reads and
