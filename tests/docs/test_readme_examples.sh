@@ -63,10 +63,15 @@ npy=$(ls "$work/ex" | grep -c '\.python$' || true)
 [ "$nc" -ge 1 ] || { echo "FAIL: $readme has no <!-- example c --> block" >&2; exit 1; }
 [ "$npy" -ge 1 ] || { echo "FAIL: $readme has no <!-- example python --> block" >&2; exit 1; }
 
-# A sanitizer build of the library needs the runtimes in the example too (make test-asan).
+# A sanitizer build of the library needs the runtimes in the example too: gcc's libasan and
+# libubsan (make test-asan) or clang's shared runtime, UBSan included (make test-asan-clang,
+# -shared-libasan). Python loads them first (LD_PRELOAD), from where ldd finds them.
 cflags=(-std=c99 -Wall -Wextra -pedantic -Werror)
 preload=""
-if ldd "$lib" 2>/dev/null | grep -q libasan; then
+if ldd "$lib" 2>/dev/null | grep -q libclang_rt.asan; then
+  cflags+=(-fsanitize=address,undefined -shared-libasan "-Wl,-rpath,$("$cc" -print-runtime-dir)")
+  preload="$(ldd "$lib" | awk '/libclang_rt.asan/ {print $3}')"
+elif ldd "$lib" 2>/dev/null | grep -q libasan; then
   cflags+=(-fsanitize=address,undefined)
   preload="$(gcc -print-file-name=libasan.so)"
   ldd "$lib" | grep -q libubsan && preload="$preload $(gcc -print-file-name=libubsan.so)"
