@@ -237,7 +237,8 @@ typedef struct strata_db_options {
     /* version 2: */
     int compress_level;            /* zstd level for new objects that shrink (1..19); 0 = the
                                       default (zstd's fast level -1); < 0 = store new objects
-                                      uncompressed (GC still compresses what it rewrites) */
+                                      uncompressed (GC still compresses what it rewrites);
+                                      > 19: STRATA_EINVALID */
 } strata_db_options;
 
 /* Version 1 ends at lock_wait_ms; callers built against it keep working (the library reads and
@@ -727,8 +728,10 @@ STRATA_API int strata_retention_audit(strata_value **out, strata_db *db, const c
 
 /* Automatic GC: a background thread of this (writer) handle runs strata_db_gc whenever the dead
  * share of the store (estimated, see strata_db_stats) passes `dead_share`, checking every
- * `check_ms` milliseconds. dead_share <= 0 stops it. A commit waits for a run only during the
- * run's final step (strata_gc_report.blocked_us). */
+ * `check_ms` milliseconds (0 = 1000; at most INT_MAX). dead_share <= 0 stops it. A NaN or
+ * infinite share, a share > 1, a larger check_ms or options strata_db_gc would refuse are
+ * STRATA_EINVALID and leave a running thread as it was. A commit waits for a run only during
+ * the run's final step (strata_gc_report.blocked_us). */
 STRATA_API int strata_db_auto_gc(strata_db *db, double dead_share, unsigned check_ms,
                                  const strata_gc_options *opt);
 

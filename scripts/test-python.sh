@@ -25,9 +25,16 @@ fi
 export STRATA_LIB="$build/libstrata.so"
 # A sanitizer build (make test-asan's build-asan): the runtimes must be loaded before Python.
 # Python itself is not leak-clean, so leak detection is off; memory errors still abort.
-if ldd "$STRATA_LIB" 2>/dev/null | grep -q libasan; then
-  pre="$(gcc -print-file-name=libasan.so)"
-  ldd "$STRATA_LIB" | grep -q libubsan && pre="$pre $(gcc -print-file-name=libubsan.so)"
+# clang's build (make test-asan-clang) links its shared runtime, UBSan included.
+# ldd's output is read whole first: `ldd | grep -q` under pipefail fails at random (SIGPIPE).
+deps="$(ldd "$STRATA_LIB" 2>/dev/null || true)"
+if [[ "$deps" == *libasan* || "$deps" == *libclang_rt.asan* ]]; then
+  if [[ "$deps" == *libclang_rt.asan* ]]; then
+    pre="$(awk '/libclang_rt.asan/ {print $3}' <<<"$deps")"
+  else
+    pre="$(gcc -print-file-name=libasan.so)"
+    [[ "$deps" == *libubsan* ]] && pre="$pre $(gcc -print-file-name=libubsan.so)"
+  fi
   export LD_PRELOAD="$pre${LD_PRELOAD:+ $LD_PRELOAD}"
   export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"

@@ -1,6 +1,8 @@
 /* The automatic GC thread (strata_db_auto_gc): every check_ms it reads the space statistics and
  * runs a collection when the dead share of the segment bytes reaches the threshold (or, before
  * any run measured the live bytes, runs once to measure them). */
+#include <limits.h>
+#include <math.h>
 #include <time.h>
 
 #include "db/db_int.h"
@@ -59,12 +61,25 @@ void strata_db__autogc_stop(strata_db *db)
     pthread_mutex_unlock(&st->mu);
 }
 
+/* Every argument is checked before the running thread (if any) is touched: a bad call changes
+ * nothing. A NaN share would start a thread that never collects (every comparison with NaN is
+ * false) and a NaN min_dead_share one whose every run fails unseen, so both are refused here. */
 int strata_db_auto_gc(strata_db *db, double dead_share, unsigned check_ms, const strata_gc_options *opt)
 {
     strata_gc_options o;
     int rc = strata_db__gc_options(&o, db, opt, "strata_db_auto_gc");
     if (rc) return rc;
-    if (dead_share > 1) return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: dead share %g > 1", dead_share);
+    if (!isfinite(dead_share) || dead_share > 1)
+        return strata_err__set(STRATA_EINVALID,
+                               "strata_db_auto_gc: dead share %g is not a finite number <= 1 "
+                               "(<= 0 stops the automatic GC)", dead_share);
+    if (check_ms > INT_MAX)
+        return strata_err__set(STRATA_EINVALID,
+                               "strata_db_auto_gc: check_ms %u is above %d (a negative number "
+                               "converted to unsigned?); 0 = every second", check_ms, INT_MAX);
+    if (!(o.min_dead_share >= 0 && o.min_dead_share <= 1))
+        return strata_err__set(STRATA_EINVALID, "strata_db_auto_gc: min_dead_share %g is outside [0, 1]",
+                               o.min_dead_share);
     strata_db__autogc_stop(db);
     if (dead_share <= 0) return 0;
     strata_db_gcstate *st = db->gc;

@@ -14,6 +14,10 @@
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* The highest zstd level strata_db_options.compress_level takes (include/strata.h documents
+ * 1..19: zstd's levels above are its "ultra" ones, which need far more memory to compress). */
+#define STRATA_DB_MAX_COMPRESS_LEVEL 19
+
 /* Bytes of strata_db_options that a caller of `version` has (0: unknown version). */
 static size_t db_options_size(unsigned int version)
 {
@@ -70,6 +74,11 @@ int strata_db_open(strata_db **out, const char *path, const strata_db_options *o
     if (o.durability != STRATA_DURABILITY_FULL && o.durability != STRATA_DURABILITY_NORMAL &&
         o.durability != STRATA_DURABILITY_OFF)
         return strata_err__set(STRATA_EINVALID, "strata_db_open: unknown durability %d", (int)o.durability);
+    if (o.compress_level > STRATA_DB_MAX_COMPRESS_LEVEL)
+        return strata_err__set(STRATA_EINVALID,
+                               "strata_db_open: compress_level %d is out of range (1..%d; 0 = the "
+                               "default, < 0 = uncompressed)",
+                               o.compress_level, STRATA_DB_MAX_COMPRESS_LEVEL);
     if (!path) path = "./.strata";
     if (!*path) return strata_err__set(STRATA_EINVALID, "strata_db_open: empty path");
     /* ":memory:" is a fresh database of its own in the vfs's in-memory namespace, like SQLite's:

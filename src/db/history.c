@@ -168,6 +168,7 @@ static int diff_next(strata_iter *it, void *state)
     it->value = x->nw;
     it->keyval = x->keyval;
     x->old = x->nw = x->keyval = NULL;
+    if (x->klen == 0) return 0; /* a document's one change: keys.data may be NULL, and NULL + 0 is UB */
     return strata_buf__append(&it->key, d->keys.data + x->koff, x->klen);
 }
 

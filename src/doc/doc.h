@@ -62,7 +62,8 @@ typedef struct strata_num {
     int8_t sign;       /* -1, 0 or +1 */
     uint8_t ndigits;   /* significant digits in digits[] */
     int16_t exp;       /* decimal exponent of the 0.ddd form */
-    uint8_t digits[STRATA_NUM_MAX_DIGITS]; /* decimal digits, most significant first */
+    uint8_t digits[STRATA_NUM_MAX_DIGITS]; /* decimal digits, most significant first; zero
+                                              past ndigits (equal numbers are equal bytes) */
 } strata_num;
 
 /* Parse number text: optional '-' or '+', digits with an optional '.' fraction (at least one

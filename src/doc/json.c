@@ -17,8 +17,11 @@ static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 size_t strata_doc__b64_len(size_t n) { return (n + 2) / 3 * 4; }
 
+/* Append the base64 of `p[0..n)` to `out`. An empty input appends nothing and touches nothing:
+ * `out` may still have no storage, and `out->data + out->len` on it would be NULL + 0. */
 int strata_doc__b64_encode(strata_buf *out, const uint8_t *p, size_t n)
 {
+    if (n == 0) return 0;
     int rc = strata_buf__reserve(out, strata_doc__b64_len(n));
     if (rc) return rc;
     char *o = (char *)out->data + out->len;
@@ -57,9 +60,13 @@ static int b64_val(char c)
     return -1;
 }
 
+/* Append the bytes that base64 text `s[0..n)` stands for to `out`; EINVALID (and `out`
+ * unchanged) for a bad length, character or padding. An empty text appends nothing and touches
+ * nothing (as in the encoder, `out` may have no storage yet). */
 int strata_doc__b64_decode(strata_buf *out, const char *s, size_t n)
 {
     if (n % 4) return strata_err__set(STRATA_EINVALID, "base64 length %zu is not a multiple of 4", n);
+    if (n == 0) return 0;
     size_t save = out->len;
     int rc = strata_buf__reserve(out, n / 4 * 3);
     if (rc) return rc;

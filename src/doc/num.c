@@ -23,9 +23,7 @@
 
 static void set_zero(strata_num *n)
 {
-    n->sign = 0;
-    n->ndigits = 0;
-    n->exp = 0;
+    memset(n, 0, sizeof *n);
 }
 
 /* Build a normalised number from `cnt` digits (values 0..9, may have leading and trailing zeros)
@@ -55,6 +53,7 @@ static int normalise(strata_num *out, int sign, const uint8_t *digits, size_t cn
     out->ndigits = (uint8_t)k;
     out->exp = (int16_t)exp;
     memmove(out->digits, digits + first, k);
+    memset(out->digits + k, 0, sizeof out->digits - k); /* one form: every byte is defined */
     return 0;
 }
 
@@ -362,6 +361,7 @@ int strata_num__decode(strata_num *out, const uint8_t *p, size_t len, size_t *us
     if (len < 3) return strata_err__set(STRATA_ECORRUPT, "number encoding is truncated");
     uint8_t e = neg ? (uint8_t)(255 - p[1]) : p[1];
     strata_num r;
+    memset(&r, 0, sizeof r); /* digits past ndigits stay zero: one form */
     r.sign = (int8_t)(neg ? -1 : 1);
     r.exp = (int16_t)(e + STRATA_NUM_MIN_EXP);
     int k = 0;

@@ -3,9 +3,11 @@
  * every error case. Each test opens a fresh database in its own directory. */
 #include "testutil.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "strata.h"
 
@@ -638,6 +640,34 @@ static void test_db_options_of_an_older_version_are_honoured(void **state)
     assert_int_equal(strata_db_options_init(&bad, 0), STRATA_EINVALID);
 }
 
+/* compress_level outside its documented range (1..19; 0 the default, < 0 uncompressed) is
+ * EINVALID with the range in the message, and opening creates nothing. */
+static void test_db_open_refuses_a_compress_level_outside_its_range(void **state)
+{
+    fx *f = *state;
+    char *p = tu_path(f->dir, "levels");
+    strata_db *db = (strata_db *)1;
+    strata_db_options o = STRATA_DB_OPTIONS_INIT;
+    const int bad[] = {20, 22, 1000, INT_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        o.compress_level = bad[i];
+        assert_int_equal(strata_db_open(&db, p, &o), STRATA_EINVALID);
+        assert_null(db);
+        assert_non_null(strstr(strata_error_last()->message, "compress_level"));
+        assert_non_null(strstr(strata_error_last()->message, "1..19"));
+        struct stat sb;
+        assert_int_not_equal(stat(p, &sb), 0); /* nothing was created */
+    }
+    const int good[] = {INT_MIN, -1, 0, 1, 19};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        o.compress_level = good[i];
+        assert_int_equal(strata_db_open(&db, p, &o), 0);
+        assert_int_equal(strata_tenant_init(db, "x", NULL), i == 0 ? 0 : STRATA_UNCHANGED);
+        strata_db_close(db);
+    }
+    free(p);
+}
+
 /* Reading inside a value: its type and the sub-value at a document path. */
 static void test_db_value_type_and_path_access(void **state)
 {
@@ -716,6 +746,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_db_seed_readme_examples, setup, teardown),
         cmocka_unit_test(test_db_value_type_and_path_access),
         cmocka_unit_test_setup_teardown(test_db_options_of_an_older_version_are_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_open_refuses_a_compress_level_outside_its_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_recreated_tenant_cannot_read_its_former_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_save_load_and_history_like_the_seeds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_records_put_get_put_many_delete, setup, teardown),

@@ -4,6 +4,8 @@
  * a simulated power loss at every sync point of a run loses nothing. */
 #include "testutil.h"
 
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -484,6 +486,62 @@ static void test_gc_bad_arguments_are_refused(void **state)
     tu_rmdir_free(dir);
 }
 
+/* The automatic GC's arguments are checked before anything changes: a NaN or infinite share, a
+ * share above 1, a check interval above INT_MAX ms (a negative int converted to unsigned) and
+ * GC options whose own share is bad are EINVALID naming the argument, and the thread already
+ * running keeps its settings. */
+static int auto_state(strata_db *db, double *share, unsigned *ms)
+{
+    pthread_mutex_lock(&db->gc->mu);
+    int on = db->gc->thread_on;
+    *share = db->gc->auto_share;
+    *ms = db->gc->auto_ms;
+    pthread_mutex_unlock(&db->gc->mu);
+    return on;
+}
+
+static void test_gc_automatic_refuses_bad_shares_and_intervals_changing_nothing(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("dbgc7");
+    strata_db *db = open_db(dir);
+    assert_int_equal(strata_tenant_init(db, "t", NULL), 0);
+    assert_int_equal(strata_db_auto_gc(db, 0.3, 50, NULL), 0);
+    double share;
+    unsigned ms;
+    const double bad[] = {NAN, -NAN, INFINITY, -INFINITY, 1.5};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(strata_db_auto_gc(db, bad[i], 10, NULL), STRATA_EINVALID);
+        assert_non_null(strstr(strata_error_last()->message, "dead share"));
+        assert_true(auto_state(db, &share, &ms));
+        assert_true(share == 0.3 && ms == 50);
+    }
+    const unsigned bad_ms[] = {(unsigned)-1, (unsigned)INT_MAX + 1u};
+    for (size_t i = 0; i < sizeof bad_ms / sizeof *bad_ms; i++) {
+        assert_int_equal(strata_db_auto_gc(db, 0.5, bad_ms[i], NULL), STRATA_EINVALID);
+        assert_non_null(strstr(strata_error_last()->message, "check_ms"));
+        assert_true(auto_state(db, &share, &ms));
+        assert_true(share == 0.3 && ms == 50);
+    }
+    strata_gc_options o = STRATA_GC_OPTIONS_INIT;
+    const double bad_min[] = {NAN, -0.5, 2.0, INFINITY};
+    for (size_t i = 0; i < sizeof bad_min / sizeof *bad_min; i++) {
+        o.min_dead_share = bad_min[i];
+        assert_int_equal(strata_db_auto_gc(db, 0.5, 10, &o), STRATA_EINVALID);
+        assert_non_null(strstr(strata_error_last()->message, "min_dead_share"));
+        assert_true(auto_state(db, &share, &ms));
+        assert_true(share == 0.3 && ms == 50);
+    }
+    o.min_dead_share = 1.0;
+    assert_int_equal(strata_db_auto_gc(db, 1.0, INT_MAX, &o), 0);
+    assert_true(auto_state(db, &share, &ms));
+    assert_true(share == 1.0 && ms == INT_MAX);
+    assert_int_equal(strata_db_auto_gc(db, -1.0, 0, NULL), 0); /* <= 0 stops it */
+    assert_false(auto_state(db, &share, &ms));
+    strata_db_close(db);
+    tu_rmdir_free(dir);
+}
+
 static void test_gc_automatic_runs_when_dead_share_passes(void **state)
 {
     (void)state;
@@ -519,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_gc_runs_beside_a_writer_and_a_pinned_snapshot_reader),
         cmocka_unit_test(test_gc_crash_at_every_sync_point_of_a_run_loses_nothing),
         cmocka_unit_test(test_gc_bad_arguments_are_refused),
+        cmocka_unit_test(test_gc_automatic_refuses_bad_shares_and_intervals_changing_nothing),
         cmocka_unit_test(test_gc_automatic_runs_when_dead_share_passes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

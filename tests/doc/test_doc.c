@@ -413,6 +413,23 @@ static void test_doc_ddb_json_parses_every_type(void **state)
     strata_buf__free(&b);
 }
 
+/* An empty base64 value decodes to empty binary and back, from fresh (never allocated) buffers:
+ * pointer arithmetic on a buffer with no storage yet is undefined (clang's UBSan reports
+ * NULL + 0), so the codecs must not compute it. */
+static void test_doc_empty_base64_decodes_and_encodes_from_unallocated_buffers(void **state)
+{
+    (void)state;
+    strata_buf b = {0};
+    assert_int_equal(strata_doc__b64_decode(&b, "", 0), 0);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(strata_doc__b64_encode(&b, NULL, 0), 0);
+    assert_int_equal(b.len, 0);
+    strata_buf__free(&b);
+    ddb_eq("{\"B\":\"\"}", 0, "\"\"");
+    ddb_eq("{\"b\":{\"B\":\"\"}}", STRATA_DOC_DDB_ITEM, "{\"b\":\"\"}");
+    ddb_eq("{\"BS\":[\"\"]}", 0, "[\"\"]");
+}
+
 static void test_doc_ddb_json_rejects_invalid_attribute_values(void **state)
 {
     (void)state;
@@ -943,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_doc_json_rejects_malformed_input_with_position),
         cmocka_unit_test(test_doc_random_values_round_trip_json_and_ddb_json),
         cmocka_unit_test(test_doc_ddb_json_parses_every_type),
+        cmocka_unit_test(test_doc_empty_base64_decodes_and_encodes_from_unallocated_buffers),
         cmocka_unit_test(test_doc_ddb_json_rejects_invalid_attribute_values),
         cmocka_unit_test(test_doc_reader_iterates_and_looks_up_paths_in_place),
         cmocka_unit_test(test_doc_validate_rejects_non_canonical_and_truncated_bytes),

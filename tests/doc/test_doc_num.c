@@ -54,6 +54,39 @@ static void test_num_normalises_equal_values_to_one_form(void **state)
     assert_memory_equal(&a, &b, sizeof a);
 }
 
+/* Every producer of a strata_num (parse, add/sub, decode, zero) defines every byte: digits past
+ * ndigits are zero whatever the memory held before, so equal numbers are equal bytes. (They
+ * were left as found: the memcmp above passed or failed by what the stack held — clang's
+ * Debug build failed it.) */
+static void test_num_every_producer_leaves_one_byte_form_whatever_memory_held(void **state)
+{
+    (void)state;
+    const char *texts[] = {"1", "-2.5", "0", "1234567890123456789012345678901234567.8", "7E+100"};
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        strata_num clean, dirty, sum, dec;
+        memset(&clean, 0, sizeof clean);
+        memset(&dirty, 0xAA, sizeof dirty);
+        memset(&sum, 0x55, sizeof sum);
+        memset(&dec, 0x55, sizeof dec);
+        assert_int_equal(strata_num__parse(&clean, texts[t], strlen(texts[t])), 0);
+        assert_int_equal(strata_num__parse(&dirty, texts[t], strlen(texts[t])), 0);
+        assert_memory_equal(&clean, &dirty, sizeof clean);
+        strata_num zero = num("0");
+        assert_int_equal(strata_num__add(&sum, &dirty, &zero), 0);
+        assert_memory_equal(&clean, &sum, sizeof clean);
+        uint8_t enc[STRATA_NUM_ENC_MAX];
+        size_t len = strata_num__encode(&clean, enc), used;
+        assert_int_equal(strata_num__decode(&dec, enc, len, &used), 0);
+        assert_memory_equal(&clean, &dec, sizeof clean);
+        for (size_t i = clean.ndigits; i < sizeof clean.digits; i++) assert_int_equal(clean.digits[i], 0);
+    }
+    strata_num a = num("0.25"), b = num("0.75"), r;
+    memset(&r, 0xAA, sizeof r);
+    assert_int_equal(strata_num__add(&r, &a, &b), 0);
+    strata_num one = num("1");
+    assert_memory_equal(&r, &one, sizeof r);
+}
+
 static void reject(const char *s, const char *msg_part)
 {
     strata_num n;
@@ -291,6 +324,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_num_normalises_equal_values_to_one_form),
+        cmocka_unit_test(test_num_every_producer_leaves_one_byte_form_whatever_memory_held),
         cmocka_unit_test(test_num_rejects_bad_text_range_and_precision),
         cmocka_unit_test(test_num_add_and_sub_are_exact_with_clear_errors),
         cmocka_unit_test(test_num_encoding_order_matches_numeric_order),

@@ -63,13 +63,21 @@ npy=$(ls "$work/ex" | grep -c '\.python$' || true)
 [ "$nc" -ge 1 ] || { echo "FAIL: $readme has no <!-- example c --> block" >&2; exit 1; }
 [ "$npy" -ge 1 ] || { echo "FAIL: $readme has no <!-- example python --> block" >&2; exit 1; }
 
-# A sanitizer build of the library needs the runtimes in the example too (make test-asan).
+# A sanitizer build of the library needs the runtimes in the example too: gcc's libasan and
+# libubsan (make test-asan) or clang's shared runtime, UBSan included (make test-asan-clang,
+# -shared-libasan). Python loads them first (LD_PRELOAD), from where ldd finds them.
+# (ldd's output is read whole first: `ldd | grep -q` under pipefail fails at random when grep
+# exits early and ldd gets SIGPIPE.)
 cflags=(-std=c99 -Wall -Wextra -pedantic -Werror)
 preload=""
-if ldd "$lib" 2>/dev/null | grep -q libasan; then
+deps="$(ldd "$lib" 2>/dev/null || true)"
+if [[ "$deps" == *libclang_rt.asan* ]]; then
+  cflags+=(-fsanitize=address,undefined -shared-libasan "-Wl,-rpath,$("$cc" -print-runtime-dir)")
+  preload="$(awk '/libclang_rt.asan/ {print $3}' <<<"$deps")"
+elif [[ "$deps" == *libasan* ]]; then
   cflags+=(-fsanitize=address,undefined)
   preload="$(gcc -print-file-name=libasan.so)"
-  ldd "$lib" | grep -q libubsan && preload="$preload $(gcc -print-file-name=libubsan.so)"
+  [[ "$deps" == *libubsan* ]] && preload="$preload $(gcc -print-file-name=libubsan.so)"
 fi
 py=""
 for cand in "${PYTHON:-}" python3 /usr/bin/python3; do

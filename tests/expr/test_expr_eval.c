@@ -307,6 +307,46 @@ static void test_eval_damaged_string_contains_nothing(void **state)
     }
 }
 
+/* Every function and comparison of eval.c checks each decode of a damaged string or binary,
+ * in either operand position (the pattern of the contains() bug): the result is false (or
+ * '<>' true) or STRATA_ECORRUPT, never a read of an undecoded slice. */
+static void test_eval_damaged_value_in_any_operand_position_reads_nothing(void **state)
+{
+    (void)state;
+    static const struct { const char *expr; int ne; } cases[] = {
+        {"begins_with(a, :v)", 0}, {"begins_with(:w, a)", 0}, {"begins_with(bin, :b)", 0},
+        {"begins_with(:bb, bin)", 0}, {"contains(a, :v)", 0}, {"contains(:w, a)", 0},
+        {"contains(bin, :b)", 0}, {"contains(:bb, bin)", 0}, {"a = :w", 0}, {":w = a", 0},
+        {"a < :w", 0}, {":w > a", 0}, {"a <> :w", 1}, {"a BETWEEN :v AND :w", 0},
+        {":v BETWEEN a AND :w", 0}, {"a IN (:v, :w)", 0}, {":w IN (a, bin)", 0},
+        {"size(a) > :n", 0}, {"size(bin) > :n", 0}, {"bin = :bb", 0},
+    };
+    for (size_t f = 0; f < sizeof cases / sizeof *cases; f++) {
+        strata_buf it = xt_enc("ddb:{\"a\": {\"S\": \"xyzzy\"}, \"bin\": {\"B\": \"cXVpcms=\"}}");
+        uint8_t *p = it.data;
+        size_t sat = 0, bat = 0;
+        for (size_t i = 1; i + 5 <= it.len; i++) {
+            if (p[i] == 5 && memcmp(p + i + 1, "xyzzy", 5) == 0) sat = i;
+            if (p[i] == 5 && memcmp(p + i + 1, "quirk", 5) == 0) bat = i;
+        }
+        assert_true(sat > 0 && bat > 0);
+        p[sat] = 0x7f; /* each now claims 127 bytes */
+        p[bat] = 0x7f;
+        strata_expr *e;
+        assert_int_equal(xt_parse(&e, STRATA_EXPR_CONDITION, cases[f].expr, NULL,
+                                  "ddb:{\":v\": {\"S\": \"xy\"}, \":w\": {\"S\": \"xyzzy\"}, "
+                                  "\":n\": {\"N\": \"0\"}, \":b\": {\"B\": \"cXU=\"}, "
+                                  "\":bb\": {\"B\": \"cXVpcms=\"}}"),
+                         0);
+        int res = 7;
+        int rc = strata_expr__eval(&res, e, xt_slice(&it));
+        if (!(rc == STRATA_ECORRUPT || (rc == 0 && res == cases[f].ne)))
+            fail_msg("%s on a damaged item: rc %d, result %d", cases[f].expr, rc, res);
+        strata_expr__free(e);
+        strata_buf__free(&it);
+    }
+}
+
 /* Property: for random conditions over random small items, NOT c == !c, c AND c == c,
  * and a = b agrees with the negation of a <> b. */
 static void test_eval_random_conditions_obey_logic_laws(void **state)
@@ -378,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_eval_search_any_field_at_any_depth),
         cmocka_unit_test(test_eval_refuses_bad_items_and_wrong_kinds),
         cmocka_unit_test(test_eval_damaged_string_contains_nothing),
+        cmocka_unit_test(test_eval_damaged_value_in_any_operand_position_reads_nothing),
         cmocka_unit_test(test_eval_random_conditions_obey_logic_laws),
         cmocka_unit_test(test_eval_survives_every_allocation_failure),
     };

@@ -7,6 +7,8 @@ transactions, space, listeners, tables) and imports none of them, so the package
 cycle: _ffi ← errors ← values ← _util ← the modules ← db ← engine, __init__.
 """
 
+import math
+import operator
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -73,13 +75,18 @@ class Handle:
     """A C handle that several threads may use while one of them closes it. Every C call that
     takes the handle runs through ``_call``, which counts it in flight; ``_shut`` waits until
     none is, and only then may the handle be freed. A closed handle raises InvalidArgument,
-    never crashes. ``_lock`` also guards the subclass's bookkeeping (open iterators, ...)."""
+    never crashes. ``_lock`` also guards the subclass's bookkeeping (open iterators, ...).
+
+    Calls are also counted per thread (``_mine``): a close from a thread that is itself inside
+    a call on this handle — a listener, which runs on the committing thread inside the commit —
+    would wait for itself forever, so it raises InvalidArgument instead."""
 
     def _init_guard(self, what):
         self._what = what
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._active = 0
+        self._mine = threading.local()  # .depth: this thread's calls in flight
         self._closing = False
         self._ptr = None
 
@@ -92,9 +99,11 @@ class Handle:
             if self._ptr is None or self._closing:
                 raise self._closed_error()
             self._active += 1
+            self._mine.depth = getattr(self._mine, "depth", 0) + 1
             return self._ptr
 
     def _leave(self):
+        self._mine.depth -= 1
         with self._lock:
             self._active -= 1
             if self._active == 0 and self._closing:
@@ -111,7 +120,12 @@ class Handle:
     def _shut(self):
         """Start closing: False when closed or closing already; else wait until no call is in
         flight and return True (the caller then frees what hangs off the handle and the handle,
-        with ``_lock`` held where it touches bookkeeping)."""
+        with ``_lock`` held where it touches bookkeeping). InvalidArgument, and nothing
+        changes, when this thread is inside a call on the handle (a listener closing it)."""
+        if getattr(self._mine, "depth", 0):
+            raise InvalidArgument("the database %r cannot be closed from inside one of its own "
+                                  "calls (a listener runs inside the commit that calls it); "
+                                  "close it after that call returns" % self._what)
         with self._lock:
             if self._ptr is None or self._closing:
                 return False
@@ -170,27 +184,114 @@ def hex_of(oid_ptr):
 
 
 def datetime_of(us, offset_min):
-    """The aware datetime of UTC microseconds ``us`` in the UTC offset ``offset_min``."""
+    """The aware datetime of UTC microseconds ``us`` in the UTC offset ``offset_min``, for
+    every time the library accepts: an offset Python's timezone cannot hold (the library
+    allows ±24:00, Python less than 24 h) or an instant whose local date would leave years
+    1–9999 gives the same instant in UTC; an instant outside years 1–9999 even in UTC gives
+    None (the caller keeps ``us``, which is exact). Never raises."""
     tz = _TZ_CACHE.get(offset_min)
     if tz is None:
-        tz = _TZ_CACHE[offset_min] = timezone(timedelta(minutes=offset_min))
-    return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
+        if not -24 * 60 < offset_min < 24 * 60:
+            tz = timezone.utc
+        else:
+            tz = _TZ_CACHE[offset_min] = timezone(timedelta(minutes=offset_min))
+    try:
+        t = _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        return None
+    try:
+        return t.astimezone(tz)
+    except OverflowError:
+        return t
+
+
+# The C types the binding passes Python numbers to, with their ranges (size_t from the ABI).
+_C_RANGES = {
+    "int": (-2**31, 2**31 - 1),
+    "unsigned int": (0, 2**32 - 1),
+    "int64_t": (-2**63, 2**63 - 1),
+    "uint64_t": (0, 2**64 - 1),
+    "size_t": (0, 2**(8 * ffi.sizeof("size_t")) - 1),
+}
+
+
+def c_int(value, what, ctype, low=None, high=None):
+    """``value`` as an argument of C integer type ``ctype`` (a key of _C_RANGES), checked
+    against that type's range narrowed to [low, high] where given. Every Python number that
+    becomes a C integer goes through here, so a bad one raises InvalidArgument naming ``what``
+    and the range — never cffi's OverflowError or TypeError, and nothing reaches the library.
+    An int, or any object with __index__ (a numpy integer); bool, float and str are refused.
+    The library checks the finer rules (which limits it supports) and names them."""
+    lo, hi = _C_RANGES[ctype]
+    if low is not None:
+        lo = max(lo, low)
+    if high is not None:
+        hi = min(hi, high)
+    if not isinstance(value, bool):
+        try:
+            n = operator.index(value)
+        except TypeError:
+            pass
+        else:
+            if lo <= n <= hi:
+                return n
+            raise InvalidArgument("%s must be an int in [%d, %d], got %d" % (what, lo, hi, n))
+    raise InvalidArgument("%s must be an int in [%d, %d], got %s"
+                          % (what, lo, hi, type(value).__name__))
+
+
+def c_double(value, what):
+    """``value`` as a C double: an int, float or Decimal (bool refused), else InvalidArgument.
+    NaN and infinities pass through: the library checks each double's range and names it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise InvalidArgument("%s must be a number, got %s" % (what, type(value).__name__))
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a double's range
+        raise InvalidArgument("%s is out of range: %d" % (what, value)) from None
 
 
 def micros(t, what):
-    """UTC microseconds since 1970 for an aware datetime or a number of seconds since 1970.
-    A naive datetime is refused: which zone it means would be a guess."""
+    """UTC microseconds since 1970 for an aware datetime or a finite number of seconds since
+    1970, checked to fit the library's int64_t (InvalidArgument otherwise, never
+    OverflowError/ValueError). A naive datetime is refused: which zone it means would be a
+    guess."""
     if isinstance(t, datetime):
         if t.tzinfo is None or t.utcoffset() is None:
             raise InvalidArgument("%s must be an aware datetime (with tzinfo), got %r"
                                   % (what, t))
-        return (t - _EPOCH) // _US
+        return (t - _EPOCH) // _US  # years 1..9999: always within int64_t
     if isinstance(t, bool) or not isinstance(t, (int, float, Decimal)):
         raise InvalidArgument("%s must be an aware datetime or seconds since 1970, got %s"
                               % (what, type(t).__name__))
     if isinstance(t, int):
-        return t * 1_000_000
-    return int((Decimal(t) * 1_000_000).to_integral_value())
+        us = int(t) * 1_000_000
+    else:
+        if not (math.isfinite(t) if isinstance(t, float) else t.is_finite()):
+            raise InvalidArgument("%s must be a finite number of seconds, got %r" % (what, t))
+        if abs(t) >= 2**63 // 1_000_000 + 1:  # before Decimal arithmetic, which could overflow
+            us = 2**63
+        else:
+            us = int((Decimal(t) * 1_000_000).to_integral_value())
+    lo, hi = _C_RANGES["int64_t"]
+    if not lo <= us <= hi:
+        raise InvalidArgument("%s is out of range: %s seconds since 1970 is not within the "
+                              "library's int64_t microseconds (about ±292,000 years)" % (what, t))
+    return us
+
+
+def duration_s(d, what):
+    """Whole seconds, an int64_t >= 0, for a datetime.timedelta or a finite number of seconds
+    (a fraction is dropped); InvalidArgument otherwise."""
+    if isinstance(d, timedelta):
+        n = d // timedelta(seconds=1)
+    elif isinstance(d, (float, Decimal)):
+        if not (math.isfinite(d) if isinstance(d, float) else d.is_finite()):
+            raise InvalidArgument("%s must be a finite number of seconds, got %r" % (what, d))
+        n = int(d)
+    else:
+        n = d
+    return c_int(n, what, "int64_t", low=0)
 
 
 def pairs(items, what="items"):
@@ -246,9 +347,10 @@ def write_options(user=None, message=None, origin=None, time=None, expect_head=N
     wo.message = o.cstr(message, "message")
     wo.origin = o.cstr(origin, "origin")
     if time is not None:
-        wo.time_us = micros(time, "time")
-        if wo.time_us <= 0:
+        us = micros(time, "time")
+        if us <= 0:
             raise InvalidArgument("time must be after 1970-01-01T00:00:00Z")
+        wo.time_us = us
         if isinstance(time, datetime):
             off = time.utcoffset()
             if off % _MINUTE:
@@ -280,9 +382,10 @@ def read_options(at=None, as_of=None, snapshot=None):
         o.keep.append(oid(snapshot, "snapshot"))
         ro.snapshot = o.keep[-1]
     else:
-        ro.as_of_us = micros(as_of, "as_of")
-        if ro.as_of_us <= 0:
+        us = micros(as_of, "as_of")
+        if us <= 0:
             raise InvalidArgument("as_of must be after 1970-01-01T00:00:00Z")
+        ro.as_of_us = us
     return o
 
 

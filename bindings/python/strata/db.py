@@ -25,7 +25,7 @@ import os
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import (ABSENT, NO_HEAD, ClosesOnExit, Handle, WriteResult, collect, hex_of,
+from ._util import (ABSENT, NO_HEAD, ClosesOnExit, Handle, WriteResult, c_int, collect, hex_of,
                     iter_key, micros, new_value, read_options, reserved, take, text,
                     write_options, write_result)
 from ._util import _Absent  # noqa: F401  (pickles of ABSENT made before the split name it here)
@@ -65,14 +65,6 @@ def open(path=".strata", durability="full", create=True, read_only=False, *, cac
                     float_numbers=float_numbers)
 
 
-def _int_option(value, what, low=-2**31, high=2**31):
-    """``value`` when it is an int in [low, high) (high None: unbounded), else InvalidArgument
-    saying ``what``."""
-    if not isinstance(value, int) or value < low or (high is not None and value >= high):
-        raise InvalidArgument(what)
-    return value
-
-
 class Database(ClosesOnExit, Handle, RecordMethods, HistoryMethods, TransactionMethods,
                TableMethods, ListenerMethods, SpaceMethods):
     """An open strata database (see strata.open). A context manager: closes on exit."""
@@ -96,9 +88,9 @@ class Database(ClosesOnExit, Handle, RecordMethods, HistoryMethods, TransactionM
         opt.create = 1 if create else 0
         opt.read_only = 1 if read_only else 0
         opt.durability = _DURABILITY[durability]
-        opt.cache_bytes = _int_option(cache_bytes, "cache_bytes must be an int >= 0", 0, None)
-        opt.compress_level = _int_option(compress_level, "compress_level must be an int")
-        opt.lock_wait_ms = _int_option(lock_wait_ms, "lock_wait_ms must be an int")
+        opt.cache_bytes = c_int(cache_bytes, "cache_bytes", "size_t")
+        opt.compress_level = c_int(compress_level, "compress_level", "int")
+        opt.lock_wait_ms = c_int(lock_wait_ms, "lock_wait_ms", "int")
         out = ffi.new("strata_db **")
         check(lib.strata_db_open(out, text(self.path, "path"), opt))
         self._ptr = out[0]

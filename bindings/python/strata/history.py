@@ -3,9 +3,10 @@ strata_entry_history / _diff / _restore (commit, history, diff, restore)."""
 
 from ._ffi import ffi, lib
 from . import _ffi as C
-from ._util import (datetime_of, decode, decode_or_absent, hex_of, iter_key, oid, oid_or_null,
+from ._util import (c_int, datetime_of, decode, decode_or_absent, hex_of, iter_key, oid,
+                    oid_or_null,
                     reserved, text, write_result, collect)
-from .errors import InvalidArgument, check
+from .errors import check
 
 __all__ = ["Commit", "Change"]
 
@@ -29,6 +30,9 @@ class Commit:
 
     @property
     def time(self):
+        """The aware datetime in the writer's offset; in UTC when that offset cannot be a
+        Python timezone (±24:00) or the local date would leave years 1–9999; None when even
+        the UTC date would (``time_us`` holds every time exactly)."""
         return datetime_of(self.time_us, self.tz_offset_min)
 
     @property
@@ -43,9 +47,10 @@ class Commit:
         return hash(self.digest)
 
     def __repr__(self):
+        t = self.time
         return ("Commit(%s… %s gen=%d user=%r op=%r time=%s)"
                 % (self.digest[:12], self.entry, self.generation, self.user, self.operation,
-                   self.time.isoformat()))
+                   t.isoformat() if t is not None else "%dus" % self.time_us))
 
 
 def _string(s):
@@ -109,8 +114,7 @@ class HistoryMethods:
         most ``max_items`` (0: all)."""
         t, e = text(tenant, "tenant"), text(entry, "entry")
         frm = oid_or_null(start, "start")
-        if not isinstance(max_items, int) or max_items < 0:
-            raise InvalidArgument("max_items must be an int >= 0")
+        max_items = c_int(max_items, "max_items", "size_t")
         return self._call(lambda db: collect(
             lambda out: lib.strata_entry_history(out, db, t, e, frm, max_items),
             lambda it: commit_from(lib.strata_iter_commit(it))))

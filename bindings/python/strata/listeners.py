@@ -2,7 +2,7 @@
 listener_failures). A listener is called on the committing thread after each durable commit."""
 
 from ._ffi import ffi, lib
-from ._util import decode, decode_or_absent
+from ._util import c_int, decode, decode_or_absent
 from .errors import InvalidArgument, check
 
 
@@ -40,6 +40,7 @@ class ListenerMethods:
 
     def unlisten(self, listener_id):
         """Remove a listener registered with listen (NotFound for an unknown id)."""
+        listener_id = c_int(listener_id, "listener id", "uint64_t")
         check(self._call(lambda db: lib.strata_listener_remove(db, listener_id)))
         with self._lock:
             self._listeners.pop(listener_id, None)

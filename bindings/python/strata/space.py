@@ -3,7 +3,7 @@ strata_retention_*, strata_db_stats; docs/gc.md)."""
 
 from ._ffi import ffi, lib
 from . import _ffi as C
-from ._util import datetime_of, text, text_or_null
+from ._util import c_double, c_int, datetime_of, duration_s, text, text_or_null
 from .errors import check
 
 _GC_REPORT = ("live_objects", "live_bytes", "segments_before", "segments_swept",
@@ -21,7 +21,7 @@ class SpaceMethods:
         bytes_after, segments_swept, live_objects, truncated, duration_us, ...)."""
         opt = ffi.new("strata_gc_options *")
         check(lib.strata_gc_options_init(opt, C.GC_OPTIONS_VERSION))
-        opt.min_dead_share = float(min_dead_share)
+        opt.min_dead_share = c_double(min_dead_share, "min_dead_share")
         rep = ffi.new("strata_gc_report *")
         check(self._call(lambda db: lib.strata_db_gc(rep, db, opt)))
         return {f: getattr(rep, f) for f in _GC_REPORT}
@@ -31,11 +31,11 @@ class SpaceMethods:
         """Keep the newest ``keep_commits`` commits and/or those younger than ``keep_age``
         seconds (a number or a datetime.timedelta) of each entry of ``tenant`` (or of one
         ``entry``) at the next gc(); both 0 removes the policy."""
-        if hasattr(keep_age, "total_seconds"):
-            keep_age = int(keep_age.total_seconds())
+        kc = c_int(keep_commits, "keep_commits", "uint64_t")
+        ka = duration_s(keep_age, "keep_age")
+        au = 1 if audit else 0
         wo = self._write_options(**write)
         t, e = text(tenant, "tenant"), text_or_null(entry, "entry")
-        kc, ka, au = int(keep_commits), int(keep_age), 1 if audit else 0
         check(self._call(lambda db: lib.strata_retention_set(db, t, e, kc, ka, au, wo.ptr)))
 
     def retention(self, tenant, entry=None):

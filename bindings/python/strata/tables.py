@@ -16,7 +16,7 @@ the binding (strata.values).
 
 from . import _ffi as C
 from ._ffi import ffi, lib
-from ._util import MISSING, Scratch, collect, decode, micros, reserved, take, text
+from ._util import MISSING, Scratch, c_int, collect, decode, micros, reserved, take, text
 from .errors import InvalidArgument, check
 
 __all__ = ["Table", "Page", "BatchWriter"]
@@ -160,8 +160,9 @@ class Table:
               start_key, segment, total_segments, at, as_of, snapshot):
         db = self.db
         ro = db._read_options(at, as_of, snapshot)
-        if not isinstance(limit, int) or limit < 0:
-            raise InvalidArgument("limit must be an int >= 0")
+        limit = c_int(limit, "limit", "size_t")
+        segment = c_int(segment, "segment", "unsigned int")
+        total_segments = c_int(total_segments, "total_segments", "unsigned int")
         with Scratch(db) as sc:
             q = ffi.new("strata_query_options *")
             check(lib.strata_query_options_init(q, C.QUERY_OPTIONS_VERSION))
@@ -238,7 +239,7 @@ class Table:
     def sweep_ttl(self, now=None):
         """Delete every item whose TTL lies before ``now`` (seconds since 1970 or an aware
         datetime; None: now) in one commit by user "ttl". Returns how many were removed."""
-        now_s = 0 if now is None else micros(now, "now") // 1_000_000
+        now_s = 0 if now is None else micros(now, "now") // 1_000_000  # within int64_t
         removed = ffi.new("uint64_t *")
         check(self.db._call(lambda p: lib.strata_table_sweep_ttl(removed, p, self._t, self._e,
                                                                   now_s)))

@@ -13,9 +13,14 @@ every strata type exactly, and come back the same way:
 Anything else goes through a registered handler (see InlineHandler and RefHandler). A handled
 object is stored as a map ``{"__strata_type__": tag, "value": <the handler's value>}`` (inline)
 or ``{"__strata_type__": tag, "ref": <sha-256 hex>}`` with the bytes stored out of line, once,
-in the tenant's reserved records entry ``__strata_refs__``. A user dict that itself has the key
-``__strata_type__`` is escaped as ``{"__strata_type__": "__dict__", "value": {…}}`` so it
-round-trips unchanged. No pickle is ever used.
+in the tenant's reserved records entry ``__strata_refs__``. No pickle is ever used.
+
+Those two shapes — a map of exactly two members, ``__strata_type__`` holding a string and
+``value`` (anything) or ``ref`` (a string) — are the only maps read as handled objects. Any other
+map is a plain map, even one holding ``__strata_type__`` (the CLI and other writers store such
+maps freely): it is written as it is and read back with every member. A user dict that has one
+of the two shapes itself is escaped as ``{"__strata_type__": "__dict__", "value": {…}}``, which
+decoding undoes, so every dict round-trips unchanged.
 """
 
 import base64
@@ -38,6 +43,29 @@ _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=Fa
                           separators=(",", ":")).encode
 _loads = json.loads
 _NUMBER_TYPES = (int, float, Decimal)
+
+
+def _is_typed(members):
+    """True when map ``members`` (name -> AttributeValue, holding TYPE_KEY) has a shape the
+    encoder writes for something other than a plain dict: exactly
+    {TYPE_KEY: {"S": "__dict__"}, "value": {"M": …}} (an escaped dict), or, for a handler tag
+    (non-empty, not starting with "__"), {TYPE_KEY: {"S": tag}, "value": any} or
+    {TYPE_KEY: {"S": tag}, "ref": {"S": digest}}. The one test both directions use, so the
+    encoder escapes exactly the dicts the decoder would otherwise misread."""
+    if len(members) != 2:
+        return False
+    tag = members[TYPE_KEY].get("S")
+    if type(tag) is not str or not tag:
+        return False
+    value = members.get("value")
+    if tag == DICT_ESCAPE_TAG:
+        return value is not None and "M" in value
+    if tag.startswith("__"):
+        return False
+    if value is not None:
+        return True
+    ref = members.get("ref")
+    return ref is not None and "S" in ref
 
 
 class InlineHandler:
@@ -253,7 +281,7 @@ class Encoder:
                                           % (type(k).__name__, k))
                 k = str(k)
             members[k] = self._av(v, d)
-        if TYPE_KEY in members:
+        if TYPE_KEY in members and _is_typed(members):
             # Escape a user dict that looks like a handled object; decoding undoes it.
             if d >= MAX_DEPTH:
                 raise LimitExceeded("value nesting is deeper than %d" % MAX_DEPTH)
@@ -323,7 +351,7 @@ class Decoder:
         if t == "S":
             return v
         if t == "M":
-            if TYPE_KEY in v:
+            if TYPE_KEY in v and _is_typed(v):
                 return self._typed(v)
             av_ = self.av
             return {k: av_(x) for k, x in v.items()}
@@ -348,13 +376,11 @@ class Decoder:
         raise InvalidArgument("unknown DynamoDB JSON type %r from the library" % t)
 
     def _typed(self, members):
-        tag_av = members.get(TYPE_KEY)
-        tag = tag_av.get("S") if isinstance(tag_av, dict) else None
-        if tag == DICT_ESCAPE_TAG and "value" in members:
-            inner = members["value"].get("M")
-            if inner is not None:
-                return {k: self.av(x) for k, x in inner.items()}
-        handler = self.registry.by_tag(tag) if (self.registry is not None and tag) else None
+        """The object of a map _is_typed() accepted: an escaped dict or a handled object."""
+        tag = members[TYPE_KEY]["S"]
+        if tag == DICT_ESCAPE_TAG:
+            return {k: self.av(x) for k, x in members["value"]["M"].items()}
+        handler = self.registry.by_tag(tag) if self.registry is not None else None
         if handler is None:
             raise InvalidArgument("stored object has type tag %r but no handler is registered "
                                   "for it (register one with strata.register_handler)" % (tag,))

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 
 import pytest
 
@@ -232,3 +233,80 @@ def test_bad_strata_lib_path_fails_import_with_a_clear_oserror(tmp_path):
                         % pkg], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "OSError" in p.stderr and "nope.so" in p.stderr
+
+
+def _bad_numeric_calls():
+    nan, inf = float("nan"), float("inf")
+    return [
+        ("history max_items 2**64", lambda db, tb: db.history("t", "r", max_items=2**64)),
+        ("history max_items -1", lambda db, tb: db.history("t", "r", max_items=-1)),
+        ("history max_items 1.5", lambda db, tb: db.history("t", "r", max_items=1.5)),
+        ("table history 2**64", lambda db, tb: tb.history(max_items=2**64)),
+        ("scan limit 2**64", lambda db, tb: tb.scan(limit=2**64)),
+        ("query limit -1", lambda db, tb: tb.query("id = :v", values={":v": "a"}, limit=-1)),
+        ("scan segment -1", lambda db, tb: tb.scan(segment=-1, total_segments=2)),
+        ("scan total_segments 2**32", lambda db, tb: tb.scan(segment=0, total_segments=2**32)),
+        ("scan segment 1.0", lambda db, tb: tb.scan(segment=1.0, total_segments=2)),
+        ("put time 2**70", lambda db, tb: db.put("t", "r", "a", 2, time=2**70)),
+        ("put time nan", lambda db, tb: db.put("t", "r", "a", 2, time=nan)),
+        ("put time inf", lambda db, tb: db.put("t", "r", "a", 2, time=inf)),
+        ("put time 1e300", lambda db, tb: db.put("t", "r", "a", 2, time=1e300)),
+        ("put time Decimal NaN", lambda db, tb: db.put("t", "r", "a", 2, time=Decimal("NaN"))),
+        ("put time Decimal 1e999999",
+         lambda db, tb: db.put("t", "r", "a", 2, time=Decimal("1e999999"))),
+        ("save time 2**62", lambda db, tb: db.save("t", "d", 2, time=2**62)),
+        ("get as_of 2**62", lambda db, tb: db.get("t", "r", "a", as_of=2**62)),
+        ("get as_of nan", lambda db, tb: db.get("t", "r", "a", as_of=nan)),
+        ("get as_of -inf", lambda db, tb: db.get("t", "r", "a", as_of=-inf)),
+        ("snapshot as_of 2**62", lambda db, tb: db.snapshot("t", as_of=2**62)),
+        ("sweep_ttl now nan", lambda db, tb: tb.sweep_ttl(now=nan)),
+        ("sweep_ttl now 2**70", lambda db, tb: tb.sweep_ttl(now=2**70)),
+        ("unlisten 2**64", lambda db, tb: db.unlisten(2**64)),
+        ("unlisten -1", lambda db, tb: db.unlisten(-1)),
+        ("unlisten str", lambda db, tb: db.unlisten("1")),
+        ("set_retention keep_commits 2**64",
+         lambda db, tb: db.set_retention("t", keep_commits=2**64)),
+        ("set_retention keep_commits -1", lambda db, tb: db.set_retention("t", keep_commits=-1)),
+        ("set_retention keep_age 2**63", lambda db, tb: db.set_retention("t", keep_age=2**63)),
+        ("set_retention keep_age nan", lambda db, tb: db.set_retention("t", keep_age=nan)),
+        ("set_retention keep_age -1", lambda db, tb: db.set_retention("t", keep_age=-1)),
+        ("gc min_dead_share str", lambda db, tb: db.gc(min_dead_share="x")),
+        ("gc min_dead_share 10**400", lambda db, tb: db.gc(min_dead_share=10**400)),
+        ("open cache_bytes 2**64",
+         lambda db, tb: strata.open(db.path + "-2", cache_bytes=2**64)),
+        ("open compress_level 2**31",
+         lambda db, tb: strata.open(db.path + "-2", compress_level=2**31)),
+        ("open lock_wait_ms -2**31-1",
+         lambda db, tb: strata.open(db.path + "-2", lock_wait_ms=-2**31 - 1)),
+    ]
+
+
+@pytest.mark.parametrize("name,call", _bad_numeric_calls(),
+                         ids=[n for n, _ in _bad_numeric_calls()])
+def test_numbers_a_c_integer_cannot_hold_raise_invalid_argument_and_change_nothing(db, name, call):
+    """Every numeric argument becomes a C integer through one checked helper: out of range,
+    NaN, infinite or of the wrong type is InvalidArgument (never cffi's OverflowError,
+    TypeError or ValueError), and nothing is written."""
+    db.put("t", "r", "a", 1)
+    db.create_table("t", "tb", "id", ttl="exp")
+    tb = db.table("t", "tb")
+    tb.put_item({"id": "a", "exp": 4102444800})  # 2100: not expired
+    before = [c.digest for c in db.history("t", "r")], db.entries("t"), db.retention("t")
+    with pytest.raises(strata.InvalidArgument) as info:
+        call(db, tb)
+    assert type(info.value) is strata.InvalidArgument and info.value.message
+    assert ([c.digest for c in db.history("t", "r")], db.entries("t"), db.retention("t")) == before
+    assert not os.path.exists(db.path + "-2")
+    assert db.get("t", "r", "a") == 1 and len(tb.scan()) == 1
+
+
+def test_numbers_at_the_edge_of_their_c_type_are_accepted(db):
+    db.put("t", "r", "a", 1)
+    assert len(db.history("t", "r", max_items=2**64 - 1)) == 1
+    db.create_table("t", "tb", "id")
+    tb = db.table("t", "tb")
+    assert len(tb.scan(limit=2**64 - 1)) == 0
+    assert len(tb.scan(segment=2**32 - 2, total_segments=2**32 - 1)) == 0
+    db.put("t", "r", "a", 2, time=Decimal("1.5"))
+    assert db.history("t", "r")[0].time_us == 1_500_000
+    assert db.get("t", "r", "a", as_of=(2**63 - 1) // 1_000_000) == 2

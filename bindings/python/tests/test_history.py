@@ -30,6 +30,34 @@ def test_commit_carries_who_when_why_from_what(db):
     assert c2.time.utcoffset() == timedelta(hours=-5) and c2.user == "bob"
 
 
+def test_commit_time_never_raises_for_times_the_c_api_accepts(db, monkeypatch):
+    """The C API takes any int64 µs and offsets up to ±24:00; Python's datetime holds years
+    1–9999 and offsets under 24 h. Commit.time gives the instant in UTC when the offset or the
+    local date cannot be represented, None when even the UTC date cannot; time_us is exact."""
+    from strata._util import write_options
+    cases = [  # (time_us, tz_offset_min, expected time)
+        (2**63 - 1, 0, None),
+        (-2**63, 0, None),
+        (1_700_000_000_000_000, 24 * 60, datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)),
+        (1_700_000_000_000_000, -24 * 60,
+         datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)),
+        (253402300799_000_000, 60, datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
+        (-62135596800_000_000, -60, datetime(1, 1, 1, tzinfo=timezone.utc)),
+    ]
+    for i, (us, tz, want) in enumerate(cases):
+        wo = write_options()
+        wo.ptr.time_us, wo.ptr.tz_offset_min = us, tz
+        monkeypatch.setattr(db, "_write_options", lambda **w: wo)
+        d = db.save("t", "e%d" % i, i)
+        c = db.commit("t", d)
+        assert (c.time_us, c.tz_offset_min) == (us, tz)
+        assert c.time == want
+        if want is not None:
+            assert c.time.utcoffset() == timedelta(0)
+        assert c.digest[:12] in repr(c)
+        assert [h.time for h in db.history("t", "e%d" % i)] == [want]
+
+
 def test_commit_time_defaults_to_now_in_local_offset(db):
     before = datetime.now(timezone.utc)
     c = db.commit("t", db.save("t", "e", 1))

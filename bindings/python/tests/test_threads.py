@@ -143,3 +143,30 @@ def test_durability_modes_open_and_persist(db_path, durability):
         d.save("t", "e", durability)
     with strata.open(db_path, create=False) as d:
         assert d.load("t", "e") == durability
+
+
+def test_a_listener_that_closes_the_database_gets_an_error_instead_of_a_deadlock(db_path):
+    """A listener runs on the committing thread inside the commit's call, which close() would
+    wait for forever: close() there raises InvalidArgument and changes nothing; the commit
+    stands, the failure is counted, and closing afterwards works."""
+    d = strata.open(db_path, durability="off")
+    d.init_tenant("t")
+    seen = []
+
+    def closer(*ev):
+        try:
+            d.close()
+        except strata.InvalidArgument as e:
+            seen.append(e.message)
+            raise
+
+    d.listen(closer)
+    writer = threading.Thread(target=lambda: d.put("t", "r", "k", 1), daemon=True)
+    writer.start()
+    writer.join(20)
+    assert not writer.is_alive(), "close() inside a listener deadlocked the commit"
+    assert len(seen) == 1 and "listener" in seen[0], seen
+    assert not d.closed and d.listener_failures() == 1
+    assert d.get("t", "r", "k") == 1
+    d.close()
+    assert d.closed

@@ -166,6 +166,59 @@ def test_user_dict_with_the_type_key_round_trips(db):
     assert roundtrip(db, value) == value
 
 
+def _put_plain_json(db, key, text):
+    """Store ``text`` (plain JSON, as the CLI's put does) as record ``key`` of t/cli."""
+    from strata._ffi import ffi, lib
+    data = text.encode()
+    v = ffi.new("strata_value **")
+    assert lib.strata_value_from_json(v, data, len(data), 0) == 0
+    try:
+        out = ffi.new("strata_oid *")
+        rc = db._call(lambda p: lib.strata_records_put(out, p, b"t", b"cli", key.encode(), v[0],
+                                                       ffi.NULL))
+        assert rc >= 0
+    finally:
+        lib.strata_value_free(v[0])
+
+
+@pytest.mark.parametrize("text,want", [
+    ('{"__strata_type__": "__dict__", "value": {"a": 1}, "extra": 2}',
+     {"__strata_type__": "__dict__", "value": {"a": 1}, "extra": 2}),
+    ('{"__strata_type__": "point", "x": 1, "y": 2}', {"__strata_type__": "point", "x": 1, "y": 2}),
+    ('{"__strata_type__": 5, "value": 1}', {"__strata_type__": 5, "value": 1}),
+    ('{"__strata_type__": null}', {"__strata_type__": None}),
+    ('{"__strata_type__": "__x", "value": 1}', {"__strata_type__": "__x", "value": 1}),
+    ('{"__strata_type__": "__dict__", "value": 5}', {"__strata_type__": "__dict__", "value": 5}),
+    ('{"__strata_type__": "", "value": 5}', {"__strata_type__": "", "value": 5}),
+    ('{"__strata_type__": "point", "ref": 7}', {"__strata_type__": "point", "ref": 7}),
+    ('{"k": {"__strata_type__": "point", "value": [1], "z": 0}}',
+     {"k": {"__strata_type__": "point", "value": [1], "z": 0}}),
+])
+def test_plain_maps_holding_the_type_key_written_by_other_writers_read_whole(db, text, want):
+    """Only the exact shapes the binding writes for handled objects and escaped dicts are read
+    as such; any other map holding __strata_type__ (the CLI stores them freely) is a plain
+    map with every member — and writing it back stores the same bytes (no commit)."""
+    _put_plain_json(db, "k", text)
+    got = db.get("t", "cli", "k")
+    assert got == want
+    assert not db.put("t", "cli", "k", got).changed
+
+
+@pytest.mark.parametrize("value", [
+    {"__strata_type__": "point", "value": 3},
+    {"__strata_type__": "point", "ref": "ab" * 32},
+    {"__strata_type__": "__dict__", "value": {"a": 1}},
+    {"__strata_type__": "__dict__", "value": {"__strata_type__": "__dict__", "value": {}}},
+    {"__strata_type__": "__dict__", "value": 5},
+    {"__strata_type__": 1, "value": 2},
+    {"__strata_type__": "point", "value": 3, "more": 4},
+])
+def test_user_dicts_shaped_like_a_handled_object_round_trip(db, value):
+    assert roundtrip(db, value) == value
+    db.put("t", "recs", "k", value)
+    assert db.get("t", "recs", "k") == value
+
+
 def test_record_values_round_trip_in_records_and_get_all(db):
     items = {"a": {"n": Decimal("0.5")}, "b": {b"x", b"y"}, "c": None, "d": 10**30}
     db.put_many("t", "recs", items)
