@@ -442,6 +442,21 @@ int cli_looks_like_revision(const char *text)
     return n >= 4 && n <= STRATA_OID_HEXSIZE && is_hex(text, n);
 }
 
+/* The "@{TIME}" at *p (within revision `text`): *t gets the time in µs and *p moves past the '}'. */
+static int at_time(cli *c, const char *text, const char **p, int64_t *t)
+{
+    const char *close = strchr(*p, '}');
+    if (!close) return not_a_revision(c, text);
+    char tb[128];
+    size_t tl = (size_t)(close - *p - 2);
+    if (tl >= sizeof tb) return not_a_revision(c, text);
+    memcpy(tb, *p + 2, tl);
+    tb[tl] = '\0';
+    int rc = cli_time_option(c, "@{…}", tb, t);
+    if (rc == 0) *p = close + 1;
+    return rc;
+}
+
 int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *out)
 {
     const char *p = text;
@@ -449,29 +464,11 @@ int cli_resolve_commit(cli *c, const char *entry, const char *text, strata_oid *
     if (strncmp(p, "HEAD", 4) == 0 || (p[0] == '@' && p[1] != '{')) {
         p += p[0] == '@' ? 1 : 4;
         int64_t t = 0;
-        if (p[0] == '@' && p[1] == '{') { /* HEAD@{TIME} */
-            const char *close = strchr(p, '}');
-            if (!close) return not_a_revision(c, text);
-            char tb[128];
-            size_t tl = (size_t)(close - p - 2);
-            if (tl >= sizeof tb) return not_a_revision(c, text);
-            memcpy(tb, p + 2, tl);
-            tb[tl] = '\0';
-            if ((rc = cli_time_option(c, "@{…}", tb, &t))) return rc;
-            p = close + 1;
-        }
+        if (p[0] == '@' && p[1] == '{' && (rc = at_time(c, text, &p, &t))) return rc; /* HEAD@{TIME} */
         rc = resolve_head(c, entry, t, text, out);
     } else if (p[0] == '@' && p[1] == '{') {
-        const char *close = strchr(p, '}');
-        if (!close) return not_a_revision(c, text);
-        char tb[128];
-        size_t tl = (size_t)(close - p - 2);
-        if (tl >= sizeof tb) return not_a_revision(c, text);
-        memcpy(tb, p + 2, tl);
-        tb[tl] = '\0';
         int64_t t;
-        if ((rc = cli_time_option(c, "@{…}", tb, &t))) return rc;
-        p = close + 1;
+        if ((rc = at_time(c, text, &p, &t))) return rc;
         rc = resolve_head(c, entry, t, text, out);
     } else {
         size_t n = strcspn(p, "~^");
